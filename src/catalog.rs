@@ -1,0 +1,291 @@
+//! The catalog: what deploygen knows about each component version (chart coordinates, images
+//! and where each is set, Kubernetes range, compatibility rules). The YAML files under
+//! `catalog/` are embedded by build.rs; they are parsed once per run.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::matrix::DeploymentMode;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
+}
+
+/// Every catalog file: (path below `catalog/`, text).
+pub fn files() -> &'static [(&'static str, &'static str)] {
+    embedded::CATALOG_FILES
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// component -> version string -> entry.
+    pub components: BTreeMap<String, BTreeMap<String, ComponentVersion>>,
+    pub rules: GlobalRules,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalRules {
+    #[serde(default)]
+    pub known_bad: Vec<KnownBad>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownBad {
+    pub component: String,
+    pub version: String,
+    pub why: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentVersion {
+    pub component: String,
+    pub version: String,
+    /// Value of the `component` label on its releases (`knative` for operator and serving).
+    pub label: String,
+    pub kubernetes: KubeRange,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub installs: Option<Installs>,
+    pub releases: Vec<ReleaseEntry>,
+}
+
+/// Supported Kubernetes minor versions, inclusive (`max` absent = no known upper bound).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubeRange {
+    pub min: String,
+    #[serde(default)]
+    pub max: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    /// The other component the rule is about.
+    pub component: String,
+    /// `requires`: the lowest version allowed.
+    #[serde(default)]
+    pub min: Option<String>,
+    /// `recommends`: the minors recommended whatever the cluster.
+    #[serde(default)]
+    pub versions: Option<Vec<String>>,
+    /// `recommends`: Kubernetes minor -> recommended minors of `component`.
+    #[serde(default)]
+    pub per_kubernetes: Option<BTreeMap<String, Vec<String>>>,
+    /// Applies only to environments in this deployment mode.
+    #[serde(default)]
+    pub mode: Option<DeploymentMode>,
+    pub why: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleKind {
+    /// Broken otherwise: an error.
+    Requires,
+    /// Upstream's recommendation: a warning.
+    Recommends,
+}
+
+/// What an operator can install (Knative Operator).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Installs {
+    pub serving: VersionSpan,
+    pub source: String,
+    /// Serving minor (`1.15`) -> the net-istio build bundled for it.
+    pub net_istio: BTreeMap<String, NetIstio>,
+    pub net_istio_source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSpan {
+    pub min: semver::Version,
+    pub max: semver::Version,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetIstio {
+    pub version: String,
+    pub images: Vec<CatalogImage>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseEntry {
+    pub name: String,
+    pub namespace: String,
+    /// Upstream chart; absent for glue-only charts (knative-serving).
+    #[serde(default)]
+    pub chart: Option<Chart>,
+    /// Release ids (`namespace/name`) that must be installed first.
+    pub needs: Vec<String>,
+    /// Values the wrapper chart always sets on the upstream chart (paths relative to it).
+    #[serde(default)]
+    pub values: Option<serde_yaml::Value>,
+    /// Values path of the KServe deployment mode.
+    #[serde(default)]
+    pub deployment_mode_path: Option<String>,
+    #[serde(default)]
+    pub workloads: Vec<Workload>,
+    #[serde(default)]
+    pub images: Vec<CatalogImage>,
+    #[serde(default)]
+    pub images_source: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Chart {
+    /// `oci://host/path` or `https://…` Helm repository.
+    pub repository: String,
+    pub name: String,
+    /// Exact version string, as upstream publishes it.
+    pub version: String,
+    pub source: String,
+}
+
+/// A workload whose resources a profile sets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    pub id: String,
+    /// Values path (relative to the upstream chart) of its `resources`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Or a KnativeServing `spec.workloads` entry.
+    #[serde(default)]
+    pub knative_workload: Option<KnativeWorkload>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnativeWorkload {
+    pub name: String,
+    pub container: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogImage {
+    pub id: String,
+    /// Fully qualified upstream reference.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The KServe serving runtime this image belongs to; shipped only when enabled.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Where the image is set; one image may need several keys (queue-proxy).
+    /// Written as one-key maps (`{values: …}`), not YAML tags.
+    #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+    pub set: Vec<SetAt>,
+}
+
+/// Where an image reference is written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SetAt {
+    /// Chart values: a repository/tag pair, or one `repo:tag` string.
+    Values(ValuesKeys),
+    /// Istio: `hub` takes `registry/namespace`, `tag` the tag; shared by every Istio image.
+    Hub { hub: String, tag: String },
+    /// KnativeServing `spec.registry.override` key.
+    KnativeOverride(String),
+    /// KnativeServing `spec.config.<configmap>.<key>` (the ConfigMap Serving reads).
+    KnativeConfig { configmap: String, key: String },
+    /// No key of its own: the chart derives it from another image's values (same repository).
+    Follows(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum ValuesKeys {
+    RepositoryTag { repository: String, tag: String },
+    Reference {
+        #[serde(rename = "ref")]
+        reference: String,
+    },
+}
+
+impl SetAt {
+    /// How a reviewer reads where the image is set.
+    pub fn describe(&self) -> String {
+        match self {
+            SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => {
+                format!("values {repository} + {tag}")
+            }
+            SetAt::Values(ValuesKeys::Reference { reference }) => format!("values {reference}"),
+            SetAt::Hub { hub, tag } => format!("values {hub} + {tag}"),
+            SetAt::KnativeOverride(k) => format!("KnativeServing spec.registry.override[{k}]"),
+            SetAt::KnativeConfig { configmap, key } => {
+                format!("KnativeServing spec.config.{configmap}[{key}]")
+            }
+            SetAt::Follows(id) => format!("follows {id}"),
+        }
+    }
+}
+
+impl Catalog {
+    /// Parses every embedded catalog file. A failure is a deploygen bug (the test suite parses
+    /// the catalog), reported with the file name.
+    pub fn load() -> Result<Catalog> {
+        let mut components: BTreeMap<String, BTreeMap<String, ComponentVersion>> = BTreeMap::new();
+        let mut rules = GlobalRules::default();
+        for (path, text) in files() {
+            if *path == "rules.yaml" {
+                rules = serde_yaml::from_str(text)
+                    .map_err(|e| Error::internal(format!("catalog/{path}"), e))?;
+                continue;
+            }
+            let entry: ComponentVersion = serde_yaml::from_str(text)
+                .map_err(|e| Error::internal(format!("catalog/{path}"), e))?;
+            let expected = format!("{}/{}.yaml", entry.component, entry.version);
+            if *path != expected {
+                return Err(Error::internal(
+                    format!("catalog/{path}"),
+                    format!("holds {} {}, so it must be named {expected}", entry.component, entry.version),
+                ));
+            }
+            components
+                .entry(entry.component.clone())
+                .or_default()
+                .insert(entry.version.clone(), entry);
+        }
+        Ok(Catalog { components, rules })
+    }
+
+    pub fn get(&self, component: &str, version: &str) -> Option<&ComponentVersion> {
+        self.components.get(component)?.get(version)
+    }
+
+    /// Versions of a component the catalog knows, oldest first.
+    pub fn versions(&self, component: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .components
+            .get(component)
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        v.sort_by_key(|s| crate::version::parse_lenient(s).ok());
+        v
+    }
+
+    pub fn known_bad(&self, component: &str, version: &str) -> Option<&KnownBad> {
+        self.rules
+            .known_bad
+            .iter()
+            .find(|k| k.component == component && k.version == version)
+    }
+}

@@ -1,0 +1,206 @@
+//! The `deploygen` command line. Exit codes: 0 ok, 1 `check` found a difference, 2 invalid
+//! input or usage (nothing written), 3 an internal error (a deploygen bug).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::error::{Error, Result};
+use crate::output::{self, WriteOptions};
+
+#[derive(Parser)]
+#[command(name = "deploygen", version, about = "Render the Astrago KServe deployment tree from one typed matrix")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Paths {
+    /// The deployment matrix.
+    #[arg(long, default_value = "matrix.yaml")]
+    matrix: PathBuf,
+    /// Root of the generated tree.
+    #[arg(long, default_value = ".")]
+    out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the tree: only files whose content changed; removes only stale files it generated.
+    Render(Paths),
+    /// Exit 0 when the tree on disk is exactly what render would write, else 1 and a diff.
+    Check(Paths),
+    /// Show what render would change, as a unified diff, without writing.
+    Diff(Paths),
+    /// Print the JSON Schema of matrix.yaml.
+    Schema,
+    /// List the images an environment needs (upstream references, or the mirror's).
+    Images {
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// One environment (default: all).
+        #[arg(long)]
+        env: Option<String>,
+        /// Print mirror references instead of upstream ones.
+        #[arg(long)]
+        mirror: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Install order, versions, chart sources, Kubernetes ranges and every rule's verdict.
+    Explain {
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// One environment (default: all).
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Pin COMPONENT to VERSION in the matrix (after validating it) and re-render the tree.
+    Bump {
+        /// cert-manager, istio, knative-operator, knative-serving or kserve.
+        component: String,
+        version: String,
+        #[command(flatten)]
+        paths: Paths,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn read_matrix(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    // Refuse huge input before reading it.
+    if meta.len() > crate::matrix::MAX_MATRIX_BYTES as u64 {
+        return Err(Error::invalid(
+            path.display().to_string(),
+            format!("is {} bytes; a matrix is at most {} bytes (is this the right file?)", meta.len(), crate::matrix::MAX_MATRIX_BYTES),
+        ));
+    }
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+fn load(path: &Path) -> Result<crate::plan::Plan> {
+    let text = read_matrix(path)?;
+    let plan = crate::plan(&file_label(path), &text)?;
+    for w in crate::explain::warnings(&plan) {
+        eprintln!("{w}");
+    }
+    Ok(plan)
+}
+
+fn tree_for(plan: &crate::plan::Plan) -> Result<crate::render::Tree> {
+    let tree = crate::render::render_tree(plan)?;
+    Ok(output::with_manifest(tree, &plan.matrix_file))
+}
+
+fn run(command: Command) -> Result<u8> {
+    let mut stdout = std::io::stdout().lock();
+    let mut say = |s: &str| {
+        // A closed pipe (`deploygen images | head`) is not an error worth reporting.
+        let _ = stdout.write_all(s.as_bytes());
+    };
+    match command {
+        Command::Render(p) => {
+            let tree = tree_for(&load(&p.matrix)?)?;
+            let summary = output::write(&p.out, &tree, WriteOptions::default())?;
+            say(&summary.report());
+            Ok(0)
+        }
+        Command::Check(p) => {
+            let tree = tree_for(&load(&p.matrix)?)?;
+            let diff = output::diff(&p.out, &tree)?;
+            if diff.is_empty() {
+                say(&format!("{}: the tree is current ({} files)\n", p.out.display(), tree.len()));
+                Ok(0)
+            } else {
+                say(&diff);
+                eprintln!("the tree differs from what `deploygen render` writes (hand edits are overwritten by render); run `deploygen render`");
+                Ok(1)
+            }
+        }
+        Command::Diff(p) => {
+            let tree = tree_for(&load(&p.matrix)?)?;
+            say(&output::diff(&p.out, &tree)?);
+            Ok(0)
+        }
+        Command::Schema => {
+            say(&crate::matrix::json_schema());
+            Ok(0)
+        }
+        Command::Images { matrix, env, mirror, format } => {
+            let plan = load(&matrix)?;
+            let rows = crate::images::rows(&plan, env.as_deref())?;
+            match format {
+                Format::Text => say(&crate::images::text(&rows, mirror)?),
+                Format::Json => {
+                    let mut json = serde_json::to_string_pretty(&rows).map_err(|e| Error::internal("images", e))?;
+                    json.push('\n');
+                    say(&json);
+                }
+            }
+            Ok(0)
+        }
+        Command::Explain { matrix, env } => {
+            let plan = load(&matrix)?;
+            if let Some(name) = &env {
+                crate::images::rows(&plan, Some(name))?;
+            }
+            say(&crate::explain::explain(&plan, env.as_deref()));
+            Ok(0)
+        }
+        Command::Bump { component, version, paths } => {
+            let text = read_matrix(&paths.matrix)?;
+            let label = file_label(&paths.matrix);
+            let text = String::from_utf8(text)
+                .map_err(|_| Error::invalid(label.clone(), "is not UTF-8"))?;
+            let edited = crate::bump::edit_version(&label, &text, &component, &version)?;
+            // Validate and render everything in memory first: a refused bump changes nothing.
+            let plan = crate::plan(&label, edited.as_bytes())?;
+            for w in crate::explain::warnings(&plan) {
+                eprintln!("{w}");
+            }
+            let tree = tree_for(&plan)?;
+            output::preview(&paths.out, &tree)?;
+            write_matrix(&paths.matrix, &edited)?;
+            let summary = output::write(&paths.out, &tree, WriteOptions::default())?;
+            say(&format!("{component} -> {version} in {}\n", paths.matrix.display()));
+            say(&summary.report());
+            Ok(0)
+        }
+    }
+}
+
+fn write_matrix(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(".matrix.deploygen-tmp");
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,39 @@
+//! deploygen: one typed deployment matrix for Astrago's model-serving stack (cert-manager,
+//! Istio, Knative Serving, KServe), validated against a catalog of upstream facts and rendered
+//! into a helmfile tree: root helmfile, wrapper charts, per-environment values, air-gap image
+//! lists and a compatibility report.
+//!
+//! Pipeline: `matrix` (raw input) -> `validate` (+ `catalog`, `compat`) -> `plan` ->
+//! `render` (templates) -> `output` (owned, atomic writes).
+
+pub mod bump;
+pub mod catalog;
+pub mod cli;
+pub mod compat;
+pub mod error;
+pub mod explain;
+pub mod image;
+pub mod images;
+pub mod matrix;
+pub mod names;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod suggest;
+pub mod validate;
+pub mod version;
+
+pub use error::{Error, Result};
+
+/// Loads the embedded catalog and builds the plan for matrix text.
+pub fn plan(matrix_file: &str, text: &[u8]) -> Result<plan::Plan> {
+    let catalog = catalog::Catalog::load()?;
+    validate::plan_from_text(matrix_file, text, &catalog)
+}
+
+/// The complete tree (manifest included) for matrix text, in memory.
+pub fn render(matrix_file: &str, text: &[u8]) -> Result<render::Tree> {
+    let plan = plan(matrix_file, text)?;
+    let tree = render::render_tree(&plan)?;
+    Ok(output::with_manifest(tree, matrix_file))
+}

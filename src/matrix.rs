@@ -1,0 +1,255 @@
+//! The deployment matrix as the user writes it (`matrix.yaml`): typed, strict (unknown keys
+//! are errors) and documented, so `deploygen schema` can hand editors a JSON Schema.
+//! This is the raw input; `validate` turns it into a checked `Plan`.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Problem, Result};
+
+/// Largest matrix accepted. A real one is a few KiB; anything near this is a mistake
+/// (a wrong file, a binary), refused before parsing.
+pub const MAX_MATRIX_BYTES: usize = 1024 * 1024;
+
+/// One typed deployment matrix: the release train, registries, resource profiles and the
+/// environments it is rendered for.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    /// One pinned version per component; each must exist in deploygen's catalog.
+    pub versions: Versions,
+    pub registries: Registries,
+    /// Named resource profiles: workload id -> requests and limits.
+    pub profiles: BTreeMap<String, Profile>,
+    /// The environments rendered, each one becomes a helmfile environment (`helmfile -e NAME`).
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// The release train. Versions are written as upstream writes them (`v1.15.5`, `1.22.8`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Versions {
+    #[serde(rename = "cert-manager")]
+    pub cert_manager: String,
+    pub istio: String,
+    /// The Knative Operator chart version (`v1.15.10`).
+    #[serde(rename = "knative-operator")]
+    pub knative_operator: String,
+    /// The Knative Serving version the operator installs (`1.15.3`); the operator must bundle it.
+    #[serde(rename = "knative-serving")]
+    pub knative_serving: String,
+    pub kserve: String,
+}
+
+/// Catalog component names, in the order their releases install.
+pub const COMPONENTS: [&str; 5] = [
+    "cert-manager",
+    "istio",
+    "knative-operator",
+    "knative-serving",
+    "kserve",
+];
+
+impl Versions {
+    pub fn get(&self, component: &str) -> Option<&str> {
+        Some(match component {
+            "cert-manager" => &self.cert_manager,
+            "istio" => &self.istio,
+            "knative-operator" => &self.knative_operator,
+            "knative-serving" => &self.knative_serving,
+            "kserve" => &self.kserve,
+            _ => return None,
+        })
+    }
+
+    pub fn set(&mut self, component: &str, version: String) -> bool {
+        let slot = match component {
+            "cert-manager" => &mut self.cert_manager,
+            "istio" => &mut self.istio,
+            "knative-operator" => &mut self.knative_operator,
+            "knative-serving" => &mut self.knative_serving,
+            "kserve" => &mut self.kserve,
+            _ => return false,
+        };
+        *slot = version;
+        true
+    }
+
+    /// (component, version) in install order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        COMPONENTS
+            .into_iter()
+            .filter_map(move |c| self.get(c).map(|v| (c, v)))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registries {
+    /// Registry hosts the catalog's images may come from. In a mirrored environment the host is
+    /// stripped and the path kept (kubespray-offline convention), so a catalog image from a
+    /// host not listed here is an error rather than a silent collision.
+    pub upstream: Vec<String>,
+}
+
+/// Requests and limits per workload id (`cert-manager-controller`, `istiod`, …).
+pub type Profile = BTreeMap<String, Resources>;
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    pub requests: Quantities,
+    pub limits: Quantities,
+}
+
+/// Kubernetes resource quantities, e.g. `cpu: 100m`, `memory: 256Mi`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quantities {
+    pub cpu: String,
+    pub memory: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub cluster: Cluster,
+    /// Name of an entry of `profiles`.
+    pub profile: String,
+    /// `Serverless` (Knative) or `RawDeployment` (no Knative releases).
+    pub deployment_mode: DeploymentMode,
+    /// Private registry (`host[:port]`) every image is pulled from; absent = public registries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
+    /// KServe serving runtimes whose images this environment ships (`sklearnserver`, …).
+    pub serving_runtimes: Vec<String>,
+    /// Images the catalog cannot know (a team's own model server); listed and mirrored too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_images: Vec<ExtraImage>,
+    /// Compatibility rules this environment knowingly breaks, each with a written reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<Acceptance>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum DeploymentMode {
+    Serverless,
+    RawDeployment,
+}
+
+impl DeploymentMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentMode::Serverless => "Serverless",
+            DeploymentMode::RawDeployment => "RawDeployment",
+        }
+    }
+
+    pub fn uses_knative(self) -> bool {
+        self == DeploymentMode::Serverless
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// The cluster's Kubernetes version, e.g. `v1.28.6`.
+    pub kubernetes: String,
+    /// StorageClass for model volumes (PVCs).
+    pub storage_class: String,
+    pub gpus_per_node: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraImage {
+    /// Fully qualified reference with a tag or digest (`registry/path:tag`).
+    pub image: String,
+    /// Image-list file it goes into (`airgap/kubespray-offline/imagelists/<list>.txt`).
+    #[serde(default = "default_extra_list")]
+    pub list: String,
+    /// Why the image is needed.
+    pub why: String,
+}
+
+fn default_extra_list() -> String {
+    "extra".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// Rule id, as `deploygen explain` prints it (e.g. `kserve-recommended-istio`).
+    pub rule: String,
+    pub reason: String,
+}
+
+/// Parses matrix text. `file` names the source in messages.
+pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
+    if text.len() > MAX_MATRIX_BYTES {
+        return Err(Error::invalid(
+            file,
+            format!(
+                "is {} bytes; a matrix is at most {} bytes (is this the right file?)",
+                text.len(),
+                MAX_MATRIX_BYTES
+            ),
+        ));
+    }
+    if let Some(pos) = text.iter().position(|&b| b == 0) {
+        return Err(Error::invalid(
+            file,
+            format!("holds a NUL byte at offset {pos}: a matrix is YAML text, not binary"),
+        ));
+    }
+    let text = std::str::from_utf8(text).map_err(|e| {
+        Error::invalid(
+            file,
+            format!("is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+        )
+    })?;
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(Error::invalid(
+            file,
+            "is empty; expected a mapping with versions, registries, profiles and environments",
+        ));
+    }
+    serde_yaml::from_str::<Matrix>(text).map_err(|e| Error::Invalid(vec![yaml_problem(file, &e)]))
+}
+
+fn yaml_problem(file: &str, e: &serde_yaml::Error) -> Problem {
+    let location = match e.location() {
+        Some(l) => format!("{file}:{}:{}", l.line(), l.column()),
+        None => file.to_string(),
+    };
+    let mut message = e.to_string();
+    // serde_yaml appends " at line L column C"; the location already says it.
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    Problem {
+        location,
+        message: crate::suggest::did_you_mean(&message),
+    }
+}
+
+/// The JSON Schema of the matrix, as `deploygen schema` prints it.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Matrix);
+    let mut value = serde_json::to_value(schema).unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "$comment".into(),
+            serde_json::Value::String(crate::render::GENERATED_NOTE.to_string()),
+        );
+    }
+    let mut out = serde_json::to_string_pretty(&value).unwrap_or_default();
+    out.push('\n');
+    out
+}

@@ -1,0 +1,144 @@
+//! Values trees: what each wrapper chart sets by default and what each environment overrides.
+//! Built as JSON values (sorted maps) and serialized through serde, so no string from the
+//! matrix is ever spliced into YAML text.
+
+use serde_json::{json, Map, Value};
+
+use crate::catalog::{SetAt, ValuesKeys};
+use crate::matrix::Resources;
+use crate::plan::{EnvPlan, Plan, Release};
+
+/// Key of the knative-serving glue chart's own values.
+pub const KNATIVE_SERVING_KEY: &str = "knativeServing";
+
+/// Sets `value` at a dotted path below `root`, creating maps on the way.
+pub fn set_path(root: &mut Value, dotted: &str, value: Value) {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    set_parts(root, &parts, value);
+}
+
+fn set_parts(root: &mut Value, parts: &[&str], value: Value) {
+    let Some((first, rest)) = parts.split_first() else {
+        *root = value;
+        return;
+    };
+    if !root.is_object() {
+        *root = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = root {
+        let slot = map.entry(first.to_string()).or_insert(Value::Null);
+        set_parts(slot, rest, value);
+    }
+}
+
+/// Upstream values the wrapper chart always sets (catalog `values`), nested under the
+/// dependency name.
+pub fn chart_defaults(release: &Release) -> Value {
+    let mut root = Value::Object(Map::new());
+    if let (Some(key), Some(values)) = (release.values_root(), &release.entry.values) {
+        let v = serde_json::to_value(values).unwrap_or(Value::Null);
+        set_path(&mut root, key, v);
+    }
+    root
+}
+
+fn resources_value(r: &Resources) -> Value {
+    json!({
+        "requests": {"cpu": r.requests.cpu, "memory": r.requests.memory},
+        "limits": {"cpu": r.limits.cpu, "memory": r.limits.memory},
+    })
+}
+
+/// The values file helmfile feeds `release` in `env`.
+pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Value {
+    let mut root = Value::Object(Map::new());
+    if !env.installs(&release.name) {
+        return root;
+    }
+    // Paths from the catalog are relative to the upstream chart: nest them under its name.
+    let prefix = release.values_root().map(|k| format!("{k}.")).unwrap_or_default();
+    let at = |p: &str| format!("{prefix}{p}");
+
+    if let Some(path) = &release.entry.deployment_mode_path {
+        set_path(&mut root, &at(path), json!(env.env.deployment_mode.as_str()));
+    }
+
+    let profile = plan.matrix.profiles.get(&env.env.profile);
+    let mut knative_workloads = Vec::new();
+    for w in &release.entry.workloads {
+        let Some(res) = profile.and_then(|p| p.get(&w.id)) else { continue };
+        if let Some(path) = &w.path {
+            set_path(&mut root, &at(path), resources_value(res));
+        }
+        if let Some(kw) = &w.knative_workload {
+            let mut r = resources_value(res);
+            if let Value::Object(m) = &mut r {
+                m.insert("container".into(), json!(kw.container));
+            }
+            knative_workloads.push(json!({"name": kw.name, "resources": [r]}));
+        }
+    }
+    if !knative_workloads.is_empty() {
+        set_path(&mut root, &format!("{KNATIVE_SERVING_KEY}.workloads"), Value::Array(knative_workloads));
+    }
+
+    if let Some(mirror) = env.mirror() {
+        write_images(&mut root, env, release, &at);
+        if release.component == "knative-serving" {
+            // The controller resolves image tags to digests by asking the registry; it must
+            // not try that against the mirror (plain HTTP, private CA) on an offline site.
+            let host = mirror.split('/').next().unwrap_or(mirror);
+            let skip = format!("kind.local,ko.local,dev.local,{host}");
+            config_entry(&mut root, "deployment", "registries-skipping-tag-resolving", json!(skip));
+        }
+    }
+    root
+}
+
+/// Writes every image of `release` at the keys the catalog names, with the reference the
+/// environment pulls (the mirror's).
+fn write_images(root: &mut Value, env: &EnvPlan, release: &Release, at: &dyn Fn(&str) -> String) {
+    for img in env.images.iter().filter(|i| i.app == release.name) {
+        let t = &img.target;
+        for s in &img.set {
+            match s {
+                SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => {
+                    set_path(root, &at(repository), json!(t.repository()));
+                    set_path(root, &at(tag), json!(t.tag.clone().unwrap_or_default()));
+                }
+                SetAt::Values(ValuesKeys::Reference { reference }) => {
+                    set_path(root, &at(reference), json!(t.to_string()));
+                }
+                SetAt::Hub { hub, tag } => {
+                    set_path(root, &at(hub), json!(t.hub()));
+                    set_path(root, &at(tag), json!(t.tag.clone().unwrap_or_default()));
+                }
+                SetAt::KnativeOverride(key) => {
+                    set_parts(root, &[KNATIVE_SERVING_KEY, "registry", "override", key], json!(t.to_string()));
+                }
+                SetAt::KnativeConfig { configmap, key } => {
+                    config_entry(root, configmap, key, json!(t.to_string()));
+                }
+                SetAt::Follows(_) => {}
+            }
+        }
+    }
+}
+
+/// `knativeServing.config.<configmap>.<key>`; keys hold dots, so no dotted path here.
+fn config_entry(root: &mut Value, configmap: &str, key: &str, value: Value) {
+    set_parts(root, &[KNATIVE_SERVING_KEY, "config", configmap, key], value);
+}
+
+/// `knative.enabled` and friends: the helmfile environment values (what `condition:` reads).
+pub fn helmfile_environment(env: &EnvPlan) -> Value {
+    json!({
+        "knative": {"enabled": env.env.deployment_mode.uses_knative()},
+        "deploymentMode": env.env.deployment_mode.as_str(),
+    })
+}
+
+/// Reads a value at a dotted path (tests and the image-record proof use it).
+pub fn get_path<'a>(root: &'a Value, dotted: &str) -> Option<&'a Value> {
+    dotted.split('.').try_fold(root, |v, k| v.get(k))
+}
