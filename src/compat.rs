@@ -125,18 +125,13 @@ fn rule_verdict(env_name: &str, kube_minor: (u64, u64), owner: &Component, other
                 (None, None) => None,
             };
             let pinned = minor_string(&other.semver);
+            // Per-Kubernetes matrices name the cluster version; flat lists do not depend on it.
+            let on = if rule.per_kubernetes.is_some() { format!(" on Kubernetes {kube_key}") } else { String::new() };
             match recommended {
-                Some(list) if list.contains(&pinned) => (
-                    Level::Pass,
-                    format!(
-                        "{} {} recommends {} {} on Kubernetes {kube_key}; environment {env_name} pins {}",
-                        owner.name, owner.version, other.name, list.join(" or "), other.version
-                    ),
-                ),
                 Some(list) => (
-                    Level::Warn,
+                    if list.contains(&pinned) { Level::Pass } else { Level::Warn },
                     format!(
-                        "{} {} recommends {} {} on Kubernetes {kube_key}; environment {env_name} pins {}",
+                        "{} {} recommends {} {}{on}; environment {env_name} pins {}",
                         owner.name, owner.version, other.name, list.join(" or "), other.version
                     ),
                 ),

@@ -1,0 +1,80 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's own matrix: the default scenario.
+pub const MATRIX: &str = include_str!("../../matrix.yaml");
+
+/// The default matrix with every environment in RawDeployment mode (no Knative).
+pub fn raw_matrix() -> String {
+    let m = MATRIX.replace("deployment_mode: Serverless", "deployment_mode: RawDeployment");
+    assert_ne!(m, MATRIX, "the default matrix has Serverless environments");
+    m
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temp folder holding `matrix.yaml` with `text`.
+pub fn workdir(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("matrix.yaml"), text).expect("write matrix");
+    dir
+}
+
+/// Runs the deploygen binary in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploygen"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run deploygen")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every file below `dir` (relative path -> bytes).
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// Every file's modification time, to prove a run wrote nothing.
+pub fn mtimes(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().display().to_string(), e.metadata().unwrap().modified().unwrap()))
+        .collect()
+}
+
+/// The whole tree as one text: one uber-snapshot per scenario (cargo-dist's approach).
+pub fn uber(tree: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for (path, text) in tree {
+        out.push_str(&format!("================ {path} ================\n{text}"));
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
