@@ -13,11 +13,21 @@ pub fn edit_version(file: &str, text: &str, component: &str, version: &str) -> R
             .unwrap_or_default();
         return Err(Error::invalid(
             "COMPONENT",
-            format!("unknown component `{component}`{hint}; components: {}", COMPONENTS.join(", ")),
+            format!(
+                "unknown component `{component}`{hint}; components: {}",
+                COMPONENTS.join(", ")
+            ),
         ));
     }
-    if version.is_empty() || !version.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) {
-        return Err(Error::invalid("VERSION", format!("`{}` is not a version", version.escape_debug())));
+    if version.is_empty()
+        || !version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+    {
+        return Err(Error::invalid(
+            "VERSION",
+            format!("`{}` is not a version", version.escape_debug()),
+        ));
     }
     let mut in_versions = false;
     let mut block_indent: Option<usize> = None;
@@ -43,7 +53,10 @@ pub fn edit_version(file: &str, text: &str, component: &str, version: &str) -> R
                     let end = value.find(char::is_whitespace).unwrap_or(value.len());
                     let comment = &value[end..];
                     let eol = &line[body.len()..];
-                    out.push(format!("{}{component}: {version}{comment}{eol}", &body[..indent]));
+                    out.push(format!(
+                        "{}{component}: {version}{comment}{eol}",
+                        &body[..indent]
+                    ));
                     done = true;
                     continue;
                 }
@@ -62,7 +75,11 @@ pub fn edit_version(file: &str, text: &str, component: &str, version: &str) -> R
 
 /// `component: value # c` -> ` value # c` when the line's key is `component` (quoted or not).
 fn strip_key<'a>(content: &'a str, component: &str) -> Option<&'a str> {
-    for key in [component.to_string(), format!("\"{component}\""), format!("'{component}'")] {
+    for key in [
+        component.to_string(),
+        format!("\"{component}\""),
+        format!("'{component}'"),
+    ] {
         if let Some(rest) = content.strip_prefix(&key) {
             if let Some(rest) = rest.trim_start().strip_prefix(':') {
                 return Some(rest);

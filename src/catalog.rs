@@ -213,7 +213,10 @@ pub enum SetAt {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum ValuesKeys {
-    RepositoryTag { repository: String, tag: String },
+    RepositoryTag {
+        repository: String,
+        tag: String,
+    },
     Reference {
         #[serde(rename = "ref")]
         reference: String,
@@ -256,7 +259,10 @@ impl Catalog {
             if *path != expected {
                 return Err(Error::internal(
                     format!("catalog/{path}"),
-                    format!("holds {} {}, so it must be named {expected}", entry.component, entry.version),
+                    format!(
+                        "holds {} {}, so it must be named {expected}",
+                        entry.component, entry.version
+                    ),
                 ));
             }
             components

@@ -11,7 +11,11 @@ use crate::error::{Error, Result};
 use crate::output::{self, WriteOptions};
 
 #[derive(Parser)]
-#[command(name = "deploygen", version, about = "Render the Astrago KServe deployment tree from one typed matrix")]
+#[command(
+    name = "deploygen",
+    version,
+    about = "Render the Astrago KServe deployment tree from one typed matrix"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -97,14 +101,20 @@ fn read_matrix(path: &Path) -> Result<Vec<u8>> {
     if meta.len() > crate::matrix::MAX_MATRIX_BYTES as u64 {
         return Err(Error::invalid(
             path.display().to_string(),
-            format!("is {} bytes; a matrix is at most {} bytes (is this the right file?)", meta.len(), crate::matrix::MAX_MATRIX_BYTES),
+            format!(
+                "is {} bytes; a matrix is at most {} bytes (is this the right file?)",
+                meta.len(),
+                crate::matrix::MAX_MATRIX_BYTES
+            ),
         ));
     }
     std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 fn file_label(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 fn load(path: &Path) -> Result<crate::plan::Plan> {
@@ -138,7 +148,11 @@ fn run(command: Command) -> Result<u8> {
             let tree = tree_for(&load(&p.matrix)?)?;
             let diff = output::diff(&p.out, &tree)?;
             if diff.is_empty() {
-                say(&format!("{}: the tree is current ({} files)\n", p.out.display(), tree.len()));
+                say(&format!(
+                    "{}: the tree is current ({} files)\n",
+                    p.out.display(),
+                    tree.len()
+                ));
                 Ok(0)
             } else {
                 say(&diff);
@@ -155,13 +169,19 @@ fn run(command: Command) -> Result<u8> {
             say(&crate::matrix::json_schema());
             Ok(0)
         }
-        Command::Images { matrix, env, mirror, format } => {
+        Command::Images {
+            matrix,
+            env,
+            mirror,
+            format,
+        } => {
             let plan = load(&matrix)?;
             let rows = crate::images::rows(&plan, env.as_deref())?;
             match format {
                 Format::Text => say(&crate::images::text(&rows, mirror)?),
                 Format::Json => {
-                    let mut json = serde_json::to_string_pretty(&rows).map_err(|e| Error::internal("images", e))?;
+                    let mut json = serde_json::to_string_pretty(&rows)
+                        .map_err(|e| Error::internal("images", e))?;
                     json.push('\n');
                     say(&json);
                 }
@@ -176,7 +196,11 @@ fn run(command: Command) -> Result<u8> {
             say(&crate::explain::explain(&plan, env.as_deref()));
             Ok(0)
         }
-        Command::Bump { component, version, paths } => {
+        Command::Bump {
+            component,
+            version,
+            paths,
+        } => {
             let text = read_matrix(&paths.matrix)?;
             let label = file_label(&paths.matrix);
             let text = String::from_utf8(text)
@@ -191,7 +215,10 @@ fn run(command: Command) -> Result<u8> {
             output::preview(&paths.out, &tree)?;
             write_matrix(&paths.matrix, &edited)?;
             let summary = output::write(&paths.out, &tree, WriteOptions::default())?;
-            say(&format!("{component} -> {version} in {}\n", paths.matrix.display()));
+            say(&format!(
+                "{component} -> {version} in {}\n",
+                paths.matrix.display()
+            ));
             say(&summary.report());
             Ok(0)
         }
@@ -199,7 +226,10 @@ fn run(command: Command) -> Result<u8> {
 }
 
 fn write_matrix(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(".matrix.deploygen-tmp");
     std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))

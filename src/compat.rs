@@ -43,7 +43,12 @@ pub fn helm_kube_version(min: &str, max: Option<&str>) -> Result<String, String>
     Ok(out)
 }
 
-pub fn evaluate(name: &str, env: &Environment, kube: &semver::Version, components: &[Component]) -> Vec<Verdict> {
+pub fn evaluate(
+    name: &str,
+    env: &Environment,
+    kube: &semver::Version,
+    components: &[Component],
+) -> Vec<Verdict> {
     let mode = env.deployment_mode;
     let kube_minor = (kube.major, kube.minor);
     let mut verdicts = Vec::new();
@@ -87,11 +92,20 @@ fn kubernetes_verdict(
         None => format!("Kubernetes >= {}", range.min),
     };
     let message = if fits {
-        format!("{} {} supports {span}; environment {env_name} runs {}", c.name, c.version, env.cluster.kubernetes)
+        format!(
+            "{} {} supports {span}; environment {env_name} runs {}",
+            c.name, c.version, env.cluster.kubernetes
+        )
     } else if max.is_some() {
-        format!("{} {} supports only {span}; environment {env_name} runs {}", c.name, c.version, env.cluster.kubernetes)
+        format!(
+            "{} {} supports only {span}; environment {env_name} runs {}",
+            c.name, c.version, env.cluster.kubernetes
+        )
     } else {
-        format!("{} {} needs {span}; environment {env_name} runs {}", c.name, c.version, env.cluster.kubernetes)
+        format!(
+            "{} {} needs {span}; environment {env_name} runs {}",
+            c.name, c.version, env.cluster.kubernetes
+        )
     };
     Verdict {
         rule: kubernetes_rule_id(&c.name),
@@ -102,7 +116,13 @@ fn kubernetes_verdict(
     }
 }
 
-fn rule_verdict(env_name: &str, kube_minor: (u64, u64), owner: &Component, other: &Component, rule: &Rule) -> Verdict {
+fn rule_verdict(
+    env_name: &str,
+    kube_minor: (u64, u64),
+    owner: &Component,
+    other: &Component,
+    rule: &Rule,
+) -> Verdict {
     let (level, message) = match rule.kind {
         RuleKind::Requires => {
             let min = rule
@@ -126,7 +146,11 @@ fn rule_verdict(env_name: &str, kube_minor: (u64, u64), owner: &Component, other
             };
             let pinned = minor_string(&other.semver);
             // Per-Kubernetes matrices name the cluster version; flat lists do not depend on it.
-            let on = if rule.per_kubernetes.is_some() { format!(" on Kubernetes {kube_key}") } else { String::new() };
+            let on = if rule.per_kubernetes.is_some() {
+                format!(" on Kubernetes {kube_key}")
+            } else {
+                String::new()
+            };
             match recommended {
                 Some(list) => (
                     if list.contains(&pinned) { Level::Pass } else { Level::Warn },

@@ -80,7 +80,10 @@ fn render_problems(problems: &[Problem]) -> String {
         out.push_str(&format!("error: {p}"));
     }
     if problems.len() > 1 {
-        out.push_str(&format!("\n{} problems; nothing was written", problems.len()));
+        out.push_str(&format!(
+            "\n{} problems; nothing was written",
+            problems.len()
+        ));
     } else {
         out.push_str("\nnothing was written");
     }

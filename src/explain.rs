@@ -52,7 +52,10 @@ fn release_doc(plan: &Plan, r: &Release) -> ReleaseDoc {
         })
         .unwrap_or_default();
     let (chart, source) = match &r.chart {
-        Some(c) => (format!("{}/{} {}", c.repository, c.name, c.version), c.source.clone()),
+        Some(c) => (
+            format!("{}/{} {}", c.repository, c.name, c.version),
+            c.source.clone(),
+        ),
         None => (
             format!("local glue chart (KnativeServing {})", r.version),
             r.entry.images_source.clone().unwrap_or_default(),
@@ -113,14 +116,21 @@ pub fn doc_context(plan: &Plan) -> minijinja::Value {
 /// The `deploygen explain` text for one environment or all.
 pub fn explain(plan: &Plan, only: Option<&str>) -> String {
     let mut out = String::new();
-    for e in plan.environments.iter().filter(|e| only.is_none_or(|n| n == e.name)) {
+    for e in plan
+        .environments
+        .iter()
+        .filter(|e| only.is_none_or(|n| n == e.name))
+    {
         let d = env_doc(plan, e);
         out.push_str(&format!(
             "environment {} — Kubernetes {}, {}, {}, profile {}\n",
             d.name,
             d.kubernetes,
             d.mode,
-            d.mirror.as_deref().map(|m| format!("mirror {m}")).unwrap_or_else(|| "public registries".into()),
+            d.mirror
+                .as_deref()
+                .map(|m| format!("mirror {m}"))
+                .unwrap_or_else(|| "public registries".into()),
             d.profile
         ));
         out.push_str("install order:\n");
@@ -141,7 +151,13 @@ pub fn explain(plan: &Plan, only: Option<&str>) -> String {
         }
         out.push_str("rules:\n");
         for v in &e.verdicts {
-            out.push_str(&format!("  {:<8} {}: {}\n           source: {}\n", v.level.as_str(), v.rule, v.message, v.source));
+            out.push_str(&format!(
+                "  {:<8} {}: {}\n           source: {}\n",
+                v.level.as_str(),
+                v.rule,
+                v.message,
+                v.source
+            ));
             if let Some(r) = &v.reason {
                 out.push_str(&format!("           accepted: {r}\n"));
             }
@@ -159,7 +175,12 @@ pub fn warnings(plan: &Plan) -> Vec<String> {
             e.verdicts
                 .iter()
                 .filter(|v| v.level == Level::Warn)
-                .map(move |v| format!("warning: environment {}: [{}] {} (source: {})", e.name, v.rule, v.message, v.source))
+                .map(move |v| {
+                    format!(
+                        "warning: environment {}: [{}] {} (source: {})",
+                        e.name, v.rule, v.message, v.source
+                    )
+                })
         })
         .collect()
 }

@@ -27,7 +27,9 @@ impl ImageRef {
             return Err("is empty".into());
         }
         if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!("contains {c:?}; a reference has no spaces or control characters"));
+            return Err(format!(
+                "contains {c:?}; a reference has no spaces or control characters"
+            ));
         }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
@@ -48,7 +50,9 @@ impl ImageRef {
         if let Some(t) = &tag {
             check_tag(t)?;
             if t == "latest" {
-                return Err("uses the tag `latest`, which moves; pin a release tag or a digest".into());
+                return Err(
+                    "uses the tag `latest`, which moves; pin a release tag or a digest".into(),
+                );
             }
         }
         if tag.is_none() && digest.is_none() {
@@ -158,7 +162,9 @@ pub fn check_host(s: &str) -> Result<(), String> {
         return Ok(());
     }
     if host.is_empty() || host.len() > 253 {
-        return Err(format!("`{s}`: the host is empty or longer than 253 characters"));
+        return Err(format!(
+            "`{s}`: the host is empty or longer than 253 characters"
+        ));
     }
     for label in host.split('.') {
         let ok = !label.is_empty()
@@ -293,6 +299,9 @@ mod tests {
         let r = ImageRef::parse("docker.io/istio/pilot:1.22.8").unwrap();
         assert_eq!(r.hub(), "docker.io/istio");
         assert_eq!(r.name(), "pilot");
-        assert_eq!(r.mirrored("reg.local/astrago").hub(), "reg.local/astrago/istio");
+        assert_eq!(
+            r.mirrored("reg.local/astrago").hub(),
+            "reg.local/astrago/istio"
+        );
     }
 }

@@ -15,7 +15,11 @@ pub const IMAGELIST_DIR: &str = "airgap/kubespray-offline/imagelists";
 /// (kubespray-offline pulls these, then pushes them to the mirror with the registry host
 /// stripped, which is the path the values point at).
 pub fn image_lists(plan: &Plan) -> Vec<(String, String)> {
-    let mirrored: Vec<_> = plan.environments.iter().filter(|e| e.mirror().is_some()).collect();
+    let mirrored: Vec<_> = plan
+        .environments
+        .iter()
+        .filter(|e| e.mirror().is_some())
+        .collect();
     let mut by_app: BTreeMap<&str, (BTreeSet<String>, BTreeSet<&str>)> = BTreeMap::new();
     for e in &mirrored {
         for img in e.shipped_images() {
@@ -62,11 +66,18 @@ pub fn rows(plan: &Plan, env: Option<&str>) -> Result<Vec<ImageRow>> {
     if let Some(name) = env {
         if !plan.environments.iter().any(|e| e.name == name) {
             let all: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
-            return Err(Error::invalid("--env", format!("no environment `{name}`; environments: {}", all.join(", "))));
+            return Err(Error::invalid(
+                "--env",
+                format!("no environment `{name}`; environments: {}", all.join(", ")),
+            ));
         }
     }
     let mut out = Vec::new();
-    for e in plan.environments.iter().filter(|e| env.is_none_or(|n| n == e.name)) {
+    for e in plan
+        .environments
+        .iter()
+        .filter(|e| env.is_none_or(|n| n == e.name))
+    {
         for img in e.shipped_images() {
             out.push(ImageRow {
                 environment: e.name.clone(),
@@ -89,7 +100,10 @@ pub fn text(rows: &[ImageRow], mirror: bool) -> Result<String> {
     for r in rows {
         let reference = if mirror {
             r.mirror.clone().ok_or_else(|| {
-                Error::invalid("--mirror", format!("environment `{}` has no mirror", r.environment))
+                Error::invalid(
+                    "--mirror",
+                    format!("environment `{}` has no mirror", r.environment),
+                )
             })?
         } else {
             r.source.clone()

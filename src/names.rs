@@ -6,7 +6,8 @@
 pub fn check_dns_label(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-');
     if ok {
@@ -21,9 +22,7 @@ pub fn check_dns_label(s: &str) -> Result<(), String> {
 
 /// DNS-1123 subdomain: StorageClass names.
 pub fn check_dns_subdomain(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|l| check_dns_label(l).is_ok());
+    let ok = !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| check_dns_label(l).is_ok());
     if ok {
         Ok(())
     } else {
@@ -78,7 +77,17 @@ mod tests {
     #[test]
     fn labels() {
         assert!(check_dns_label("airgap").is_ok());
-        for bad in ["", "Airgap", "../x", "a/b", "a\\b", "-a", "a-", "a_b", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "Airgap",
+            "../x",
+            "a/b",
+            "a\\b",
+            "-a",
+            "a-",
+            "a_b",
+            &"a".repeat(64),
+        ] {
             assert!(check_dns_label(bad).is_err(), "{bad}");
         }
         assert!(check_dns_subdomain("astrago-nfs-csi").is_ok());

@@ -27,7 +27,11 @@ impl Summary {
 
     pub fn report(&self) -> String {
         let mut out = String::new();
-        for (what, list) in [("created", &self.created), ("changed", &self.changed), ("removed", &self.removed)] {
+        for (what, list) in [
+            ("created", &self.created),
+            ("changed", &self.changed),
+            ("removed", &self.removed),
+        ] {
             for p in list {
                 out.push_str(&format!("{what:>9} {p}\n"));
             }
@@ -103,7 +107,9 @@ fn existing(path: &Path, want: &str) -> Result<Existing> {
     if bytes == want.as_bytes() {
         Ok(Existing::Same)
     } else {
-        Ok(Existing::Different(String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(Existing::Different(
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ))
     }
 }
 
@@ -120,7 +126,8 @@ fn compare(root: &Path, tree: &Tree) -> Result<Changes> {
     let mut writes = Vec::new();
     let mut conflicts = Vec::new();
     for (path, want) in tree {
-        let rel = safe_relative(path).ok_or_else(|| Error::internal("render", format!("unsafe path {path}")))?;
+        let rel = safe_relative(path)
+            .ok_or_else(|| Error::internal("render", format!("unsafe path {path}")))?;
         let full = root.join(&rel);
         match existing(&full, want)? {
             Existing::Missing => {
@@ -142,7 +149,11 @@ fn compare(root: &Path, tree: &Tree) -> Result<Changes> {
             }
         }
     }
-    Ok(Changes { summary, writes, conflicts })
+    Ok(Changes {
+        summary,
+        writes,
+        conflicts,
+    })
 }
 
 /// What `render` would do, without doing it.
@@ -168,21 +179,24 @@ pub fn write(root: &Path, tree: &Tree, opts: WriteOptions) -> Result<Summary> {
     if !c.summary.created.is_empty() {
         let mut owned = owned(root)?;
         owned.extend(c.summary.created.iter().cloned());
-        let mut interim = String::from("# deploygen: a render is in progress or was interrupted; run `deploygen render`.\n");
+        let mut interim = String::from(
+            "# deploygen: a render is in progress or was interrupted; run `deploygen render`.\n",
+        );
         for p in &owned {
             interim.push_str(p);
             interim.push('\n');
         }
         atomic_write(&root.join(MANIFEST), &interim)?;
     }
-    let mut written = 0usize;
-    for path in c.writes.iter().filter(|p| p.as_str() != MANIFEST) {
+    for (written, path) in c.writes.iter().filter(|p| p.as_str() != MANIFEST).enumerate() {
         if opts.fail_after.is_some_and(|n| written >= n) {
-            return Err(Error::io(root.join(path), std::io::Error::other("injected failure (test)")));
+            return Err(Error::io(
+                root.join(path),
+                std::io::Error::other("injected failure (test)"),
+            ));
         }
         let content = tree.get(path).map(String::as_str).unwrap_or_default();
         atomic_write(&root.join(path), content)?;
-        written += 1;
     }
     for path in &c.summary.removed {
         let full = root.join(path);
@@ -198,7 +212,10 @@ pub fn write(root: &Path, tree: &Tree, opts: WriteOptions) -> Result<Summary> {
 fn atomic_write(path: &Path, content: &str) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.deploygen-tmp"));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;

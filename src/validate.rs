@@ -10,7 +10,7 @@ use crate::error::{Error, Problem, Result};
 use crate::image::{check_host, check_path, ImageRef};
 use crate::matrix::{Matrix, COMPONENTS};
 use crate::names::{check_dns_label, check_dns_subdomain, check_quantity};
-use crate::plan::{Component, EnvPlan, Level, PlannedImage, Plan, Release};
+use crate::plan::{Component, EnvPlan, Level, Plan, PlannedImage, Release};
 use crate::suggest::closest;
 use crate::version::{minor_string, parse_lenient};
 
@@ -37,7 +37,10 @@ pub fn plan_from_text(matrix_file: &str, text: &[u8], catalog: &Catalog) -> Resu
 }
 
 pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Plan> {
-    let mut p = Problems { file: matrix_file, list: Vec::new() };
+    let mut p = Problems {
+        file: matrix_file,
+        list: Vec::new(),
+    };
     let components = resolve_components(&matrix, catalog, &mut p);
     check_registries(&matrix, &mut p);
     let releases = match &components {
@@ -48,12 +51,22 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
     check_profiles(&matrix, &releases, &mut p);
     let mut environments = Vec::new();
     for (name, env) in &matrix.environments {
-        if let Some(e) = resolve_environment(name, env, &matrix.profiles, components.as_deref(), &releases, &mut p) {
+        if let Some(e) = resolve_environment(
+            name,
+            env,
+            &matrix.profiles,
+            components.as_deref(),
+            &releases,
+            &mut p,
+        ) {
             environments.push(e);
         }
     }
     if matrix.environments.is_empty() {
-        p.at("environments", "no environment: add at least one (e.g. online, airgap)");
+        p.at(
+            "environments",
+            "no environment: add at least one (e.g. online, airgap)",
+        );
     }
     if !p.list.is_empty() {
         return Err(Error::Invalid(p.list));
@@ -67,12 +80,22 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
     })
 }
 
-fn resolve_components(matrix: &Matrix, catalog: &Catalog, p: &mut Problems) -> Option<Vec<Component>> {
+fn resolve_components(
+    matrix: &Matrix,
+    catalog: &Catalog,
+    p: &mut Problems,
+) -> Option<Vec<Component>> {
     let mut out = Vec::new();
     for (name, version) in matrix.versions.iter() {
         let path = format!("versions.{name}");
         if let Some(bad) = catalog.known_bad(name, version) {
-            p.at(&path, format!("{name} {version} is known bad: {} (source: {})", bad.why, bad.source));
+            p.at(
+                &path,
+                format!(
+                    "{name} {version} is known bad: {} (source: {})",
+                    bad.why, bad.source
+                ),
+            );
             continue;
         }
         let semver = match parse_lenient(version) {
@@ -128,10 +151,16 @@ fn check_registries(matrix: &Matrix, p: &mut Problems) {
     let mut seen = BTreeSet::new();
     for (i, host) in matrix.registries.upstream.iter().enumerate() {
         if let Err(e) = check_host(host) {
-            p.at(format!("registries.upstream[{i}]"), format!("not a registry host: {e}"));
+            p.at(
+                format!("registries.upstream[{i}]"),
+                format!("not a registry host: {e}"),
+            );
         }
         if !seen.insert(host) {
-            p.at(format!("registries.upstream[{i}]"), format!("`{host}` is listed twice"));
+            p.at(
+                format!("registries.upstream[{i}]"),
+                format!("`{host}` is listed twice"),
+            );
         }
     }
 }
@@ -154,7 +183,10 @@ fn resolve_releases(components: &[Component], p: &mut Problems) -> Vec<Release> 
         let kube_version = match compat::helm_kube_version(&range.min, range.max.as_deref()) {
             Ok(k) => k,
             Err(e) => {
-                p.at(format!("versions.{}", c.name), format!("catalog range: {e}"));
+                p.at(
+                    format!("versions.{}", c.name),
+                    format!("catalog range: {e}"),
+                );
                 continue;
             }
         };
@@ -172,7 +204,10 @@ fn resolve_releases(components: &[Component], p: &mut Problems) -> Vec<Release> 
                 chart: r.chart.clone(),
                 needs: r.needs.clone(),
                 kube_version: kube_version.clone(),
-                knative_only: !compat::in_use(&c.name, crate::matrix::DeploymentMode::RawDeployment),
+                knative_only: !compat::in_use(
+                    &c.name,
+                    crate::matrix::DeploymentMode::RawDeployment,
+                ),
                 entry: r.clone(),
                 images,
             });
@@ -192,7 +227,11 @@ fn resolve_releases(components: &[Component], p: &mut Problems) -> Vec<Release> 
 /// Topological order of `needs`; among releases ready at once, catalog order wins, so the
 /// order is stable. Unknown needs and cycles are errors.
 pub fn install_order(releases: &[Release]) -> std::result::Result<Vec<usize>, Vec<String>> {
-    let ids: BTreeMap<String, usize> = releases.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
+    let ids: BTreeMap<String, usize> = releases
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id(), i))
+        .collect();
     let mut errors = Vec::new();
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); releases.len()];
     for (i, r) in releases.iter().enumerate() {
@@ -222,8 +261,14 @@ pub fn install_order(releases: &[Release]) -> std::result::Result<Vec<usize>, Ve
                 order.push(i);
             }
             None => {
-                let stuck: Vec<String> = (0..releases.len()).filter(|&i| !done[i]).map(|i| releases[i].id()).collect();
-                return Err(vec![format!("needs form a cycle among {}", stuck.join(", "))]);
+                let stuck: Vec<String> = (0..releases.len())
+                    .filter(|&i| !done[i])
+                    .map(|i| releases[i].id())
+                    .collect();
+                return Err(vec![format!(
+                    "needs form a cycle among {}",
+                    stuck.join(", ")
+                )]);
             }
         }
     }
@@ -251,9 +296,15 @@ fn check_set_keys(what: &str, image: &ImageRef, img: &CatalogImage, p: &mut Prob
         p.at("versions", format!("{what} says nowhere where it is set"));
     }
     for s in &img.set {
-        let needs_tag = matches!(s, SetAt::Values(ValuesKeys::RepositoryTag { .. }) | SetAt::Hub { .. });
+        let needs_tag = matches!(
+            s,
+            SetAt::Values(ValuesKeys::RepositoryTag { .. }) | SetAt::Hub { .. }
+        );
         if needs_tag && (image.tag.is_none() || image.digest.is_some()) {
-            p.at("versions", format!("{what} is pinned by digest but set through a tag key"));
+            p.at(
+                "versions",
+                format!("{what} is pinned by digest but set through a tag key"),
+            );
         }
     }
 }
@@ -274,7 +325,13 @@ fn check_profiles(matrix: &Matrix, releases: &[Release], p: &mut Problems) {
                     .map(|c| format!(" (did you mean `{c}`?)"))
                     .unwrap_or_default();
                 let all: Vec<&str> = known.iter().copied().collect();
-                p.at(&path, format!("unknown workload `{workload}`{hint}; known: {}", all.join(", ")));
+                p.at(
+                    &path,
+                    format!(
+                        "unknown workload `{workload}`{hint}; known: {}",
+                        all.join(", ")
+                    ),
+                );
             }
             for (kind, q) in [("requests", &res.requests), ("limits", &res.limits)] {
                 for (res_name, value) in [("cpu", &q.cpu), ("memory", &q.memory)] {
@@ -315,7 +372,14 @@ fn resolve_environment(
             .map(|c| format!(" (did you mean `{c}`?)"))
             .unwrap_or_default();
         let all: Vec<&str> = profiles.keys().map(String::as_str).collect();
-        p.at(at(".profile"), format!("unknown profile `{}`{hint}; profiles: {}", env.profile, all.join(", ")));
+        p.at(
+            at(".profile"),
+            format!(
+                "unknown profile `{}`{hint}; profiles: {}",
+                env.profile,
+                all.join(", ")
+            ),
+        );
     }
     if let Some(m) = &env.mirror {
         if let Err(e) = check_mirror(m) {
@@ -333,10 +397,19 @@ fn resolve_environment(
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default();
             let all: Vec<&str> = runtimes.iter().copied().collect();
-            p.at(at(&format!(".serving_runtimes[{i}]")), format!("unknown serving runtime `{rt}`{hint}; known: {}", all.join(", ")));
+            p.at(
+                at(&format!(".serving_runtimes[{i}]")),
+                format!(
+                    "unknown serving runtime `{rt}`{hint}; known: {}",
+                    all.join(", ")
+                ),
+            );
         }
         if !seen.insert(rt) {
-            p.at(at(&format!(".serving_runtimes[{i}]")), format!("`{rt}` is listed twice"));
+            p.at(
+                at(&format!(".serving_runtimes[{i}]")),
+                format!("`{rt}` is listed twice"),
+            );
         }
     }
     let mut extra = Vec::new();
@@ -350,7 +423,10 @@ fn resolve_environment(
         }
         match ImageRef::parse(&x.image) {
             Ok(r) => extra.push((x.list.clone(), r)),
-            Err(e) => p.at(format!("{path}.image"), format!("`{}` {e}", x.image.escape_debug())),
+            Err(e) => p.at(
+                format!("{path}.image"),
+                format!("`{}` {e}", x.image.escape_debug()),
+            ),
         }
     }
     let rule_ids = components.map(compat::rule_ids).unwrap_or_default();
@@ -360,10 +436,19 @@ fn resolve_environment(
             let hint = closest(&a.rule, rule_ids.iter().map(String::as_str))
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default();
-            p.at(format!("{path}.rule"), format!("unknown rule `{}`{hint}; `deploygen explain` lists the rules", a.rule));
+            p.at(
+                format!("{path}.rule"),
+                format!(
+                    "unknown rule `{}`{hint}; `deploygen explain` lists the rules",
+                    a.rule
+                ),
+            );
         }
         if a.reason.trim().is_empty() {
-            p.at(format!("{path}.reason"), "an accepted rule needs a written reason");
+            p.at(
+                format!("{path}.reason"),
+                "an accepted rule needs a written reason",
+            );
         }
     }
     let (Some(components), Some(kube)) = (components, kube) else {
@@ -371,7 +456,10 @@ fn resolve_environment(
     };
     let verdicts = compat::evaluate(name, env, &kube, components);
     for v in verdicts.iter().filter(|v| v.level == Level::Fail) {
-        p.at(at(""), format!("[{}] {} (source: {})", v.rule, v.message, v.source));
+        p.at(
+            at(""),
+            format!("[{}] {} (source: {})", v.rule, v.message, v.source),
+        );
     }
     let installed: Vec<String> = releases
         .iter()
@@ -382,10 +470,14 @@ fn resolve_environment(
         for need in &r.needs {
             let needed = releases.iter().find(|o| &o.id() == need);
             if needed.is_some_and(|o| !installed.contains(&o.name)) {
-                p.at(at(".deployment_mode"), format!(
-                    "release {} needs {need}, which environment {name} does not install ({})",
-                    r.id(), env.deployment_mode.as_str()
-                ));
+                p.at(
+                    at(".deployment_mode"),
+                    format!(
+                        "release {} needs {need}, which environment {name} does not install ({})",
+                        r.id(),
+                        env.deployment_mode.as_str()
+                    ),
+                );
             }
         }
     }
@@ -432,8 +524,13 @@ fn plan_images(
     let mut out = Vec::new();
     for r in releases.iter().filter(|r| installed.contains(&r.name)) {
         for img in &r.images {
-            let Ok(source) = ImageRef::parse(&img.reference) else { continue };
-            let shipped = img.runtime.as_ref().is_none_or(|rt| env.serving_runtimes.contains(rt));
+            let Ok(source) = ImageRef::parse(&img.reference) else {
+                continue;
+            };
+            let shipped = img
+                .runtime
+                .as_ref()
+                .is_none_or(|rt| env.serving_runtimes.contains(rt));
             out.push(PlannedImage {
                 app: r.name.clone(),
                 component: r.label.clone(),
@@ -463,10 +560,13 @@ fn plan_images(
     for img in &out {
         if let Some(prev) = by_target.insert(img.target.to_string(), img) {
             if prev.source != img.source {
-                p.at(&at, format!(
-                    "{} and {} both become {} in the mirror; they would overwrite each other",
-                    prev.source, img.source, img.target
-                ));
+                p.at(
+                    &at,
+                    format!(
+                        "{} and {} both become {} in the mirror; they would overwrite each other",
+                        prev.source, img.source, img.target
+                    ),
+                );
             }
         }
     }
@@ -478,11 +578,69 @@ fn plan_images(
                 let value = (img.target.hub(), img.target.tag.clone().unwrap_or_default());
                 if let Some(prev) = hubs.insert((img.app.clone(), hub.clone()), value.clone()) {
                     if prev != value {
-                        p.at(&at, format!("images of {} disagree on {hub}/{tag}: {prev:?} vs {value:?}", img.app));
+                        p.at(
+                            &at,
+                            format!(
+                                "images of {} disagree on {hub}/{tag}: {prev:?} vs {value:?}",
+                                img.app
+                            ),
+                        );
                     }
                 }
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_plan_parts() -> (Matrix, Vec<Component>, Vec<Release>) {
+        let text = include_str!("../matrix.yaml");
+        let matrix = crate::matrix::parse("matrix.yaml", text.as_bytes()).unwrap();
+        let catalog = Catalog::load().unwrap();
+        let mut p = Problems {
+            file: "matrix.yaml",
+            list: Vec::new(),
+        };
+        let components = resolve_components(&matrix, &catalog, &mut p).unwrap();
+        let releases = resolve_releases(&components, &mut p);
+        assert!(p.list.is_empty());
+        (matrix, components, releases)
+    }
+
+    #[test]
+    fn a_need_on_a_release_the_environment_leaves_out_is_an_error() {
+        let (matrix, components, mut releases) = default_plan_parts();
+        let kserve = releases.iter().position(|r| r.name == "kserve").unwrap();
+        releases[kserve]
+            .needs
+            .push("knative-serving/knative-serving".into());
+        let mut env = matrix.environments["online"].clone();
+        env.deployment_mode = crate::matrix::DeploymentMode::RawDeployment;
+        let mut p = Problems {
+            file: "matrix.yaml",
+            list: Vec::new(),
+        };
+        let got = resolve_environment(
+            "online",
+            &env,
+            &matrix.profiles,
+            Some(&components),
+            &releases,
+            &mut p,
+        );
+        assert!(got.is_none());
+        assert_eq!(p.list.len(), 1, "{:?}", p.list);
+        assert_eq!(
+            p.list[0].location,
+            "matrix.yaml: environments.online.deployment_mode"
+        );
+        assert_eq!(
+            p.list[0].message,
+            "release kserve/kserve needs knative-serving/knative-serving, which environment online does not install (RawDeployment)"
+        );
+    }
 }

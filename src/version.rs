@@ -28,7 +28,10 @@ mod tests {
 
     #[test]
     fn leading_v_is_accepted() {
-        assert_eq!(parse_lenient("v1.15.5").unwrap(), semver::Version::new(1, 15, 5));
+        assert_eq!(
+            parse_lenient("v1.15.5").unwrap(),
+            semver::Version::new(1, 15, 5)
+        );
         assert!(parse_lenient("1.15").is_err());
         assert_eq!(minor_of("v1.28.6").unwrap(), (1, 28));
     }

@@ -75,7 +75,10 @@ fn toyaml(value: JValue, indent: Option<usize>) -> std::result::Result<JValue, m
 
 /// Text for a YAML comment: one line, no control characters (so nothing can end the comment).
 fn comment_text(value: String) -> JValue {
-    let one_line: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     JValue::from_safe_string(one_line)
 }
 
@@ -191,7 +194,11 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         tree.insert(path, text);
     }
 
-    let doc = render_one(&env, "COMPONENT_VERSIONS.md.j2", crate::explain::doc_context(plan))?;
+    let doc = render_one(
+        &env,
+        "COMPONENT_VERSIONS.md.j2",
+        crate::explain::doc_context(plan),
+    )?;
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
     tree.insert("COMPONENT_VERSIONS.md".into(), format!("{md_header}{doc}"));
 
@@ -209,7 +216,10 @@ fn render_chart(
 ) -> Result<()> {
     let base = format!("applications/{}", release.name);
     let chart = render_one(env, "chart/Chart.yaml.j2", context! { release => ctx })?;
-    tree.insert(format!("{base}/Chart.yaml"), format!("{yaml_header}{chart}"));
+    tree.insert(
+        format!("{base}/Chart.yaml"),
+        format!("{yaml_header}{chart}"),
+    );
 
     // Helm shows NOTES.txt after install; it also gives every chart a templates/ folder.
     let notes = render_one(env, "chart/NOTES.txt.j2", context! { release => ctx })?;
@@ -217,7 +227,9 @@ fn render_chart(
 
     let glue_prefix = format!("glue/{}/", release.name);
     let glue_values = format!("{glue_prefix}values.yaml.j2");
-    let has_glue_values = embedded::TEMPLATE_FILES.iter().any(|(n, _)| *n == glue_values);
+    let has_glue_values = embedded::TEMPLATE_FILES
+        .iter()
+        .any(|(n, _)| *n == glue_values);
     let defaults = values::chart_defaults(release);
     let vals = render_one(
         env,
@@ -228,17 +240,26 @@ fn render_chart(
             glue_values => if has_glue_values { Some(glue_values.clone()) } else { None },
         },
     )?;
-    tree.insert(format!("{base}/values.yaml"), format!("{yaml_header}{vals}"));
+    tree.insert(
+        format!("{base}/values.yaml"),
+        format!("{yaml_header}{vals}"),
+    );
 
     // Every other file under templates/glue/<release>/ becomes a file of the chart.
     for (name, _) in embedded::TEMPLATE_FILES {
-        let Some(rel) = name.strip_prefix(&glue_prefix) else { continue };
+        let Some(rel) = name.strip_prefix(&glue_prefix) else {
+            continue;
+        };
         if *name == glue_values {
             continue;
         }
         let text = render_one(env, name, context! { release => ctx })?;
         let out = rel.strip_suffix(".j2").unwrap_or(rel);
-        let body = if out.ends_with(".json") { text } else { format!("{yaml_header}{text}") };
+        let body = if out.ends_with(".json") {
+            text
+        } else {
+            format!("{yaml_header}{text}")
+        };
         tree.insert(format!("{base}/{out}"), body);
     }
     let _ = plan;
@@ -259,7 +280,10 @@ fn render_environment(
         "environment/environment.yaml.j2",
         context! { env => e.name, mode => e.env.deployment_mode.as_str(), mirror => e.mirror(), values => JValue::from_serialize(&hv) },
     )?;
-    tree.insert(format!("{base}/environment.yaml"), format!("{yaml_header}{text}"));
+    tree.insert(
+        format!("{base}/environment.yaml"),
+        format!("{yaml_header}{text}"),
+    );
     for r in &plan.releases {
         let v = values::environment_values(plan, e, r);
         let text = render_one(
@@ -276,7 +300,10 @@ fn render_environment(
                 values => JValue::from_serialize(&v),
             },
         )?;
-        tree.insert(format!("{base}/{}.yaml", r.name), format!("{yaml_header}{text}"));
+        tree.insert(
+            format!("{base}/{}.yaml", r.name),
+            format!("{yaml_header}{text}"),
+        );
     }
     Ok(())
 }
@@ -302,11 +329,15 @@ fn self_check(tree: &Tree) -> Result<()> {
 }
 
 trait DeserializeAnyDoc: Sized {
-    fn deserialize_any_doc(doc: serde_yaml::Deserializer) -> std::result::Result<Self, serde_yaml::Error>;
+    fn deserialize_any_doc(
+        doc: serde_yaml::Deserializer,
+    ) -> std::result::Result<Self, serde_yaml::Error>;
 }
 
 impl DeserializeAnyDoc for serde_yaml::Value {
-    fn deserialize_any_doc(doc: serde_yaml::Deserializer) -> std::result::Result<Self, serde_yaml::Error> {
+    fn deserialize_any_doc(
+        doc: serde_yaml::Deserializer,
+    ) -> std::result::Result<Self, serde_yaml::Error> {
         serde::Deserialize::deserialize(doc)
     }
 }

@@ -56,17 +56,26 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
         return root;
     }
     // Paths from the catalog are relative to the upstream chart: nest them under its name.
-    let prefix = release.values_root().map(|k| format!("{k}.")).unwrap_or_default();
+    let prefix = release
+        .values_root()
+        .map(|k| format!("{k}."))
+        .unwrap_or_default();
     let at = |p: &str| format!("{prefix}{p}");
 
     if let Some(path) = &release.entry.deployment_mode_path {
-        set_path(&mut root, &at(path), json!(env.env.deployment_mode.as_str()));
+        set_path(
+            &mut root,
+            &at(path),
+            json!(env.env.deployment_mode.as_str()),
+        );
     }
 
     let profile = plan.matrix.profiles.get(&env.env.profile);
     let mut knative_workloads = Vec::new();
     for w in &release.entry.workloads {
-        let Some(res) = profile.and_then(|p| p.get(&w.id)) else { continue };
+        let Some(res) = profile.and_then(|p| p.get(&w.id)) else {
+            continue;
+        };
         if let Some(path) = &w.path {
             set_path(&mut root, &at(path), resources_value(res));
         }
@@ -79,7 +88,11 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
         }
     }
     if !knative_workloads.is_empty() {
-        set_path(&mut root, &format!("{KNATIVE_SERVING_KEY}.workloads"), Value::Array(knative_workloads));
+        set_path(
+            &mut root,
+            &format!("{KNATIVE_SERVING_KEY}.workloads"),
+            Value::Array(knative_workloads),
+        );
     }
 
     if let Some(mirror) = env.mirror() {
@@ -89,7 +102,12 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
             // not try that against the mirror (plain HTTP, private CA) on an offline site.
             let host = mirror.split('/').next().unwrap_or(mirror);
             let skip = format!("kind.local,ko.local,dev.local,{host}");
-            config_entry(&mut root, "deployment", "registries-skipping-tag-resolving", json!(skip));
+            config_entry(
+                &mut root,
+                "deployment",
+                "registries-skipping-tag-resolving",
+                json!(skip),
+            );
         }
     }
     root
@@ -114,7 +132,11 @@ fn write_images(root: &mut Value, env: &EnvPlan, release: &Release, at: &dyn Fn(
                     set_path(root, &at(tag), json!(t.tag.clone().unwrap_or_default()));
                 }
                 SetAt::KnativeOverride(key) => {
-                    set_parts(root, &[KNATIVE_SERVING_KEY, "registry", "override", key], json!(t.to_string()));
+                    set_parts(
+                        root,
+                        &[KNATIVE_SERVING_KEY, "registry", "override", key],
+                        json!(t.to_string()),
+                    );
                 }
                 SetAt::KnativeConfig { configmap, key } => {
                     config_entry(root, configmap, key, json!(t.to_string()));
@@ -127,7 +149,11 @@ fn write_images(root: &mut Value, env: &EnvPlan, release: &Release, at: &dyn Fn(
 
 /// `knativeServing.config.<configmap>.<key>`; keys hold dots, so no dotted path here.
 fn config_entry(root: &mut Value, configmap: &str, key: &str, value: Value) {
-    set_parts(root, &[KNATIVE_SERVING_KEY, "config", configmap, key], value);
+    set_parts(
+        root,
+        &[KNATIVE_SERVING_KEY, "config", configmap, key],
+        value,
+    );
 }
 
 /// `knative.enabled` and friends: the helmfile environment values (what `condition:` reads).

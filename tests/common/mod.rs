@@ -10,7 +10,10 @@ pub const MATRIX: &str = include_str!("../../matrix.yaml");
 
 /// The default matrix with every environment in RawDeployment mode (no Knative).
 pub fn raw_matrix() -> String {
-    let m = MATRIX.replace("deployment_mode: Serverless", "deployment_mode: RawDeployment");
+    let m = MATRIX.replace(
+        "deployment_mode: Serverless",
+        "deployment_mode: RawDeployment",
+    );
     assert_ne!(m, MATRIX, "the default matrix has Serverless environments");
     m
 }
@@ -51,7 +54,12 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             (rel, std::fs::read(e.path()).unwrap())
         })
         .collect()
@@ -63,7 +71,12 @@ pub fn mtimes(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().display().to_string(), e.metadata().unwrap().modified().unwrap()))
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
         .collect()
 }
 
