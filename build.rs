@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 mod syntax;
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let templates = collect(&root.join("templates"));
     let catalog = collect(&root.join("catalog"))
@@ -21,7 +22,8 @@ fn main() {
     env.set_syntax(syntax::syntax_config());
     let mut failures = Vec::new();
     for (rel, path) in &templates {
-        let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let source =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if let Err(e) = env.template_from_named_str(rel, &source) {
             let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
             failures.push(format!("templates/{rel}{line}: {e}"));
@@ -49,8 +51,15 @@ fn collect(dir: &Path) -> Vec<(String, PathBuf)> {
         .map(|e| e.unwrap_or_else(|err| panic!("walking {}: {err}", dir.display())))
         .filter(|e| e.file_type().is_file())
         .map(|e| {
-            let rel = e.path().strip_prefix(dir).expect("walkdir yields paths below its root");
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .expect("walkdir yields paths below its root");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             println!("cargo::rerun-if-changed={}", e.path().display());
             (rel, e.path().to_path_buf())
         })
@@ -62,7 +71,12 @@ fn collect(dir: &Path) -> Vec<(String, PathBuf)> {
 fn write_table(path: &Path, name: &str, files: &[(String, PathBuf)]) {
     let mut code = format!("pub static {name}: &[(&str, &str)] = &[\n");
     for (rel, abs) in files {
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).expect("writing to a String");
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("writing to a String");
     }
     code.push_str("];\n");
     std::fs::write(path, code).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

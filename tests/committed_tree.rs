@@ -11,7 +11,10 @@ fn committed_tree_is_current() {
     let tree = deploygen::render("matrix.yaml", MATRIX.as_bytes()).unwrap();
     let root = repo_root();
     let diff = deploygen::output::diff(&root, &tree).unwrap();
-    assert!(diff.is_empty(), "the committed tree is stale; run `cargo run -- render`:\n{diff}");
+    assert!(
+        diff.is_empty(),
+        "the committed tree is stale; run `cargo run -- render`:\n{diff}"
+    );
 }
 
 #[test]
