@@ -14,6 +14,7 @@ pub mod error;
 pub mod explain;
 pub mod image;
 pub mod images;
+pub mod locate;
 pub mod matrix;
 pub mod names;
 pub mod output;

@@ -188,7 +188,12 @@ pub fn write(root: &Path, tree: &Tree, opts: WriteOptions) -> Result<Summary> {
         }
         atomic_write(&root.join(MANIFEST), &interim)?;
     }
-    for (written, path) in c.writes.iter().filter(|p| p.as_str() != MANIFEST).enumerate() {
+    for (written, path) in c
+        .writes
+        .iter()
+        .filter(|p| p.as_str() != MANIFEST)
+        .enumerate()
+    {
         if opts.fail_after.is_some_and(|n| written >= n) {
             return Err(Error::io(
                 root.join(path),

@@ -3,13 +3,17 @@
 /// If `message` is serde's "unknown field `x`, expected one of `a`, `b`" (or the variant
 /// equivalent), append the closest expected name when it is a plausible typo.
 pub fn did_you_mean(message: &str) -> String {
-    let (Some(got), Some(expected)) = (first_quoted(message), message.find("expected")) else {
+    // serde_yaml may put the key path first: "environments.online: unknown field `x`, …".
+    let Some(at) = message
+        .find("unknown field `")
+        .or_else(|| message.find("unknown variant `"))
+    else {
         return message.to_string();
     };
-    let is_unknown = message.starts_with("unknown field") || message.starts_with("unknown variant");
-    if !is_unknown {
+    let (Some(got), Some(expected)) = (first_quoted(&message[at..]), message.find("expected"))
+    else {
         return message.to_string();
-    }
+    };
     let candidates = all_quoted(&message[expected..]);
     match closest(got, candidates.iter().map(String::as_str)) {
         Some(best) => format!("{message} (did you mean `{best}`?)"),
@@ -64,6 +68,12 @@ mod tests {
     fn suggests_the_nearest_field() {
         let m = "unknown field `profle`, expected one of `cluster`, `profile`, `mirror`";
         assert!(did_you_mean(m).ends_with("(did you mean `profile`?)"));
+    }
+
+    #[test]
+    fn works_behind_a_key_path() {
+        let m = "environments.online: unknown variant `Serverles`, expected `Serverless` or `RawDeployment`";
+        assert!(did_you_mean(m).ends_with("(did you mean `Serverless`?)"));
     }
 
     #[test]

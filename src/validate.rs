@@ -33,7 +33,28 @@ impl Problems<'_> {
 /// the plan's verdicts; errors come back all at once.
 pub fn plan_from_text(matrix_file: &str, text: &[u8], catalog: &Catalog) -> Result<Plan> {
     let matrix = crate::matrix::parse(matrix_file, text)?;
-    build(matrix_file, matrix, catalog)
+    build(matrix_file, matrix, catalog).map_err(|e| match e {
+        Error::Invalid(problems) => {
+            let text = String::from_utf8_lossy(text);
+            Error::Invalid(
+                problems
+                    .into_iter()
+                    .map(|p| with_line(matrix_file, &text, p))
+                    .collect(),
+            )
+        }
+        other => other,
+    })
+}
+
+/// `matrix.yaml: a.b` -> `matrix.yaml:12:5: a.b` where the key path can be found.
+fn with_line(file: &str, text: &str, mut p: Problem) -> Problem {
+    if let Some(path) = p.location.strip_prefix(&format!("{file}: ")) {
+        if let Some((line, col)) = crate::locate::locate(text, path) {
+            p.location = format!("{file}:{line}:{col}: {path}");
+        }
+    }
+    p
 }
 
 pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Plan> {
