@@ -139,12 +139,20 @@ pub struct ReleaseEntry {
     /// Values path of the KServe deployment mode.
     #[serde(default)]
     pub deployment_mode_path: Option<String>,
+    /// Values paths of the ingress domain and URL scheme (KServe).
+    #[serde(default)]
+    pub domain_path: Option<String>,
+    #[serde(default)]
+    pub url_scheme_path: Option<String>,
     #[serde(default)]
     pub workloads: Vec<Workload>,
     #[serde(default)]
     pub images: Vec<CatalogImage>,
     #[serde(default)]
     pub images_source: Option<String>,
+    /// Glue resources the wrapper chart carries (templates/glue/<release>/).
+    #[serde(default)]
+    pub glue: Vec<crate::render::glue::Feature>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

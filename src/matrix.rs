@@ -131,6 +131,9 @@ pub struct Environment {
     /// Compatibility rules this environment knowingly breaks, each with a written reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accept: Vec<Acceptance>,
+    /// Monitoring, access control, network policy, TLS, smoke tests (all off by default).
+    #[serde(default)]
+    pub operations: Operations,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -252,4 +255,148 @@ pub fn json_schema() -> String {
     let mut out = serde_json::to_string_pretty(&value).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// The operations layer the plan asks for on top of the charts: monitoring, access control,
+/// network policy, TLS and smoke tests. Every part can be switched per environment.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Operations {
+    #[serde(default)]
+    pub monitoring: Monitoring,
+    #[serde(default)]
+    pub access_control: AccessControl,
+    /// `enforce`: deny-by-default ingress policies in the stack's namespaces; `off`: none.
+    #[serde(default)]
+    pub network_policies: NetworkPolicies,
+    #[serde(default)]
+    pub tls: Tls,
+    #[serde(default)]
+    pub smoke_tests: SmokeTests,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// kube-prometheus-stack runs in the cluster (Prometheus Operator CRDs present):
+    /// render ServiceMonitors and PodMonitors. Off where Prometheus is absent.
+    #[serde(default)]
+    pub prometheus: bool,
+    /// Namespace Prometheus scrapes from (allowed through the network policies).
+    #[serde(default = "default_monitoring_namespace")]
+    pub namespace: String,
+    /// Labels the Prometheus `serviceMonitorSelector`/`podMonitorSelector` matches.
+    #[serde(default)]
+    pub selector_labels: BTreeMap<String, String>,
+    /// Render the Grafana dashboard ConfigMap (picked up by the Grafana sidecar).
+    #[serde(default)]
+    pub grafana_dashboards: bool,
+    /// Labels the Grafana sidecar watches for (kube-prometheus-stack: grafana_dashboard: "1").
+    #[serde(default)]
+    pub dashboard_labels: BTreeMap<String, String>,
+}
+
+fn default_monitoring_namespace() -> String {
+    "monitoring".to_string()
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessControl {
+    /// Render the aggregated ClusterRoles (kserve-admin, kserve-model-developer, kserve-viewer).
+    #[serde(default)]
+    pub roles: bool,
+    /// Groups bound to those roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    /// Group name as the cluster's authenticator reports it.
+    pub group: String,
+    pub role: AccessRole,
+    /// Bind in this namespace (RoleBinding); absent = cluster-wide (ClusterRoleBinding).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessRole {
+    Admin,
+    ModelDeveloper,
+    Viewer,
+}
+
+impl AccessRole {
+    pub fn cluster_role(self) -> &'static str {
+        match self {
+            AccessRole::Admin => "kserve-admin",
+            AccessRole::ModelDeveloper => "kserve-model-developer",
+            AccessRole::Viewer => "kserve-viewer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkPolicies {
+    Enforce,
+    #[default]
+    Off,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// Where certificates come from: `self-signed-ca` (a CA of the cluster's own, for sites
+    /// that reach no ACME server), `external` (a ClusterIssuer that already exists), or `none`.
+    #[serde(default)]
+    pub issuer: IssuerKind,
+    /// With `issuer: external`: the ClusterIssuer's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_issuer: Option<String>,
+    /// Serve HTTPS on the ingress gateway with a certificate for `*.<domain>` from the issuer.
+    #[serde(default)]
+    pub https: bool,
+    /// Domain InferenceService hosts live under (Knative domain, gateway certificate).
+    #[serde(default = "default_domain")]
+    pub domain: String,
+}
+
+fn default_domain() -> String {
+    "example.com".to_string()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssuerKind {
+    #[default]
+    None,
+    SelfSignedCa,
+    External,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmokeTests {
+    /// Render the test InferenceServices into examples/<env>/.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Namespace the test models run in.
+    #[serde(default = "default_smoke_namespace")]
+    pub namespace: String,
+    /// Size of the model volume (a PVC on the environment's storage class).
+    #[serde(default = "default_smoke_size")]
+    pub volume_size: String,
+}
+
+fn default_smoke_namespace() -> String {
+    "kserve-test".to_string()
+}
+
+fn default_smoke_size() -> String {
+    "10Gi".to_string()
 }

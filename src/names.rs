@@ -33,6 +33,44 @@ pub fn check_dns_subdomain(s: &str) -> Result<(), String> {
     }
 }
 
+/// A label key: an optional DNS-subdomain prefix and `/`, then a name of up to 63 characters.
+pub fn check_label_key(k: &str) -> Result<(), String> {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if let Some(p) = prefix {
+        check_dns_subdomain(p).map_err(|e| format!("label key prefix: {e}"))?;
+    }
+    if name.is_empty() || !is_label_text(name) {
+        return Err(format!(
+            "`{}` is not a valid label key (up to 63 of [A-Za-z0-9-_.], starting and ending alphanumeric, optional dns/ prefix)",
+            k.escape_debug()
+        ));
+    }
+    Ok(())
+}
+
+/// A label value: empty, or up to 63 of [A-Za-z0-9-_.] starting and ending alphanumeric.
+pub fn check_label_value(v: &str) -> Result<(), String> {
+    if v.is_empty() || is_label_text(v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a valid label value (up to 63 of [A-Za-z0-9-_.], starting and ending alphanumeric)",
+            v.escape_debug()
+        ))
+    }
+}
+
+fn is_label_text(s: &str) -> bool {
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && s.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
 /// A Kubernetes resource quantity (k8s.io/apimachinery `resource.Quantity` grammar):
 /// a signed decimal number, then an optional binary (Ki..Ei), decimal (n, u, m, k, M..E)
 /// or exponent (e3, E-2) suffix.

@@ -472,6 +472,7 @@ fn resolve_environment(
             );
         }
     }
+    check_operations(env, &at, p);
     let (Some(components), Some(kube)) = (components, kube) else {
         return None;
     };
@@ -514,6 +515,88 @@ fn resolve_environment(
         images,
         verdicts,
     })
+}
+
+fn check_operations(
+    env: &crate::matrix::Environment,
+    at: &dyn Fn(&str) -> String,
+    p: &mut Problems,
+) {
+    use crate::matrix::IssuerKind;
+    use crate::names::{check_label_key, check_label_value};
+    let ops = &env.operations;
+    let mon = &ops.monitoring;
+    if let Err(e) = check_dns_label(&mon.namespace) {
+        p.at(at(".operations.monitoring.namespace"), e);
+    }
+    for (field, labels) in [
+        ("selector_labels", &mon.selector_labels),
+        ("dashboard_labels", &mon.dashboard_labels),
+    ] {
+        for (k, v) in labels {
+            let path = at(&format!(".operations.monitoring.{field}"));
+            if let Err(e) = check_label_key(k).and_then(|_| check_label_value(v)) {
+                p.at(path, e);
+            }
+        }
+    }
+    for (i, b) in ops.access_control.bindings.iter().enumerate() {
+        let path = at(&format!(".operations.access_control.bindings[{i}]"));
+        if b.group.trim().is_empty() || b.group.chars().any(char::is_control) || b.group.len() > 253
+        {
+            p.at(
+                format!("{path}.group"),
+                format!(
+                    "`{}` is not a group name (1 to 253 printable characters)",
+                    b.group.escape_debug()
+                ),
+            );
+        }
+        if let Some(ns) = &b.namespace {
+            if let Err(e) = check_dns_label(ns) {
+                p.at(format!("{path}.namespace"), e);
+            }
+        }
+    }
+    if !ops.access_control.roles && !ops.access_control.bindings.is_empty() {
+        p.at(
+            at(".operations.access_control.roles"),
+            "bindings refer to the kserve-* ClusterRoles: set roles: true",
+        );
+    }
+    let tls = &ops.tls;
+    if let Err(e) = check_dns_subdomain(&tls.domain) {
+        p.at(at(".operations.tls.domain"), e);
+    }
+    match (tls.issuer, &tls.external_issuer) {
+        (IssuerKind::External, None) => p.at(
+            at(".operations.tls.external_issuer"),
+            "issuer: external needs external_issuer: the name of an existing ClusterIssuer",
+        ),
+        (IssuerKind::External, Some(name)) => {
+            if let Err(e) = check_dns_subdomain(name) {
+                p.at(at(".operations.tls.external_issuer"), e);
+            }
+        }
+        (_, Some(_)) => p.at(
+            at(".operations.tls.external_issuer"),
+            "only used with issuer: external",
+        ),
+        _ => {}
+    }
+    if tls.https && tls.issuer == IssuerKind::None {
+        p.at(
+            at(".operations.tls.https"),
+            "HTTPS needs a certificate: set issuer to self-signed-ca or external",
+        );
+    }
+    let smoke = &ops.smoke_tests;
+    if let Err(e) = check_dns_label(&smoke.namespace) {
+        p.at(at(".operations.smoke_tests.namespace"), e);
+    }
+    if let Err(e) = check_quantity(&smoke.volume_size) {
+        p.at(at(".operations.smoke_tests.volume_size"), e);
+    }
 }
 
 /// `host[:port]` optionally followed by a path prefix (`harbor.local/astrago`).

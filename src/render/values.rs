@@ -69,6 +69,25 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
             json!(env.env.deployment_mode.as_str()),
         );
     }
+    let tls = &env.env.operations.tls;
+    if let Some(path) = &release.entry.domain_path {
+        set_path(&mut root, &at(path), json!(tls.domain));
+    }
+    if let Some(path) = &release.entry.url_scheme_path {
+        let scheme = if tls.https { "https" } else { "http" };
+        set_path(&mut root, &at(path), json!(scheme));
+    }
+    if release.component == "knative-serving" {
+        // Knative names Services <name>.<namespace>.<domain>; KServe's default is example.com.
+        set_parts(
+            &mut root,
+            &[KNATIVE_SERVING_KEY, "config", "domain", &tls.domain],
+            json!(""),
+        );
+    }
+    if let Value::Object(map) = &mut root {
+        map.extend(super::glue::environment(release, env));
+    }
 
     let profile = plan.matrix.profiles.get(&env.env.profile);
     let mut knative_workloads = Vec::new();
