@@ -39,6 +39,7 @@ impl ImageRef {
             None => (s, None),
         };
         // The tag is after the last ':' that follows the last '/', so a registry port is not a tag.
+        // Slicing is safe: the indices come from find/rfind of ASCII bytes in this same string.
         let last_slash = rest.rfind('/').unwrap_or(0);
         let (name, tag) = match rest[last_slash..].rfind(':') {
             Some(i) => {
@@ -195,6 +196,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
 
 fn is_path_component(c: &str) -> bool {
     let b = c.as_bytes();
+    // Indexing is safe: `b` is non-empty past the first test, and `i < b.len()` guards the loop.
     if b.is_empty() || !is_alnum(b[0]) || !is_alnum(b[b.len() - 1]) {
         return false;
     }

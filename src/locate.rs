@@ -25,7 +25,8 @@ pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
                     start = l;
                     end = block_end(&lines, l + 1, col as i64);
                     parent_indent = col as i64;
-                    // Keys of a `- key: v` item sit two columns right of the dash.
+                    // Keys of a `- key: v` item sit two columns right of the dash. `col` is the
+                    // byte length of the line's leading spaces, so the slice is in bounds.
                     if let Some(t) = lines.get(l) {
                         if t[col..].starts_with("- ") {
                             start = l;

@@ -272,6 +272,7 @@ pub fn install_order(releases: &[Release]) -> std::result::Result<Vec<usize>, Ve
     if !errors.is_empty() {
         return Err(errors);
     }
+    // Indices below all come from 0..releases.len() (deps were built from `ids`).
     let mut done = vec![false; releases.len()];
     let mut order = Vec::new();
     while order.len() < releases.len() {

@@ -163,7 +163,7 @@ fn no_public_registry_remains_in_airgap_values() {
         }
         seen += 1;
     }
-    assert!(seen >= 9);
+    assert!(seen >= 12);
     // Disabled runtimes are rewritten too (the chart cannot switch them off).
     let kserve = &tree["environments/airgap/kserve.yaml"];
     assert!(

@@ -14,5 +14,7 @@ pub fn syntax_config() -> minijinja::syntax::SyntaxConfig {
         .variable_delimiters(VARIABLE.0, VARIABLE.1)
         .comment_delimiters(COMMENT.0, COMMENT.1)
         .build()
+        // Cannot fail: the delimiters are constants, distinct and non-empty (build.rs would
+        // already have failed the build with the same call).
         .expect("the delimiters above are distinct and non-empty")
 }

@@ -1,0 +1,37 @@
+//! `cargo bench`: how long a full validate + render of the default matrix takes, and a
+//! no-op write of the tree. Target: a render under 50 ms in release builds, so `check` in CI
+//! and `render` on a release engineer's laptop are instant. Speed lives here, never in tests.
+
+use std::time::{Duration, Instant};
+
+const MATRIX: &str = include_str!("../matrix.yaml");
+const TARGET: Duration = Duration::from_millis(50);
+
+fn time<F: FnMut()>(name: &str, iterations: u32, mut f: F) -> Duration {
+    f(); // warm up (catalog parse, template compile paths)
+    let start = Instant::now();
+    for _ in 0..iterations {
+        f();
+    }
+    let per = start.elapsed() / iterations;
+    println!("{name:<40} {per:>12.2?} per run ({iterations} runs)");
+    per
+}
+
+fn main() {
+    let render = time("validate + render (default matrix)", 50, || {
+        let tree =
+            deploygen::render("matrix.yaml", MATRIX.as_bytes()).expect("default matrix renders");
+        std::hint::black_box(tree);
+    });
+    let dir = std::env::temp_dir().join(format!("deploygen-bench-{}", std::process::id()));
+    let tree = deploygen::render("matrix.yaml", MATRIX.as_bytes()).expect("default matrix renders");
+    deploygen::output::write(&dir, &tree, Default::default()).expect("first write");
+    time("no-op write (compare every file)", 50, || {
+        let s = deploygen::output::write(&dir, &tree, Default::default()).expect("write");
+        assert!(s.is_noop());
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let verdict = if render <= TARGET { "meets" } else { "MISSES" };
+    println!("render {verdict} the {TARGET:?} target");
+}
