@@ -223,6 +223,10 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
             "is empty; expected a mapping with versions, registries, profiles and environments",
         ));
     }
+    // A generic pass first: typed maps (BTreeMap) would silently keep the last of two equal
+    // keys, a duplicate environment among them; the generic value refuses duplicates.
+    serde_yaml::from_str::<serde_yaml::Value>(text)
+        .map_err(|e| Error::Invalid(vec![yaml_problem(file, &e)]))?;
     serde_yaml::from_str::<Matrix>(text).map_err(|e| Error::Invalid(vec![yaml_problem(file, &e)]))
 }
 

@@ -184,7 +184,7 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
     tree.insert("matrix.schema.json".into(), crate::matrix::json_schema());
 
     for (release, ctx) in plan.releases.iter().zip(&releases) {
-        render_chart(&env, plan, release, ctx, &yaml_header, &mut tree)?;
+        render_chart(&env, release, ctx, &yaml_header, &mut tree)?;
     }
 
     for e in &plan.environments {
@@ -217,7 +217,6 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
 
 fn render_chart(
     env: &Environment,
-    plan: &Plan,
     release: &Release,
     ctx: &ReleaseCtx,
     yaml_header: &str,
@@ -275,7 +274,6 @@ fn render_chart(
         };
         tree.insert(format!("{base}/{out}"), body);
     }
-    let _ = plan;
     Ok(())
 }
 
@@ -393,7 +391,7 @@ fn self_check(tree: &Tree) -> Result<()> {
         }
         if path.ends_with(".yaml") {
             for doc in serde_yaml::Deserializer::from_str(text) {
-                serde_yaml::Value::deserialize_any_doc(doc)
+                <serde_yaml::Value as serde::Deserialize>::deserialize(doc)
                     .map_err(|e| Error::internal(format!("rendered {path}"), e))?;
             }
         } else if path.ends_with(".json") {
@@ -402,18 +400,4 @@ fn self_check(tree: &Tree) -> Result<()> {
         }
     }
     Ok(())
-}
-
-trait DeserializeAnyDoc: Sized {
-    fn deserialize_any_doc(
-        doc: serde_yaml::Deserializer,
-    ) -> std::result::Result<Self, serde_yaml::Error>;
-}
-
-impl DeserializeAnyDoc for serde_yaml::Value {
-    fn deserialize_any_doc(
-        doc: serde_yaml::Deserializer,
-    ) -> std::result::Result<Self, serde_yaml::Error> {
-        serde::Deserialize::deserialize(doc)
-    }
 }
