@@ -71,19 +71,25 @@ impl Error {
     }
 }
 
+/// Location of a note that is not itself a problem (how many problems were left unshown).
+pub const NOTE: &str = "note";
+
 fn render_problems(problems: &[Problem]) -> String {
     let mut out = String::new();
+    let mut count = 0;
     for (i, p) in problems.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("error: {p}"));
+        if p.location == NOTE {
+            out.push_str(&format!("note: {}", p.message));
+        } else {
+            count += 1;
+            out.push_str(&format!("error: {p}"));
+        }
     }
-    if problems.len() > 1 {
-        out.push_str(&format!(
-            "\n{} problems; nothing was written",
-            problems.len()
-        ));
+    if count > 1 {
+        out.push_str(&format!("\n{count} problems; nothing was written"));
     } else {
         out.push_str("\nnothing was written");
     }

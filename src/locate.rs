@@ -6,24 +6,30 @@
 /// 1-based (line, column) of the deepest part of `path` found in `text`.
 pub fn locate(text: &str, path: &str) -> Option<(usize, usize)> {
     let lines: Vec<&str> = text.lines().collect();
+    locate_in(&lines, path)
+}
+
+/// `locate` over text already split into lines (split once when locating many problems: a
+/// large matrix with thousands of problems was quadratic in its size, found by fuzzing).
+pub fn locate_in(lines: &[&str], path: &str) -> Option<(usize, usize)> {
     // (first line of the current block, its end, indentation of its parent)
     let (mut start, mut end, mut parent_indent) = (0usize, lines.len(), -1i64);
     let mut found = None;
     for segment in split(path) {
         let (key, index) = segment;
-        let Some((line, indent)) = find_key(&lines, start, end, parent_indent, key) else {
+        let Some((line, indent)) = find_key(lines, start, end, parent_indent, key) else {
             break;
         };
         found = Some((line + 1, indent as usize + 1));
         start = line + 1;
-        end = block_end(&lines, start, indent);
+        end = block_end(lines, start, indent);
         parent_indent = indent;
         if let Some(i) = index {
-            match find_item(&lines, start, end, i) {
+            match find_item(lines, start, end, i) {
                 Some((l, col)) => {
                     found = Some((l + 1, col + 1));
                     start = l;
-                    end = block_end(&lines, l + 1, col as i64);
+                    end = block_end(lines, l + 1, col as i64);
                     parent_indent = col as i64;
                     // Keys of a `- key: v` item sit two columns right of the dash. `col` is the
                     // byte length of the line's leading spaces, so the slice is in bounds.

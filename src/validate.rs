@@ -34,23 +34,36 @@ impl Problems<'_> {
 pub fn plan_from_text(matrix_file: &str, text: &[u8], catalog: &Catalog) -> Result<Plan> {
     let matrix = crate::matrix::parse(matrix_file, text)?;
     build(matrix_file, matrix, catalog).map_err(|e| match e {
-        Error::Invalid(problems) => {
+        Error::Invalid(mut problems) => {
+            // A wrong file can hold thousands of problems: show the first ones, located, and
+            // say how many more there are (locating them all was quadratic; found by fuzzing).
+            let more = problems.len().saturating_sub(MAX_REPORTED);
+            problems.truncate(MAX_REPORTED);
             let text = String::from_utf8_lossy(text);
-            Error::Invalid(
-                problems
-                    .into_iter()
-                    .map(|p| with_line(matrix_file, &text, p))
-                    .collect(),
-            )
+            let lines: Vec<&str> = text.lines().collect();
+            let mut shown: Vec<Problem> = problems
+                .into_iter()
+                .map(|p| with_line(matrix_file, &lines, p))
+                .collect();
+            if more > 0 {
+                shown.push(Problem {
+                    location: crate::error::NOTE.to_string(),
+                    message: format!("{more} more problems not shown; fix these first"),
+                });
+            }
+            Error::Invalid(shown)
         }
         other => other,
     })
 }
 
+/// Problems reported at most in one run.
+pub const MAX_REPORTED: usize = 100;
+
 /// `matrix.yaml: a.b` -> `matrix.yaml:12:5: a.b` where the key path can be found.
-fn with_line(file: &str, text: &str, mut p: Problem) -> Problem {
+fn with_line(file: &str, lines: &[&str], mut p: Problem) -> Problem {
     if let Some(path) = p.location.strip_prefix(&format!("{file}: ")) {
-        if let Some((line, col)) = crate::locate::locate(text, path) {
+        if let Some((line, col)) = crate::locate::locate_in(lines, path) {
             p.location = format!("{file}:{line}:{col}: {path}");
         }
     }

@@ -88,6 +88,9 @@ fn markdown_cell(value: String) -> String {
     value
         .replace('\\', "\\\\")
         .replace('|', "\\|")
+        // No HTML from the matrix: `<!--` in a reason would hide the rest of the page.
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
         .replace(['\n', '\r'], " ")
 }
 

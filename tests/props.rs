@@ -1,0 +1,608 @@
+//! Property tests: hostile strings in every matrix field that reaches a rendered file.
+//!
+//! Each property substitutes a generated value into the default matrix (encoded with
+//! `serde_json::to_string`, a valid YAML double-quoted scalar, so the matrix itself stays
+//! well-formed) and renders in memory. Either the matrix is refused as `Error::Invalid` (never
+//! a panic, never `Internal`), or every rendered YAML file outside `*/templates/*` parses (all
+//! documents) and the value reads back exactly where it is written.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use deploygen::Error;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use serde_yaml::Value;
+
+use common::MATRIX;
+
+type Tree = BTreeMap<String, String>;
+
+const CASES: u32 = 64;
+
+/// Pieces that break naive YAML, Markdown, Jinja or path handling.
+const NASTY: &[&str] = &[
+    "\n",
+    "\r\n",
+    "\r",
+    ": ",
+    ":",
+    "#",
+    " #x",
+    "{{ x }}",
+    "{{{ x }}}",
+    "{{% if %}}",
+    "}}}",
+    "{{#",
+    "'",
+    "\"",
+    "---",
+    "...",
+    "- a",
+    "&a",
+    "*a",
+    "!!str",
+    "|",
+    ">",
+    "%YAML 1.1",
+    "@",
+    "`",
+    "\t",
+    "\u{0}",
+    "\u{7}",
+    "\u{1b}[31m",
+    "\u{7f}",
+    "\u{85}",
+    "\u{a0}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{feff}",
+    "é",
+    "日本",
+    "🙂",
+    "\\",
+    "null",
+    "~",
+    "true",
+    "yes",
+    "on",
+    "no",
+    "1e3",
+    "0x1F",
+    ".inf",
+    "<<",
+    "?",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    " ",
+    "/",
+    "..",
+    "../",
+    "<!--",
+    "a",
+    "0",
+    "-",
+    ".",
+    "_",
+];
+
+fn nasty() -> impl Strategy<Value = String> {
+    prop::sample::select(NASTY).prop_map(str::to_string)
+}
+
+/// A hostile string: a nasty piece, several glued together, anything at all, or very long.
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => nasty(),
+        3 => prop::collection::vec(nasty(), 1..6).prop_map(|v| v.concat()),
+        2 => any::<String>(),
+        1 => (1usize..5000, nasty()).prop_map(|(n, s)| format!("{}{s}", "a".repeat(n))),
+    ]
+}
+
+/// A value near `valid` (which the grammar accepts) or shaped like `plausible` (a regex of
+/// values that often pass), or hostile: so both the refusal and the render path are hit.
+fn near(valid: &'static str, plausible: &'static str) -> BoxedStrategy<String> {
+    prop_oneof![
+        2 => hostile(),
+        2 => (hostile(), any::<bool>()).prop_map(move |(h, before)| if before {
+            format!("{h}{valid}")
+        } else {
+            format!("{valid}{h}")
+        }),
+        3 => proptest::string::string_regex(plausible).expect("regex"),
+    ]
+    .boxed()
+}
+
+/// YAML-safe encoding of a string: a JSON string is a YAML double-quoted scalar, except that
+/// serde_json leaves DEL, C1 controls, U+2028/U+2029 and BOMs raw, which YAML either refuses
+/// (not printable) or reads as line breaks (NEL, LS, PS fold into a space). Those are escaped.
+fn q(s: &str) -> String {
+    let json = serde_json::to_string(s).expect("a string serializes");
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '\u{7f}'..='\u{9f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{feff}'
+            | '\u{fffe}'
+            | '\u{ffff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    debug_assert_eq!(
+        serde_yaml::from_str::<String>(&out).ok().as_deref(),
+        Some(s),
+        "{out}"
+    );
+    out
+}
+
+#[track_caller]
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "the default matrix has no {from:?}");
+    text.replacen(from, to, 1)
+}
+
+/// Replaces `from` only inside environment `env` (from its header line on).
+#[track_caller]
+fn replace_in_env(env: &str, from: &str, to: &str) -> String {
+    let header = format!("\n  {env}:\n");
+    let at = MATRIX.find(&header).expect("environment") + header.len();
+    format!("{}{}", &MATRIX[..at], replace_once(&MATRIX[at..], from, to))
+}
+
+/// Inserts lines at the top of environment `env`.
+fn add_to_env(env: &str, lines: &str) -> String {
+    let header = format!("\n  {env}:\n");
+    let at = MATRIX.find(&header).expect("environment") + header.len();
+    format!("{}{lines}{}", &MATRIX[..at], &MATRIX[at..])
+}
+
+fn default_tree() -> &'static Tree {
+    static TREE: OnceLock<Tree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        deploygen::render("matrix.yaml", MATRIX.as_bytes()).expect("the default matrix renders")
+    })
+}
+
+/// Every document of a YAML text, parsed.
+fn yaml_docs(path: &str, text: &str) -> Result<Vec<Value>, TestCaseError> {
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        match <Value as serde::Deserialize>::deserialize(doc) {
+            Ok(v) => docs.push(v),
+            Err(e) => {
+                return Err(TestCaseError::fail(format!(
+                    "{path} does not parse: {e}\n{text}"
+                )))
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn single_doc(tree: &Tree, path: &str) -> Result<Value, TestCaseError> {
+    let text = tree
+        .get(path)
+        .ok_or_else(|| TestCaseError::fail(format!("no {path} in the tree")))?;
+    let mut docs = yaml_docs(path, text)?;
+    prop_assert_eq!(docs.len(), 1, "{} documents in {}", docs.len(), path);
+    Ok(docs.remove(0))
+}
+
+/// Renders; `None` when refused as Invalid. Fails on a panic (proptest catches it), on any
+/// other error, and on a rendered tree whose YAML/JSON does not parse or whose paths escape.
+fn render(text: &str) -> Result<Option<Tree>, TestCaseError> {
+    match deploygen::render("matrix.yaml", text.as_bytes()) {
+        Err(Error::Invalid(problems)) => {
+            prop_assert!(!problems.is_empty(), "Invalid with no problem");
+            for p in &problems {
+                prop_assert!(!p.location.is_empty() && !p.message.is_empty(), "{:?}", p);
+                prop_assert!(p.location.starts_with("matrix.yaml"), "{:?}", p);
+            }
+            Ok(None)
+        }
+        Err(e) => Err(TestCaseError::fail(format!(
+            "not Error::Invalid: {e:?}\nmatrix:\n{text}"
+        ))),
+        Ok(tree) => {
+            for (path, body) in &tree {
+                prop_assert!(
+                    !path.starts_with('/')
+                        && path
+                            .split('/')
+                            .all(|c| !c.is_empty() && c != "." && c != ".."),
+                    "unsafe path {:?}",
+                    path
+                );
+                if path.contains("/templates/") {
+                    continue;
+                }
+                if path.ends_with(".yaml") {
+                    yaml_docs(path, body)?;
+                } else if path.ends_with(".json") {
+                    if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
+                        return Err(TestCaseError::fail(format!("{path} does not parse: {e}")));
+                    }
+                }
+            }
+            Ok(Some(tree))
+        }
+    }
+}
+
+/// `v` with every string leaf transformed by `f`.
+fn map_strings(v: &Value, f: &dyn Fn(&str) -> String) -> Value {
+    match v {
+        Value::String(s) => Value::String(f(s)),
+        Value::Sequence(seq) => Value::Sequence(seq.iter().map(|x| map_strings(x, f)).collect()),
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .map(|(k, x)| (k.clone(), map_strings(x, f)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn md(tree: &Tree) -> &str {
+    tree.get("COMPONENT_VERSIONS.md")
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
+/// Unescaped `|` in a Markdown table line (`\|` and `\\` are escapes).
+fn pipes(line: &str) -> usize {
+    let mut n = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '|' => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+/// Every table row of the report has as many cells as the default report's rows do, and
+/// the report has as many lines: no value added a row, a column or a line.
+fn md_shape_kept(tree: &Tree) -> Result<(), TestCaseError> {
+    let widths = |text: &str| -> std::collections::BTreeSet<usize> {
+        text.lines()
+            .filter(|l| l.starts_with('|'))
+            .map(pipes)
+            .collect()
+    };
+    let (got, want) = (md(tree), md(default_tree()));
+    prop_assert!(
+        widths(got).is_subset(&widths(want)),
+        "table widths {:?} vs {:?}",
+        widths(got),
+        widths(want)
+    );
+    for l in got.lines().filter(|l| l.starts_with('|')) {
+        prop_assert!(l.ends_with('|'), "table row does not end with |: {:?}", l);
+    }
+    Ok(())
+}
+
+/// Where `flows` puts the value in a template matrix.
+const HOLE: &str = "@@VALUE@@";
+
+/// The marker's tree for a matrix text, rendered once per text (a property's base matrix).
+fn reference(text: &str) -> Tree {
+    static CACHE: OnceLock<std::sync::Mutex<BTreeMap<String, Tree>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(text.to_string())
+        .or_insert_with(|| {
+            deploygen::render("matrix.yaml", text.as_bytes()).expect("the marker matrix renders")
+        })
+        .clone()
+}
+
+/// `v` with `from` replaced by `to` in every string, keys included.
+fn substitute(v: &Value, from: &str, to: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(s.replace(from, to)),
+        Value::Sequence(seq) => {
+            Value::Sequence(seq.iter().map(|x| substitute(x, from, to)).collect())
+        }
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .map(|(k, x)| (substitute(k, from, to), substitute(x, from, to)))
+                .collect(),
+        ),
+        Value::Tagged(t) => Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: t.tag.clone(),
+            value: substitute(&t.value, from, to),
+        })),
+        other => other.clone(),
+    }
+}
+
+/// The value flows exactly where a marker flows: `template` holds `@@VALUE@@` where the
+/// YAML-encoded value goes. The tree rendered with `marker` is the reference; the tree rendered with
+/// `value` (if it is accepted) must have the same files, and every YAML and JSON file must
+/// parse to the reference's content with the marker replaced by the value, keys included.
+fn flows(template: &str, marker: &str, value: &str) -> Result<Option<Tree>, TestCaseError> {
+    assert!(template.contains(HOLE), "no {HOLE} in the template");
+    let reference = reference(&template.replacen(HOLE, &q(marker), 1));
+    let Some(tree) = render(&template.replacen(HOLE, &q(value), 1))? else {
+        return Ok(None);
+    };
+    let want_paths: std::collections::BTreeSet<String> =
+        reference.keys().map(|p| p.replace(marker, value)).collect();
+    let got_paths: std::collections::BTreeSet<String> = tree.keys().cloned().collect();
+    prop_assert_eq!(got_paths, want_paths);
+    let mut seen = false;
+    for (path, want) in &reference {
+        let got = &tree[&path.replace(marker, value)];
+        if path.contains("/templates/") {
+            continue;
+        }
+        if path.ends_with(".yaml") {
+            let want: Vec<Value> = yaml_docs(path, want)?
+                .iter()
+                .map(|d| substitute(d, marker, value))
+                .collect();
+            seen |= want != yaml_docs(path, want_text(&reference, path))?;
+            prop_assert_eq!(&yaml_docs(path, got)?, &want, "{}", path);
+        } else if path.ends_with(".json") {
+            let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).expect("json");
+            let want = parse(&want.replace(marker, &json_inner(value)));
+            prop_assert_eq!(&parse(got), &want, "{}", path);
+        }
+    }
+    prop_assert!(
+        seen,
+        "the marker {:?} reaches no YAML file: the property tests nothing",
+        marker
+    );
+    Ok(Some(tree))
+}
+
+fn want_text<'a>(tree: &'a Tree, path: &str) -> &'a str {
+    tree.get(path).map(String::as_str).unwrap_or_default()
+}
+
+/// `s` as it sits between the quotes of a JSON string.
+fn json_inner(s: &str) -> String {
+    let j = serde_json::to_string(s).expect("string");
+    j[1..j.len() - 1].to_string()
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: CASES,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn mirror(m in near("10.61.3.31:35000", "[a-z0-9]{1,12}(\\.[a-z0-9-]{1,12}){0,3}(:[0-9]{1,5})?(/[a-z0-9._-]{1,10}){0,2}")) {
+        let text = replace_once(MATRIX, "mirror: 10.61.3.31:35000", &format!("mirror: {}", q(&m)));
+        if let Some(tree) = render(&text)? {
+            let got = single_doc(&tree, "environments/airgap/kserve.yaml")?;
+            let default = single_doc(default_tree(), "environments/airgap/kserve.yaml")?;
+            let want = map_strings(&default, &|s| s.replace("10.61.3.31:35000", &m));
+            prop_assert_eq!(&got, &want);
+            prop_assert!(md(&tree).contains(&format!("images from mirror `{m}`")), "mirror {:?} not in the report", m);
+        }
+    }
+
+    #[test]
+    fn storage_class(sc in near("astrago-nfs-csi", "[a-z0-9]([a-z0-9.-]{0,40}[a-z0-9])?")) {
+        let template = replace_in_env("airgap", "storage_class: astrago-nfs-csi", &format!("storage_class: {HOLE}"));
+        if let Some(tree) = flows(&template, "zqx-storage-class", &sc)? {
+            prop_assert!(md(&tree).contains(&format!("storage class `{sc}` ·")), "storage class {:?} not in the report", sc);
+            md_shape_kept(&tree)?;
+        }
+    }
+
+    #[test]
+    fn environment_name(name in near("airgap", "[a-z0-9][a-z0-9-]{0,70}")) {
+        let template = replace_once(MATRIX, "\n  airgap:\n", &format!("\n  {HOLE}:\n"));
+        if let Some(tree) = flows(&template, "zqx-env", &name)? {
+            let path = format!("environments/{name}/kserve.yaml");
+            prop_assert!(tree.contains_key(&path), "no {}", path);
+            let helmfile = tree.get("helmfile.yaml").expect("helmfile");
+            let first = serde_yaml::Deserializer::from_str(helmfile).next().expect("a document");
+            let doc = <Value as serde::Deserialize>::deserialize(first).expect("parses");
+            let envs = doc.get("environments").and_then(Value::as_mapping).expect("environments");
+            let values = envs.get(Value::String(name.clone())).and_then(|e| e.get("values"));
+            let want = Value::Sequence(vec![Value::String(format!("environments/{name}/environment.yaml"))]);
+            prop_assert_eq!(values, Some(&want));
+            md_shape_kept(&tree)?;
+        }
+    }
+
+    #[test]
+    fn profile_name(name in near("recommended", "[a-z0-9][a-z0-9-]{0,70}")) {
+        let text = MATRIX.replace("  recommended:\n", &format!("  {}:\n", q(&name)))
+            .replace("profile: recommended", &format!("profile: {}", q(&name)));
+        if let Some(tree) = render(&text)? {
+            // The name is only a label: every value is the same as with `recommended`.
+            let got = single_doc(&tree, "environments/airgap/kserve.yaml")?;
+            let want = single_doc(default_tree(), "environments/airgap/kserve.yaml")?;
+            prop_assert_eq!(got, want);
+            let kserve = tree.get("environments/airgap/kserve.yaml").expect("file");
+            prop_assert!(kserve.contains(&format!(", profile {name}, ")), "profile {:?} not in the comment", name);
+            prop_assert!(md(&tree).contains(&format!("profile `{name}` ·")), "profile {:?} not in the report", name);
+        }
+    }
+
+    #[test]
+    fn resource_quantity(cpu in near("200m", "[+-]?[0-9]{0,4}(\\.[0-9]{0,3})?(Ki|Mi|Gi|m|k|M|G|n|u|e[0-9]{1,2}|E-?[0-9]|)")) {
+        let line = "kserve-controller: {requests: {cpu: 200m, memory: 512Mi}";
+        let text = replace_once(MATRIX, line, &line.replace("cpu: 200m", &format!("cpu: {}", q(&cpu))));
+        if let Some(tree) = render(&text)? {
+            let got = single_doc(&tree, "environments/airgap/kserve.yaml")?;
+            let default = single_doc(default_tree(), "environments/airgap/kserve.yaml")?;
+            let want = map_strings(&default, &|s| if s == "200m" { cpu.clone() } else { s.to_string() });
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn serving_runtime(rt in prop_oneof![
+        near("sklearnserver", "[a-z]{1,16}"),
+        prop::sample::select(vec!["tritonserver", "xgbserver", "lgbserver", "mlserver", "art"]).prop_map(str::to_string),
+    ]) {
+        let text = replace_in_env("airgap", "serving_runtimes: [sklearnserver,", &format!("serving_runtimes: [{},", q(&rt)));
+        if let Some(tree) = render(&text)? {
+            prop_assert!(
+                md(&tree).contains(&format!("serving runtimes: {rt}, huggingfaceserver, torchserve\n")),
+                "runtime {:?} not in the report", rt
+            );
+            md_shape_kept(&tree)?;
+        }
+    }
+
+    #[test]
+    fn extra_image(
+        image in prop_oneof![
+            1 => near("registry.example.com/team/server:v1.2.0", "[a-z0-9./:@-]{1,40}"),
+            2 => proptest::string::string_regex(
+                "[a-z0-9]{1,8}\\.[a-z]{2,3}(:[0-9]{1,5})?/[a-z0-9]{1,8}([._-][a-z0-9]{1,4})?(/[a-z0-9]{1,6}){0,2}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,12})?(@sha256:[0-9a-f]{64})?",
+            ).expect("regex"),
+        ],
+        list in prop_oneof![3 => "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", 1 => near("extra", "[a-z0-9-]{1,12}")],
+        why in hostile(),
+    ) {
+        let lines = format!("    extra_images:\n      - {{image: {}, list: {}, why: {}}}\n", q(&image), q(&list), q(&why));
+        let text = add_to_env("airgap", &lines);
+        if let Some(tree) = render(&text)? {
+            let path = format!("airgap/kubespray-offline/imagelists/{list}.txt");
+            let body = tree.get(&path).ok_or_else(|| TestCaseError::fail(format!("no {path}")))?;
+            prop_assert!(body.lines().any(|l| l == image), "{:?} not a line of {}:\n{}", image, path, body);
+            for l in body.lines().filter(|l| !l.starts_with('#')) {
+                prop_assert!(!l.contains(char::is_whitespace), "{:?}", l);
+            }
+        }
+    }
+
+    #[test]
+    fn accept_reason(reason in hostile()) {
+        let lines = format!("    accept:\n      - {{rule: kserve-recommended-istio, reason: {}}}\n", q(&reason));
+        let text = add_to_env("airgap", &lines);
+        if let Some(tree) = render(&text)? {
+            md_shape_kept(&tree)?;
+            let report = md(&tree);
+            let items: Vec<&str> = report.lines().filter(|l| l.starts_with("- `kserve-recommended-istio`: ")).collect();
+            prop_assert_eq!(items.len(), 1, "accepted exceptions: {:?}", items);
+            // What the reader sees is the reason, line breaks turned into spaces.
+            let shown = items[0].trim_start_matches("- `kserve-recommended-istio`: ");
+            let mut unescaped = String::new();
+            let mut chars = shown.chars();
+            while let Some(c) = chars.next() {
+                unescaped.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
+            }
+            // `&` and `<` are written as `&amp;` and `&lt;` (no HTML comment can hide the rest of the page).
+            prop_assert_eq!(unescaped.replace("&lt;", "<").replace("&amp;", "&"), reason.replace(['\n', '\r'], " "));
+        }
+    }
+
+    #[test]
+    fn gpus(raw in prop_oneof![
+        hostile().prop_map(|h| q(&h)),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u32>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|n| n.to_string()),
+        prop::sample::select(vec!["0x10", "0o17", "1e3", "+4", "4.0", "~", "null", "-0", "4294967296", "\"4\"", "[4]", "{a: 4}", ".nan"])
+            .prop_map(str::to_string),
+    ]) {
+        let text = replace_in_env("airgap", "gpus_per_node: 4", &format!("gpus_per_node: {raw}"));
+        if let Some(tree) = render(&text)? {
+            let n: u32 = serde_yaml::from_str(&raw).map_err(|e| TestCaseError::fail(format!("{raw:?} rendered but is not a u32: {e}")))?;
+            prop_assert!(md(&tree).contains(&format!(" · {n} GPUs per node · ")), "{} not in the report", n);
+        }
+    }
+
+    #[test]
+    fn kubernetes_version(k in near("v1.28.6", "v?1\\.(2[89]|30)\\.[0-9]{1,2}(-[a-z0-9.]{1,10})?(\\+[a-z0-9.]{1,10})?")) {
+        let text = replace_in_env("airgap", "kubernetes: v1.28.6", &format!("kubernetes: {}", q(&k)));
+        if let Some(tree) = render(&text)? {
+            prop_assert!(md(&tree).contains(&format!("Kubernetes {k} · ")), "{:?} not in the report", k);
+            md_shape_kept(&tree)?;
+        }
+    }
+    #[test]
+    fn tls_domain(v in near("models.astrago.local", "[a-z0-9]([a-z0-9.-]{0,40}[a-z0-9])?")) {
+        let template = replace_in_env("airgap", "domain: models.astrago.local", &format!("domain: {HOLE}"));
+        flows(&template, "zqx-domain.test", &v)?;
+    }
+
+    #[test]
+    fn tls_external_issuer(v in near("astrago-acme", "[a-z0-9]([a-z0-9.-]{0,40}[a-z0-9])?")) {
+        let template = replace_once(MATRIX, "external_issuer: astrago-acme", &format!("external_issuer: {HOLE}"));
+        flows(&template, "zqx-issuer", &v)?;
+    }
+
+    #[test]
+    fn monitoring_namespace(v in near("monitoring", "[a-z0-9][a-z0-9-]{0,70}")) {
+        let template = replace_once(MATRIX, "namespace: monitoring\n", &format!("namespace: {HOLE}\n"));
+        flows(&template, "zqx-monitoring-ns", &v)?;
+    }
+
+    #[test]
+    fn monitoring_label_value(v in near("kube-prometheus-stack", "([A-Za-z0-9]([A-Za-z0-9._-]{0,70}[A-Za-z0-9])?)?")) {
+        let template = replace_once(MATRIX, "{release: kube-prometheus-stack}", &format!("{{release: {HOLE}}}"));
+        flows(&template, "zqx-selector-value", &v)?;
+    }
+
+    #[test]
+    fn monitoring_label_key(v in near("grafana_dashboard", "([a-z0-9][a-z0-9.-]{0,20}[a-z0-9]/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,70}[A-Za-z0-9])?")) {
+        let template = replace_once(MATRIX, "{grafana_dashboard: \"1\"}", &format!("{{{HOLE}: \"1\"}}"));
+        flows(&template, "zqx-dashboard-key", &v)?;
+    }
+
+    #[test]
+    fn access_group(v in prop_oneof![near("astrago-admins", "[ -~]{1,40}"), hostile()]) {
+        let template = replace_once(MATRIX, "{group: astrago-admins,", &format!("{{group: {HOLE},"));
+        flows(&template, "zqx-group", &v)?;
+    }
+
+    #[test]
+    fn access_binding_namespace(v in near("kserve-test", "[a-z0-9][a-z0-9-]{0,70}")) {
+        let template = replace_once(MATRIX, "namespace: kserve-test}", &format!("namespace: {HOLE}}}"));
+        flows(&template, "zqx-binding-ns", &v)?;
+    }
+
+    #[test]
+    fn smoke_test_namespace(v in near("kserve-test", "[a-z0-9][a-z0-9-]{0,70}")) {
+        let smoke = "smoke_tests:\n        enabled: true\n";
+        let template = replace_in_env("airgap", smoke, &format!("{smoke}        namespace: {HOLE}\n"));
+        flows(&template, "zqx-smoke-ns", &v)?;
+    }
+
+    #[test]
+    fn smoke_test_volume_size(v in near("10Gi", "[+-]?[0-9]{0,4}(\\.[0-9]{0,3})?(Ki|Mi|Gi|Ti|m|k|M|G|e[0-9]{1,2}|)")) {
+        let smoke = "smoke_tests:\n        enabled: true\n";
+        let template = replace_in_env("airgap", smoke, &format!("{smoke}        volume_size: {HOLE}\n"));
+        flows(&template, "7777Mi", &v)?;
+    }
+}
+
+#[test]
+fn default_matrix_passes_the_same_checks() {
+    let tree = render(MATRIX).expect("renders").expect("valid");
+    assert_eq!(&tree, default_tree());
+}
