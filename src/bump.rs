@@ -8,9 +8,7 @@ use crate::matrix::COMPONENTS;
 /// unchanged.
 pub fn edit_version(file: &str, text: &str, component: &str, version: &str) -> Result<String> {
     if !COMPONENTS.contains(&component) {
-        let hint = crate::suggest::closest(component, COMPONENTS.into_iter())
-            .map(|c| format!(" (did you mean `{c}`?)"))
-            .unwrap_or_default();
+        let hint = crate::suggest::hint(component, COMPONENTS.into_iter());
         return Err(Error::invalid(
             "COMPONENT",
             format!(

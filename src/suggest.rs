@@ -21,6 +21,13 @@ pub fn did_you_mean(message: &str) -> String {
     }
 }
 
+/// ` (did you mean `x`?)` for the nearest candidate, or nothing when none is close.
+pub fn hint<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    closest(word, candidates)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
 /// The candidate nearest to `word` within an edit distance that a typo plausibly explains.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);

@@ -11,7 +11,7 @@ use crate::image::{check_host, check_path, ImageRef};
 use crate::matrix::{Matrix, COMPONENTS};
 use crate::names::{check_dns_label, check_dns_subdomain, check_quantity};
 use crate::plan::{Component, EnvPlan, Level, Plan, PlannedImage, Release};
-use crate::suggest::closest;
+
 use crate::version::{minor_string, parse_lenient};
 
 /// Problems found so far, each located by key path in the matrix.
@@ -356,9 +356,7 @@ fn check_profiles(matrix: &Matrix, releases: &[Release], p: &mut Problems) {
         for (workload, res) in profile {
             let path = format!("profiles.{name}.{workload}");
             if !releases.is_empty() && !known.contains(workload.as_str()) {
-                let hint = closest(workload, known.iter().copied())
-                    .map(|c| format!(" (did you mean `{c}`?)"))
-                    .unwrap_or_default();
+                let hint = crate::suggest::hint(workload, known.iter().copied());
                 let all: Vec<&str> = known.iter().copied().collect();
                 p.at(
                     &path,
@@ -403,9 +401,7 @@ fn resolve_environment(
         p.at(at(".cluster.storage_class"), e);
     }
     if !profiles.contains_key(&env.profile) {
-        let hint = closest(&env.profile, profiles.keys().map(String::as_str))
-            .map(|c| format!(" (did you mean `{c}`?)"))
-            .unwrap_or_default();
+        let hint = crate::suggest::hint(&env.profile, profiles.keys().map(String::as_str));
         let all: Vec<&str> = profiles.keys().map(String::as_str).collect();
         p.at(
             at(".profile"),
@@ -428,9 +424,7 @@ fn resolve_environment(
     let mut seen = BTreeSet::new();
     for (i, rt) in env.serving_runtimes.iter().enumerate() {
         if !releases.is_empty() && !runtimes.contains(rt.as_str()) {
-            let hint = closest(rt, runtimes.iter().copied())
-                .map(|c| format!(" (did you mean `{c}`?)"))
-                .unwrap_or_default();
+            let hint = crate::suggest::hint(rt, runtimes.iter().copied());
             let all: Vec<&str> = runtimes.iter().copied().collect();
             p.at(
                 at(&format!(".serving_runtimes[{i}]")),
@@ -468,9 +462,7 @@ fn resolve_environment(
     for (i, a) in env.accept.iter().enumerate() {
         let path = at(&format!(".accept[{i}]"));
         if components.is_some() && !rule_ids.contains(&a.rule) {
-            let hint = closest(&a.rule, rule_ids.iter().map(String::as_str))
-                .map(|c| format!(" (did you mean `{c}`?)"))
-                .unwrap_or_default();
+            let hint = crate::suggest::hint(&a.rule, rule_ids.iter().map(String::as_str));
             p.at(
                 format!("{path}.rule"),
                 format!(
