@@ -152,7 +152,7 @@ pub struct ReleaseEntry {
     pub images_source: Option<String>,
     /// Glue resources the wrapper chart carries (templates/glue/<release>/).
     #[serde(default)]
-    pub glue: Vec<crate::render::glue::Feature>,
+    pub glue: Vec<Feature>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -302,4 +302,20 @@ impl Catalog {
             .iter()
             .find(|k| k.component == component && k.version == version)
     }
+}
+
+/// A glue feature a wrapper chart carries (catalog `glue:`), each with its templates under
+/// templates/glue/<release>/templates/;
+/// their values and schemas are in `render::glue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feature {
+    NetworkPolicy,
+    ServiceMonitor,
+    PodMonitor,
+    Dashboards,
+    Rbac,
+    Tls,
+    KnativeServing,
+    IngressClass,
 }

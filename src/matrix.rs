@@ -64,19 +64,6 @@ impl Versions {
         })
     }
 
-    pub fn set(&mut self, component: &str, version: String) -> bool {
-        let slot = match component {
-            "cert-manager" => &mut self.cert_manager,
-            "istio" => &mut self.istio,
-            "knative-operator" => &mut self.knative_operator,
-            "knative-serving" => &mut self.knative_serving,
-            "kserve" => &mut self.kserve,
-            _ => return false,
-        };
-        *slot = version;
-        true
-    }
-
     /// (component, version) in install order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
         COMPONENTS

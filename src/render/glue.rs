@@ -8,23 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+pub use crate::catalog::Feature;
 use crate::matrix::{IssuerKind, NetworkPolicies};
 use crate::plan::{EnvPlan, Release};
-
-/// A glue feature a wrapper chart carries (catalog `glue:`), each with its templates under
-/// templates/glue/<release>/templates/.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Feature {
-    NetworkPolicy,
-    ServiceMonitor,
-    PodMonitor,
-    Dashboards,
-    Rbac,
-    Tls,
-    KnativeServing,
-    IngressClass,
-}
 
 /// `networkPolicy`: deny-by-default ingress in the release's namespace plus the flows the
 /// components need (explained in each template).

@@ -69,6 +69,11 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
             json!(env.env.deployment_mode.as_str()),
         );
     }
+    // The KnativeServing glue chart holds Serving's config (domain, tag resolution).
+    let carries_knative_serving = release
+        .entry
+        .glue
+        .contains(&super::glue::Feature::KnativeServing);
     let tls = &env.env.operations.tls;
     if let Some(path) = &release.entry.domain_path {
         set_path(&mut root, &at(path), json!(tls.domain));
@@ -77,7 +82,7 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
         let scheme = if tls.https { "https" } else { "http" };
         set_path(&mut root, &at(path), json!(scheme));
     }
-    if release.component == "knative-serving" {
+    if carries_knative_serving {
         // Knative names Services <name>.<namespace>.<domain>; KServe's default is example.com.
         set_parts(
             &mut root,
@@ -116,7 +121,7 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
 
     if let Some(mirror) = env.mirror() {
         write_images(&mut root, env, release, &at);
-        if release.component == "knative-serving" {
+        if carries_knative_serving {
             // The controller resolves image tags to digests by asking the registry; it must
             // not try that against the mirror (plain HTTP, private CA) on an offline site.
             let host = mirror.split('/').next().unwrap_or(mirror);
