@@ -6,6 +6,7 @@
 //! Pipeline: `matrix` (raw input) -> `validate` (+ `catalog`, `compat`) -> `plan` ->
 //! `render` (templates) -> `output` (owned, atomic writes).
 
+pub mod audit;
 pub mod bump;
 pub mod catalog;
 pub mod cli;

@@ -1,0 +1,239 @@
+//! Reading rendered manifests: the multi-document YAML that `helm template` and
+//! `helmfile template` print. Each document becomes an [`Object`] that remembers where it came
+//! from (document number, first line, the `# Source:` template) so findings can be located.
+
+use serde::Deserialize as _;
+use serde_json::Value;
+
+use crate::error::{Error, Problem, Result};
+
+/// Largest manifest stream read (a whole environment renders to about 3 MB).
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// `metadata.namespace`, else the namespace of the release that rendered it (from the
+    /// `# Source:` line), else None (cluster-scoped, or unknown).
+    pub namespace: Option<String>,
+    /// The template that produced it (`kserve/charts/kserve/templates/service.yaml`).
+    pub source: Option<String>,
+    /// 1-based line of the document's first line in the input.
+    pub line: usize,
+    pub body: Value,
+}
+
+impl Object {
+    /// `Kind namespace/name` (or `Kind name` when cluster-scoped): how findings name it.
+    pub fn id(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {ns}/{}", self.kind, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// The API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
+    }
+
+    /// The value at a dotted path of plain keys (no list indices).
+    pub fn at(&self, path: &str) -> Option<&Value> {
+        path.split('.')
+            .try_fold(&self.body, |v, key| v.as_object()?.get(key))
+    }
+
+    pub fn str_at(&self, path: &str) -> Option<&str> {
+        self.at(path).and_then(Value::as_str)
+    }
+
+    /// `metadata.labels` as string pairs.
+    pub fn labels(&self) -> Vec<(&str, &str)> {
+        string_map(self.at("metadata.labels"))
+    }
+}
+
+/// String-valued pairs of a JSON object (others ignored).
+pub fn string_map(v: Option<&Value>) -> Vec<(&str, &str)> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One YAML document of the stream, before parsing.
+struct Document<'a> {
+    text: &'a str,
+    line: usize,
+    source: Option<String>,
+}
+
+/// Splits a stream on `---` lines, keeping each document's first line number and the
+/// `# Source:` comment Helm writes at its top.
+fn documents(text: &str) -> Vec<Document<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut offset = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") {
+            docs.push((start, offset, start_line));
+            start = offset + line.len();
+            start_line = i + 2;
+        }
+        offset += line.len();
+    }
+    docs.push((start, text.len(), start_line));
+    docs.into_iter()
+        .map(|(a, b, line)| {
+            let text = &text[a..b];
+            let source = text
+                .lines()
+                .find_map(|l| l.strip_prefix("# Source: "))
+                .map(|s| s.trim().to_string());
+            Document { text, line, source }
+        })
+        .collect()
+}
+
+/// Parses one document. Go's YAML (what Helm and the API server read) accepts a tab before a
+/// plain scalar (`description: \tText`, as in the Knative Operator's CRDs); libyaml does not.
+/// Such a document is retried with those tabs read as spaces: only free text changes.
+fn parse_document(text: &str) -> std::result::Result<Option<Value>, serde_yaml::Error> {
+    let first = serde_yaml::Deserializer::from_str(text)
+        .next()
+        .map(Value::deserialize)
+        .transpose();
+    match first {
+        Ok(v) => Ok(v),
+        Err(e) if text.contains('\t') => {
+            let relaxed = text.replace(": \t", ":  ").replace('\t', " ");
+            let retried = serde_yaml::Deserializer::from_str(&relaxed)
+                .next()
+                .map(Value::deserialize)
+                .transpose();
+            retried.map_err(|_| e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads every object of a manifest stream. `release_namespace` gives the namespace of a
+/// document whose metadata has none, from the release its `# Source:` names (Helm installs
+/// such objects into the release namespace).
+pub fn read(
+    label: &str,
+    text: &str,
+    release_namespace: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Object>> {
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    for doc in documents(text) {
+        let value = match parse_document(doc.text) {
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
+            Err(e) => {
+                let (line, col) = e
+                    .location()
+                    .map(|l| (doc.line + l.line() - 1, l.column()))
+                    .unwrap_or((doc.line, 1));
+                problems.push(Problem {
+                    location: format!("{label}:{line}:{col}"),
+                    message: format!("is not YAML: {e}"),
+                });
+                continue;
+            }
+        };
+        if value.is_null() {
+            continue;
+        }
+        let Some(map) = value.as_object() else {
+            problems.push(Problem {
+                location: format!("{label}:{}", doc.line),
+                message: "a document is not a mapping (not a Kubernetes object)".into(),
+            });
+            continue;
+        };
+        let field = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
+        let meta = |k: &str| {
+            map.get("metadata")
+                .and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let (Some(api_version), Some(kind), Some(name)) = (
+            field("apiVersion"),
+            field("kind"),
+            meta("name").or_else(|| meta("generateName")),
+        ) else {
+            problems.push(Problem {
+                location: format!("{label}:{}", doc.line),
+                message: "a document lacks apiVersion, kind or metadata.name (or generateName)"
+                    .into(),
+            });
+            continue;
+        };
+        let namespace = meta("namespace").or_else(|| {
+            let release = doc.source.as_deref()?.split('/').next()?;
+            if super::apis::cluster_scoped(&kind) {
+                None
+            } else {
+                release_namespace(release)
+            }
+        });
+        objects.push(Object {
+            api_version,
+            kind,
+            name,
+            namespace,
+            source: doc.source,
+            line: doc.line,
+            body: value,
+        });
+    }
+    if problems.is_empty() {
+        Ok(objects)
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_line_and_source() {
+        let text = "---\n# Source: kserve/templates/a.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: a\n---\n# Source: kserve/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  namespace: x\n";
+        let objs = read("in", text, &|r| (r == "kserve").then(|| "kserve".into())).unwrap();
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0].id(), "Service kserve/a");
+        assert_eq!(objs[0].line, 2);
+        assert_eq!(objs[1].id(), "ConfigMap x/b");
+        assert_eq!(objs[1].line, 8);
+    }
+
+    #[test]
+    fn a_tab_before_a_plain_scalar_is_read_as_go_yaml_reads_it() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  d: \tText\n";
+        let objs = read("in", text, &|_| None).unwrap();
+        assert_eq!(objs[0].str_at("data.d"), Some("Text"));
+    }
+
+    #[test]
+    fn broken_yaml_is_located() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\nkind: [\n";
+        let err = read("in.yaml", text, &|_| None).unwrap_err().to_string();
+        assert!(err.contains("in.yaml:7:"), "{err}");
+    }
+}

@@ -1,0 +1,288 @@
+//! `deploygen audit`: proves rendered manifests (what `helmfile -e ENV template` or
+//! `helm template` print, made with the real upstream charts) against the environment's plan.
+//! The catalog says what the charts should do; this reads what they did.
+//!
+//! - images: every reference (pod templates, runtimes, KServe's and Istio's config maps, image
+//!   flags, what the Knative Operator deploys) is on the mirror and in the image lists, and
+//!   every listed image is referenced;
+//! - wiring: Services, monitors, webhooks and issuers name things that exist, and network
+//!   policies admit each port from where its clients are;
+//! - api: every apiVersion/kind is served by the environment's Kubernetes version.
+
+pub mod apis;
+pub mod images;
+pub mod manifest;
+pub mod operator;
+pub mod report;
+pub mod wiring;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::plan::{EnvPlan, Plan, PlannedImage};
+use manifest::Object;
+use report::{Finding, Findings, Severity};
+
+/// What to audit against.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub env: String,
+    /// Only these releases were rendered (default: every release the environment installs).
+    pub releases: Vec<String>,
+    /// The Knative Operator's kodata folder: derive its objects from its manifests rather
+    /// than from the catalog.
+    pub operator_manifests: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct Audit {
+    pub environment: String,
+    pub objects: usize,
+    pub findings: Vec<Finding>,
+}
+
+impl Audit {
+    pub fn failures(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Fail)
+            .count()
+    }
+
+    pub fn text(&self) -> String {
+        report::text(&self.findings, self.objects, &self.environment)
+    }
+
+    pub fn json(&self) -> String {
+        let v = serde_json::json!({
+            "environment": self.environment,
+            "objects": self.objects,
+            "failures": self.failures(),
+            "findings": self.findings,
+        });
+        let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// Audits manifest text (`label` names it in messages) for one environment of the plan.
+pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Audit> {
+    let env = plan
+        .environments
+        .iter()
+        .find(|e| e.name == opts.env)
+        .ok_or_else(|| {
+            let all: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
+            Error::invalid(
+                "--env",
+                format!(
+                    "no environment `{}`; environments: {}",
+                    opts.env,
+                    all.join(", ")
+                ),
+            )
+        })?;
+    for r in &opts.releases {
+        if !env.installs(r) {
+            return Err(Error::invalid(
+                "--release",
+                format!(
+                    "environment {} installs no release `{r}`; it installs: {}",
+                    env.name,
+                    env.releases.join(", ")
+                ),
+            ));
+        }
+    }
+    let scope: Vec<&str> = if opts.releases.is_empty() {
+        env.releases.iter().map(String::as_str).collect()
+    } else {
+        opts.releases.iter().map(String::as_str).collect()
+    };
+    let whole = opts.releases.is_empty();
+    let release_ns = |release: &str| {
+        plan.releases
+            .iter()
+            .find(|r| r.name == release)
+            .map(|r| r.namespace.clone())
+    };
+    let rendered = manifest::read(label, text, &release_ns)?;
+    let mut f = Findings::default();
+
+    // What the Knative Operator will apply, where the operator's manifests are given.
+    let mut applied: Vec<Object> = Vec::new();
+    let serving_version = plan.matrix.versions.knative_serving.as_str();
+    for ks in operator::knative_servings(&rendered) {
+        if ks.str_at("spec.version") != Some(serving_version) {
+            f.fail(
+                "images",
+                ks,
+                "spec.version",
+                format!(
+                    "is {:?}, but the matrix pins knative-serving {serving_version}",
+                    ks.str_at("spec.version").unwrap_or("")
+                ),
+            );
+        }
+        if let Some(dir) = &opts.operator_manifests {
+            applied.extend(operator::applied_objects(dir, ks)?);
+        }
+    }
+    let mut all = rendered.clone();
+    all.extend(applied.iter().cloned());
+
+    // Images.
+    let mut uses = images::collect(&all);
+    if opts.operator_manifests.is_some() {
+        uses.extend(operator::applied_extra_images(&applied));
+    } else {
+        for ks in operator::knative_servings(&rendered) {
+            uses.extend(operator::catalog_images(plan, ks));
+        }
+    }
+    check_images(env, &scope, &uses, &mut f);
+
+    // APIs served by the cluster, and custom resources by some CRD.
+    check_apis(env, &all, whole, &mut f);
+
+    // Wiring.
+    let tls = &env.env.operations.tls;
+    let ctx = wiring::Context {
+        monitoring_namespace: env
+            .env
+            .operations
+            .monitoring
+            .prometheus
+            .then_some(env.env.operations.monitoring.namespace.as_str()),
+        external_issuers: tls.external_issuer.iter().map(String::as_str).collect(),
+        operator_objects_missing: opts.operator_manifests.is_none(),
+    };
+    wiring::check(&all, &ctx, &mut f);
+
+    Ok(Audit {
+        environment: env.name.clone(),
+        objects: rendered.len(),
+        findings: f.0,
+    })
+}
+
+fn check_images(env: &EnvPlan, scope: &[&str], uses: &[images::ImageUse], f: &mut Findings) {
+    let planned: BTreeMap<String, &PlannedImage> = env
+        .images
+        .iter()
+        .filter(|i| scope.contains(&i.app.as_str()))
+        .map(|i| (i.target.to_string(), i))
+        .collect();
+    let mirror = env.mirror();
+    let list_hint = match mirror {
+        Some(_) => format!(
+            "the image lists of environment {} (deploygen images --env {})",
+            env.name, env.name
+        ),
+        None => format!(
+            "the images of environment {} (deploygen images --env {})",
+            env.name, env.name
+        ),
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for u in uses {
+        if u.reference == "auto" {
+            continue; // Istio injects the proxy image, audited on the injector ConfigMap.
+        }
+        let q = images::qualify(&u.reference);
+        seen.push(q.clone());
+        let mut problems = Vec::new();
+        if let Some(m) = mirror {
+            if !q.starts_with(&format!("{m}/")) {
+                problems.push(format!("{} is not on the mirror {m}", u.reference));
+            }
+        }
+        let listed = planned.get(&q);
+        if listed.is_none() {
+            problems.push(format!("{} is not in {list_hint}", u.reference));
+        }
+        let severity = if u.inactive.is_some() {
+            Severity::Note
+        } else {
+            Severity::Fail
+        };
+        if problems.is_empty() {
+            match (listed, &u.inactive) {
+                (Some(p), _) if !p.shipped => f.add(Severity::Note, "images", u.object.clone(), u.path.clone(), format!(
+                    "{} belongs to serving runtime {}, not enabled in {}: rewritten to the mirror, not shipped",
+                    u.reference, p.runtime.as_deref().unwrap_or("?"), env.name
+                )),
+                (_, Some(why)) => f.add(Severity::Note, "images", u.object.clone(), u.path.clone(), format!("{} (inactive: {why})", u.reference)),
+                _ => {}
+            }
+            continue;
+        }
+        let mut message = problems.join("; ");
+        if let Some(why) = &u.inactive {
+            message.push_str(&format!(" (inactive, not pulled as rendered: {why})"));
+        }
+        f.add(
+            severity,
+            "images",
+            u.object.clone(),
+            u.path.clone(),
+            message,
+        );
+    }
+    for (target, p) in &planned {
+        if p.shipped && p.component != "extra" && !seen.contains(target) {
+            f.add(Severity::Fail, "lists", format!("image {}", p.id), format!("release {}", p.app), format!(
+                "{target} is in {list_hint} but nothing rendered references it (the catalog says it is set at: {})",
+                p.set.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ")
+            ));
+        }
+    }
+}
+
+fn check_apis(env: &EnvPlan, all: &[Object], whole: bool, f: &mut Findings) {
+    let minor = env.kubernetes.minor;
+    let crds: Vec<&Object> = all
+        .iter()
+        .filter(|o| o.kind == "CustomResourceDefinition")
+        .collect();
+    let monitoring = env.env.operations.monitoring.prometheus;
+    for o in all {
+        if let Some(why) = apis::not_served(o, minor) {
+            f.fail("api", o, "apiVersion", why);
+            continue;
+        }
+        let group = o.group();
+        if apis::builtin_group(group) {
+            continue;
+        }
+        let version = o.api_version.rsplit('/').next().unwrap_or("");
+        let crd = crds.iter().find(|c| {
+            c.str_at("spec.group") == Some(group)
+                && c.str_at("spec.names.kind") == Some(o.kind.as_str())
+        });
+        match crd {
+            Some(c) => {
+                let served = c
+                    .at("spec.versions")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|v| v.get("name").and_then(Value::as_str) == Some(version) && v.get("served").and_then(Value::as_bool) != Some(false));
+                if !served {
+                    f.fail("api", o, "apiVersion", format!("{} is not a served version of CRD {}", o.api_version, c.name));
+                }
+            }
+            None if group == "monitoring.coreos.com" && monitoring => {}
+            None if group == "monitoring.coreos.com" => f.fail("api", o, "apiVersion", "Prometheus Operator CRDs are not installed here (operations.monitoring.prometheus is false)".into()),
+            // Charts install CRDs from their crds/ folder, which `helm template` prints only
+            // with --include-crds: without any CRD of the group, say how to check.
+            None if whole && crds.iter().any(|c| c.str_at("spec.group") == Some(group)) => f.fail("api", o, "apiVersion", format!("no CRD in the rendered objects defines {} {}, though CRDs of {group} are there", o.api_version, o.kind)),
+            None if whole => f.note("api", o, "apiVersion", format!("no CRD of {group} in the input: render with --include-crds to check that {} {} is served", o.api_version, o.kind)),
+            None => f.note("api", o, "apiVersion", format!("no CRD in these releases defines {} {} (another release may install it)", o.api_version, o.kind)),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Findings of an audit and how they print: one located line each (text), or JSON for CI.
+
+use serde::Serialize;
+
+use super::manifest::Object;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something the site would get wrong: exit 1.
+    Fail,
+    /// Worth knowing, not wrong (an inactive image, a check that could not run).
+    Note,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// `images`, `lists`, `wiring`, `network`, `api`.
+    pub check: &'static str,
+    /// `Kind namespace/name`, or the image list for list findings.
+    pub object: String,
+    /// Field path inside the object.
+    pub path: String,
+    /// Where the object came from: the template (`# Source:`) and its line in the input.
+    pub source: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Findings(pub Vec<Finding>);
+
+impl Findings {
+    fn push(
+        &mut self,
+        severity: Severity,
+        check: &'static str,
+        o: &Object,
+        path: &str,
+        message: String,
+    ) {
+        self.0.push(Finding {
+            severity,
+            check,
+            object: o.id(),
+            path: path.to_string(),
+            source: Some(match &o.source {
+                Some(s) => format!("{s} (input line {})", o.line),
+                None => format!("input line {}", o.line),
+            }),
+            message,
+        });
+    }
+
+    pub fn fail(&mut self, check: &'static str, o: &Object, path: &str, message: String) {
+        self.push(Severity::Fail, check, o, path, message);
+    }
+
+    pub fn note(&mut self, check: &'static str, o: &Object, path: &str, message: String) {
+        self.push(Severity::Note, check, o, path, message);
+    }
+
+    /// A finding not tied to one object.
+    pub fn add(
+        &mut self,
+        severity: Severity,
+        check: &'static str,
+        object: String,
+        path: String,
+        message: String,
+    ) {
+        self.0.push(Finding {
+            severity,
+            check,
+            object,
+            path,
+            source: None,
+            message,
+        });
+    }
+
+    pub fn failures(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|f| f.severity == Severity::Fail)
+            .count()
+    }
+}
+
+/// Failures first, then notes; each group in the order found.
+pub fn text(findings: &[Finding], objects: usize, env: &str) -> String {
+    let mut out = String::new();
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by_key(|f| f.severity);
+    for f in &sorted {
+        let tag = match f.severity {
+            Severity::Fail => "FAIL",
+            Severity::Note => "note",
+        };
+        let path = if f.path.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", f.path)
+        };
+        out.push_str(&format!(
+            "{tag} {}: {}{path}: {}",
+            f.check,
+            f.object,
+            printable(&f.message)
+        ));
+        if let Some(s) = &f.source {
+            out.push_str(&format!(" [{s}]"));
+        }
+        out.push('\n');
+    }
+    let fails = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Fail)
+        .count();
+    out.push_str(&format!(
+        "audit of environment {env}: {objects} objects, {fails} failure(s), {} note(s)\n",
+        findings.len() - fails
+    ));
+    out
+}
+
+/// Text that came from the input, with control characters escaped so it cannot move the
+/// cursor or fake a line of its own on a terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,637 @@
+//! Wiring: what one object names in another must exist in the rendered objects. Services
+//! select pods and target their ports; monitors name ports; webhooks name Services;
+//! certificates name issuers; and where NetworkPolicies isolate pods, each exposed port is
+//! admitted from where its clients are.
+
+use serde_json::Value;
+
+use super::images::{containers, pod_labels, pod_specs};
+use super::manifest::{string_map, Object};
+use super::report::Findings;
+
+/// A workload's pods: namespace, labels and declared container ports.
+struct Pods<'a> {
+    object: &'a Object,
+    namespace: &'a str,
+    labels: Vec<(&'a str, &'a str)>,
+    /// (name, number) of every container port.
+    ports: Vec<(Option<&'a str>, i64)>,
+    /// An Istio gateway (`image: auto`): the injected proxy listens on the ports its Service
+    /// and Gateway resources name, none of which the template declares.
+    injected_gateway: bool,
+}
+
+fn workloads(objects: &[Object]) -> Vec<Pods<'_>> {
+    let mut out = Vec::new();
+    for o in objects {
+        let (Some(labels), Some(ns)) = (pod_labels(o), o.namespace.as_deref()) else {
+            continue;
+        };
+        let mut ports = Vec::new();
+        let mut injected_gateway = false;
+        for (_, spec) in pod_specs(o) {
+            for (_, c) in containers(spec) {
+                injected_gateway |= c.get("image").and_then(Value::as_str) == Some("auto");
+                for p in c
+                    .get("ports")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(n) = p.get("containerPort").and_then(Value::as_i64) {
+                        ports.push((p.get("name").and_then(Value::as_str), n));
+                    }
+                }
+            }
+        }
+        out.push(Pods {
+            object: o,
+            namespace: ns,
+            labels,
+            ports,
+            injected_gateway,
+        });
+    }
+    out
+}
+
+/// A label selector (`matchLabels` and `matchExpressions`) against labels.
+fn selects(selector: Option<&Value>, labels: &[(&str, &str)]) -> bool {
+    let Some(sel) = selector else { return true };
+    let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
+    let match_labels = sel.get("matchLabels").or_else(|| {
+        // A Service's selector is a plain map.
+        (sel.get("matchExpressions").is_none()).then_some(sel)
+    });
+    for (k, v) in string_map(match_labels) {
+        if get(k) != Some(v) {
+            return false;
+        }
+    }
+    for e in sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let ok = match e.get("operator").and_then(Value::as_str) {
+            Some("In") => get(key).is_some_and(|v| values.contains(&v)),
+            Some("NotIn") => get(key).is_none_or(|v| !values.contains(&v)),
+            Some("Exists") => get(key).is_some(),
+            Some("DoesNotExist") => get(key).is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn selector_text(sel: Option<&Value>) -> String {
+    let pairs: Vec<String> = string_map(sel.and_then(|s| s.get("matchLabels").or(Some(s))))
+        .into_iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    pairs.join(",")
+}
+
+/// Where a port's clients are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Client {
+    /// Outside the cluster (LoadBalancer and NodePort Services).
+    Outside,
+    /// The API server, which is not a pod (webhooks).
+    ApiServer,
+    /// Pods of one namespace (Prometheus in the monitoring namespace).
+    Namespace(String),
+    /// Some pod in the cluster.
+    AnyPod,
+}
+
+impl Client {
+    fn describe(&self) -> String {
+        match self {
+            Client::Outside => "from outside the cluster".into(),
+            Client::ApiServer => "from the API server (not a pod)".into(),
+            Client::Namespace(n) => format!("from namespace {n}"),
+            Client::AnyPod => "from any pod".into(),
+        }
+    }
+}
+
+/// A target container port: number and name.
+#[derive(Clone, Copy)]
+struct Port<'a> {
+    number: i64,
+    name: Option<&'a str>,
+}
+
+/// Resolves a Service `targetPort` on a workload's pods.
+fn resolve<'a>(pods: &Pods<'a>, target: &Value) -> Option<Port<'a>> {
+    match target {
+        Value::String(name) => pods
+            .ports
+            .iter()
+            .find(|(n, _)| *n == Some(name.as_str()))
+            .map(|(n, number)| Port {
+                number: *number,
+                name: *n,
+            }),
+        Value::Number(n) => {
+            let number = n.as_i64()?;
+            match pods.ports.iter().find(|(_, p)| *p == number) {
+                Some((name, _)) => Some(Port {
+                    number,
+                    name: *name,
+                }),
+                None if pods.injected_gateway => Some(Port { number, name: None }),
+                None => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether the policies of `ns` admit `port` on `pods` from `client`. Returns the names of
+/// the policies that isolate the pods when none admits it.
+fn admitted(
+    policies: &[&Object],
+    pods: &Pods,
+    port: Port,
+    client: &Client,
+) -> Result<(), Vec<String>> {
+    let isolating: Vec<&&Object> = policies
+        .iter()
+        .filter(|p| p.namespace.as_deref() == Some(pods.namespace))
+        .filter(|p| {
+            let types = p.at("spec.policyTypes").and_then(Value::as_array);
+            types.is_none_or(|t| t.iter().any(|x| x == "Ingress"))
+        })
+        .filter(|p| selects(p.at("spec.podSelector"), &pods.labels))
+        .collect();
+    if isolating.is_empty() {
+        return Ok(());
+    }
+    for p in &isolating {
+        for rule in p
+            .at("spec.ingress")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if port_matches(rule.get("ports"), port)
+                && peer_matches(rule.get("from"), pods.namespace, client)
+            {
+                return Ok(());
+            }
+        }
+    }
+    Err(isolating.iter().map(|p| p.name.clone()).collect())
+}
+
+fn port_matches(ports: Option<&Value>, port: Port) -> bool {
+    let Some(list) = ports.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+        return true;
+    };
+    list.iter().any(|p| match p.get("port") {
+        None => true,
+        Some(Value::Number(n)) => {
+            let start = n.as_i64().unwrap_or(-1);
+            let end = p.get("endPort").and_then(Value::as_i64).unwrap_or(start);
+            (start..=end).contains(&port.number)
+        }
+        Some(Value::String(name)) => Some(name.as_str()) == port.name,
+        _ => false,
+    })
+}
+
+fn peer_matches(from: Option<&Value>, policy_ns: &str, client: &Client) -> bool {
+    let Some(peers) = from.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+        return true;
+    };
+    peers.iter().any(|peer| {
+        if let Some(block) = peer.get("ipBlock") {
+            let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
+            let open = cidr == "0.0.0.0/0" || cidr == "::/0";
+            let excepts = block
+                .get("except")
+                .and_then(Value::as_array)
+                .is_some_and(|e| !e.is_empty());
+            return open && !excepts;
+        }
+        let ns_sel = peer.get("namespaceSelector");
+        match client {
+            Client::Outside | Client::ApiServer => false,
+            Client::AnyPod => true,
+            Client::Namespace(n) => match ns_sel {
+                Some(sel) => selects(Some(sel), &[("kubernetes.io/metadata.name", n.as_str())]),
+                None => n == policy_ns,
+            },
+        }
+    })
+}
+
+/// Everything the wiring checks need about the environment.
+pub struct Context<'a> {
+    pub monitoring_namespace: Option<&'a str>,
+    /// ClusterIssuers that exist outside the rendered objects (the matrix's external issuer).
+    pub external_issuers: Vec<&'a str>,
+    /// The Knative Operator's objects were not given: pods it creates are unknown.
+    pub operator_objects_missing: bool,
+}
+
+pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
+    let pods = workloads(objects);
+    let policies: Vec<&Object> = objects
+        .iter()
+        .filter(|o| o.kind == "NetworkPolicy" && o.group() == "networking.k8s.io")
+        .collect();
+    let services: Vec<&Object> = objects
+        .iter()
+        .filter(|o| o.kind == "Service" && o.group().is_empty())
+        .collect();
+    let knative_namespaces: Vec<&str> = super::operator::knative_servings(objects)
+        .filter_map(|o| o.namespace.as_deref())
+        .collect();
+    let unknown_pods = |ns: &str| ctx.operator_objects_missing && knative_namespaces.contains(&ns);
+
+    // (service, port name, client): who reaches which Service port.
+    let mut clients: Vec<(&Object, Option<String>, Option<i64>, Client)> = Vec::new();
+
+    // Webhooks name a Service and port; the API server calls them.
+    for o in objects.iter().filter(|o| {
+        o.group() == "admissionregistration.k8s.io"
+            && matches!(
+                o.kind.as_str(),
+                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration"
+            )
+    }) {
+        for (i, w) in o
+            .at("webhooks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(svc) = w.pointer("/clientConfig/service") else {
+                continue;
+            };
+            let name = svc.get("name").and_then(Value::as_str).unwrap_or("");
+            let ns = svc.get("namespace").and_then(Value::as_str).unwrap_or("");
+            let port = svc.get("port").and_then(Value::as_i64).unwrap_or(443);
+            let path = format!("webhooks[{i}].clientConfig.service");
+            match services
+                .iter()
+                .find(|s| s.name == name && s.namespace.as_deref() == Some(ns))
+            {
+                None if unknown_pods(ns) => {}
+                None => f.fail(
+                    "wiring",
+                    o,
+                    &path,
+                    format!("names Service {ns}/{name}, which is not rendered"),
+                ),
+                Some(s) => {
+                    if service_port(s, |p| p.get("port").and_then(Value::as_i64) == Some(port))
+                        .is_none()
+                    {
+                        f.fail(
+                            "wiring",
+                            o,
+                            &path,
+                            format!(
+                                "names port {port} of Service {ns}/{name}, which has no such port"
+                            ),
+                        );
+                    }
+                    clients.push((s, None, Some(port), Client::ApiServer));
+                }
+            }
+        }
+    }
+
+    // Monitors name ports of what they select; Prometheus scrapes from its namespace.
+    for o in objects
+        .iter()
+        .filter(|o| o.group() == "monitoring.coreos.com")
+    {
+        let own_ns = o.namespace.as_deref().unwrap_or("");
+        let any_namespace =
+            o.at("spec.namespaceSelector.any").and_then(Value::as_bool) == Some(true);
+        let namespaces: Vec<String> = match o
+            .at("spec.namespaceSelector.matchNames")
+            .and_then(Value::as_array)
+        {
+            Some(list) => list
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect(),
+            None => vec![own_ns.to_string()],
+        };
+        let in_scope = |ns: &str| any_namespace || namespaces.iter().any(|n| n == ns);
+        let scraper = ctx
+            .monitoring_namespace
+            .map(|n| Client::Namespace(n.to_string()))
+            .unwrap_or(Client::AnyPod);
+        let selector = o.at("spec.selector");
+        match o.kind.as_str() {
+            "ServiceMonitor" => {
+                let selected: Vec<&&Object> = services
+                    .iter()
+                    .filter(|s| s.namespace.as_deref().is_some_and(in_scope))
+                    .filter(|s| selects(selector, &s.labels()))
+                    .collect();
+                if selected.is_empty() {
+                    if !namespaces.iter().any(|n| unknown_pods(n)) {
+                        f.fail(
+                            "wiring",
+                            o,
+                            "spec.selector",
+                            format!(
+                                "selects no Service (labels {}) in {}",
+                                selector_text(selector),
+                                namespaces.join(", ")
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                for (i, ep) in o
+                    .at("spec.endpoints")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let Some(port) = ep.get("port").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    for s in &selected {
+                        if service_port(s, |p| p.get("name").and_then(Value::as_str) == Some(port))
+                            .is_none()
+                        {
+                            let names: Vec<String> = s
+                                .at("spec.ports")
+                                .and_then(Value::as_array)
+                                .into_iter()
+                                .flatten()
+                                .map(|p| {
+                                    p.get("name")
+                                        .and_then(Value::as_str)
+                                        .unwrap_or("(unnamed)")
+                                        .to_string()
+                                })
+                                .collect();
+                            f.fail(
+                                "wiring",
+                                o,
+                                &format!("spec.endpoints[{i}].port"),
+                                format!(
+                                    "names port `{port}`, but {} has ports: {}",
+                                    s.id(),
+                                    names.join(", ")
+                                ),
+                            );
+                        } else {
+                            clients.push((s, Some(port.to_string()), None, scraper.clone()));
+                        }
+                    }
+                }
+            }
+            "PodMonitor" => {
+                let selected: Vec<&Pods> = pods
+                    .iter()
+                    .filter(|p| in_scope(p.namespace) && selects(selector, &p.labels))
+                    .collect();
+                if selected.is_empty() {
+                    if any_namespace {
+                        f.note("wiring", o, "spec.selector", "selects no rendered pod; with namespaceSelector.any it scrapes pods created at run time (Knative revisions), which no render shows".into());
+                    } else if namespaces.iter().any(|n| unknown_pods(n)) {
+                        f.note("wiring", o, "spec.selector", "selects pods the Knative Operator creates; pass --operator-manifests to check them".into());
+                    } else {
+                        f.fail(
+                            "wiring",
+                            o,
+                            "spec.selector",
+                            format!(
+                                "selects no pod (labels {}) in {}",
+                                selector_text(selector),
+                                namespaces.join(", ")
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                for (i, ep) in o
+                    .at("spec.podMetricsEndpoints")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
+                    let Some(port) = ep.get("port").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    for p in &selected {
+                        match p.ports.iter().find(|(n, _)| *n == Some(port)) {
+                            None => f.fail(
+                                "wiring",
+                                o,
+                                &format!("spec.podMetricsEndpoints[{i}].port"),
+                                format!(
+                                    "names port `{port}`, which no container of {} declares",
+                                    p.object.id()
+                                ),
+                            ),
+                            Some((name, number)) => {
+                                if let Err(isolating) = admitted(
+                                    &policies,
+                                    p,
+                                    Port {
+                                        number: *number,
+                                        name: *name,
+                                    },
+                                    &scraper,
+                                ) {
+                                    f.fail("network", p.object, "", format!("port {number} ({port}) scraped by {} is not admitted {}; policies isolating these pods: {}", o.id(), scraper.describe(), isolating.join(", ")));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // Services select pods in their namespace and target ports those pods have.
+    for s in &services {
+        let Some(sel) = s
+            .at("spec.selector")
+            .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+        else {
+            continue;
+        };
+        let ns = s.namespace.as_deref().unwrap_or("");
+        let selected: Vec<&Pods> = pods
+            .iter()
+            .filter(|p| p.namespace == ns && selects(Some(sel), &p.labels))
+            .collect();
+        if selected.is_empty() {
+            if !unknown_pods(ns) {
+                f.fail(
+                    "wiring",
+                    s,
+                    "spec.selector",
+                    format!(
+                        "selects no pod (labels {}) in namespace {ns}",
+                        selector_text(Some(sel))
+                    ),
+                );
+            }
+            continue;
+        }
+        let exposed = matches!(s.str_at("spec.type"), Some("LoadBalancer" | "NodePort"));
+        for (i, p) in s
+            .at("spec.ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let number = p.get("port").and_then(Value::as_i64);
+            let name = p.get("name").and_then(Value::as_str);
+            let target = p
+                .get("targetPort")
+                .cloned()
+                .or_else(|| p.get("port").cloned())
+                .unwrap_or(Value::Null);
+            let mut who: Vec<Client> = clients
+                .iter()
+                .filter(|(cs, cname, cnum, _)| {
+                    std::ptr::eq(*cs, *s)
+                        && (cname.as_deref().is_some_and(|c| Some(c) == name)
+                            || cnum.is_some_and(|c| Some(c) == number))
+                })
+                .map(|(_, _, _, c)| c.clone())
+                .collect();
+            if exposed {
+                who.push(Client::Outside);
+            }
+            if who.is_empty() {
+                who.push(Client::AnyPod);
+            }
+            for pods in &selected {
+                let port = match (resolve(pods, &target), &target) {
+                    (Some(port), _) => port,
+                    // Kubernetes forwards a numeric targetPort whether or not a container
+                    // declares it (istiod listens on 15012 and 15014 undeclared): worth a note.
+                    (None, Value::Number(n)) => {
+                        f.note("wiring", s, &format!("spec.ports[{i}].targetPort"), format!("targets port {n}, which no container of {} declares (forwarded anyway; the process must listen there)", pods.object.id()));
+                        Port {
+                            number: n.as_i64().unwrap_or(0),
+                            name: None,
+                        }
+                    }
+                    (None, _) => {
+                        f.fail(
+                            "wiring",
+                            s,
+                            &format!("spec.ports[{i}].targetPort"),
+                            format!(
+                                "targets {} which no container of {} declares",
+                                target_text(&target),
+                                pods.object.id()
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                for client in &who {
+                    if let Err(isolating) = admitted(&policies, pods, port, client) {
+                        f.fail("network", s, &format!("spec.ports[{i}]"), format!(
+                            "port {} -> {} on {} is not admitted {}; NetworkPolicies isolating those pods: {}",
+                            number.unwrap_or(0), port.number, pods.object.id(), client.describe(), isolating.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    // cert-manager: every issuerRef and CA injection names something that exists.
+    for o in objects
+        .iter()
+        .filter(|o| o.group() == "cert-manager.io" && o.kind == "Certificate")
+    {
+        let Some(r) = o.at("spec.issuerRef") else {
+            continue;
+        };
+        let group = r
+            .get("group")
+            .and_then(Value::as_str)
+            .unwrap_or("cert-manager.io");
+        if group != "cert-manager.io" {
+            continue;
+        }
+        let name = r.get("name").and_then(Value::as_str).unwrap_or("");
+        let kind = r.get("kind").and_then(Value::as_str).unwrap_or("Issuer");
+        let found = objects.iter().any(|i| {
+            i.group() == "cert-manager.io"
+                && i.kind == kind
+                && i.name == name
+                && (kind == "ClusterIssuer" || i.namespace == o.namespace)
+        }) || (kind == "ClusterIssuer" && ctx.external_issuers.contains(&name));
+        if !found {
+            f.fail("wiring", o, "spec.issuerRef", format!("names {kind} {name}, which is neither rendered nor declared external by the matrix"));
+        }
+    }
+    for o in objects {
+        let Some(from) = o
+            .at("metadata.annotations")
+            .and_then(|a| a.get("cert-manager.io/inject-ca-from"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let (ns, name) = from.split_once('/').unwrap_or(("", from));
+        let found = objects.iter().any(|c| {
+            c.group() == "cert-manager.io"
+                && c.kind == "Certificate"
+                && c.name == name
+                && c.namespace.as_deref() == Some(ns)
+        });
+        if !found {
+            f.fail(
+                "wiring",
+                o,
+                "metadata.annotations[cert-manager.io/inject-ca-from]",
+                format!("names Certificate {from}, which is not rendered"),
+            );
+        }
+    }
+}
+
+fn target_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("port `{s}`"),
+        other => format!("port {other}"),
+    }
+}
+
+fn service_port<'a>(s: &'a Object, pred: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+    s.at("spec.ports")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|p| pred(p))
+}
