@@ -153,6 +153,40 @@ pub struct ReleaseEntry {
     /// Glue resources the wrapper chart carries (templates/glue/<release>/).
     #[serde(default)]
     pub glue: Vec<Feature>,
+    /// Known defects of this chart version and how the tree works around them.
+    #[serde(default)]
+    pub defects: Vec<ChartDefect>,
+}
+
+/// A defect of a released chart, with the tool versions it bites under and its workaround.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartDefect {
+    pub id: String,
+    /// Helm versions that hit it (a semver requirement, `>=3.18.5`).
+    pub helm: semver::VersionReq,
+    pub why: String,
+    pub source: String,
+    pub fix: DefectFix,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DefectFix {
+    /// helmfile's per-release `skipSchemaValidation: true` (Helm's --skip-schema-validation).
+    SkipSchemaValidation,
+}
+
+impl DefectFix {
+    /// What the workaround needs of the site's tools: (tool, lowest version, source).
+    pub fn needs(self) -> [(&'static str, semver::Version, &'static str); 2] {
+        match self {
+            DefectFix::SkipSchemaValidation => [
+                ("helm", semver::Version::new(3, 16, 0), "helm/helm#12743 (--skip-schema-validation, Helm v3.16.0)"),
+                ("helmfile", semver::Version::new(1, 0, 0), "helmfile/helmfile#1935 (release skipSchemaValidation, merged after v0.171.0; helmfile/helmfile#1947)"),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -316,6 +350,8 @@ pub enum Feature {
     Dashboards,
     Rbac,
     Tls,
+    /// The part of `tls` a chart that only serves HTTPS reads (the Knative gateway listener).
+    TlsListener,
     KnativeServing,
     IngressClass,
 }

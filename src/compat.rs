@@ -2,7 +2,7 @@
 //! version in use, and the rules the catalog attaches to versions (hard `requires` -> error,
 //! `recommends` -> warning). Each verdict names its rule, the versions, and the source.
 
-use crate::catalog::{Rule, RuleKind};
+use crate::catalog::{ChartDefect, Rule, RuleKind};
 use crate::matrix::{DeploymentMode, Environment};
 use crate::plan::{Component, Level, Verdict};
 use crate::version::{minor_of, minor_string};
@@ -41,6 +41,45 @@ pub fn helm_kube_version(min: &str, max: Option<&str>) -> Result<String, String>
         out.push_str(&format!(", < {c}.{}.0-0", d + 1));
     }
     Ok(out)
+}
+
+/// The defects of a release's chart that the site's Helm hits (`tools.helm`).
+pub fn defects<'a>(
+    release: &'a crate::plan::Release,
+    helm: &semver::Version,
+) -> Vec<&'a ChartDefect> {
+    release
+        .entry
+        .defects
+        .iter()
+        .filter(|d| d.helm.matches(helm))
+        .collect()
+}
+
+/// A verdict per chart defect worked around in an environment (shown by explain and
+/// COMPONENT_VERSIONS.md, so a reviewer sees why a release skips schema validation).
+pub fn defect_verdicts(
+    env_name: &str,
+    helm: &semver::Version,
+    releases: &[crate::plan::Release],
+    installed: &[String],
+) -> Vec<Verdict> {
+    releases
+        .iter()
+        .filter(|r| installed.contains(&r.name))
+        .flat_map(|r| {
+            defects(r, helm).into_iter().map(move |d| Verdict {
+                rule: d.id.clone(),
+                level: Level::Pass,
+                message: format!(
+                    "{} {}: {}; Helm {helm} hits it ({}), so environment {env_name} installs it with skipSchemaValidation (the wrapper's glue values are validated by deploygen)",
+                    r.name, r.version, d.why, d.helm
+                ),
+                source: d.source.clone(),
+                reason: None,
+            })
+        })
+        .collect()
 }
 
 pub fn evaluate(

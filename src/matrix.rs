@@ -21,10 +21,34 @@ pub struct Matrix {
     /// One pinned version per component; each must exist in deploygen's catalog.
     pub versions: Versions,
     pub registries: Registries,
+    /// The Helm and helmfile versions the sites run: chart defects and their workarounds
+    /// depend on them.
+    #[serde(default)]
+    pub tools: Tools,
     /// Named resource profiles: workload id -> requests and limits.
     pub profiles: BTreeMap<String, Profile>,
     /// The environments rendered, each one becomes a helmfile environment (`helmfile -e NAME`).
     pub environments: BTreeMap<String, Environment>,
+}
+
+/// Versions of the tools that install the tree (`helm version`, `helmfile version`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tools {
+    /// Helm, e.g. `3.18.5` (Astrago's stabilize branch) or `4.0.0`.
+    pub helm: String,
+    /// helmfile, e.g. `1.1.6`.
+    pub helmfile: String,
+}
+
+impl Default for Tools {
+    /// What Astrago's stabilize/1.0 branch pins.
+    fn default() -> Self {
+        Tools {
+            helm: "3.18.5".into(),
+            helmfile: "1.1.6".into(),
+        }
+    }
 }
 
 /// The release train. Versions are written as upstream writes them (`v1.15.5`, `1.22.8`).

@@ -83,6 +83,7 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
     };
     check_catalog_images(&matrix, &releases, &mut p);
     check_profiles(&matrix, &releases, &mut p);
+    let helm = check_tools(&matrix, &releases, &mut p);
     let mut environments = Vec::new();
     for (name, env) in &matrix.environments {
         if let Some(e) = resolve_environment(
@@ -94,6 +95,12 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
             &mut p,
         ) {
             environments.push(e);
+        }
+    }
+    if let Some(helm) = &helm {
+        for e in &mut environments {
+            let extra = compat::defect_verdicts(&e.name, helm, &releases, &e.releases);
+            e.verdicts.extend(extra);
         }
     }
     if matrix.environments.is_empty() {
@@ -179,6 +186,45 @@ fn resolve_components(
         }
     }
     Some(out)
+}
+
+/// The tool versions parse, and every chart defect the site's Helm hits has a workaround
+/// those tools support. Returns the Helm version.
+fn check_tools(matrix: &Matrix, releases: &[Release], p: &mut Problems) -> Option<semver::Version> {
+    let mut parsed = Vec::new();
+    for (tool, text) in [
+        ("helm", &matrix.tools.helm),
+        ("helmfile", &matrix.tools.helmfile),
+    ] {
+        match crate::version::parse_lenient(text) {
+            Ok(v) => parsed.push(v),
+            Err(e) => {
+                p.at(
+                    format!("tools.{tool}"),
+                    format!("`{text}` is not a version: {e}"),
+                );
+                return None;
+            }
+        }
+    }
+    let (helm, helmfile) = (parsed[0].clone(), parsed[1].clone());
+    for r in releases {
+        for d in compat::defects(r, &helm) {
+            for (tool, min, source) in d.fix.needs() {
+                let have = if tool == "helm" { &helm } else { &helmfile };
+                if *have < min {
+                    p.at(
+                        format!("tools.{tool}"),
+                        format!(
+                            "{} {}'s chart has defect {} ({}; {}), whose workaround needs {tool} >= {min} ({source}); the site runs {have}: upgrade {tool} or pin a version without the defect",
+                            r.name, r.version, d.id, d.why, d.source
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    Some(helm)
 }
 
 fn check_registries(matrix: &Matrix, p: &mut Problems) {

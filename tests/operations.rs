@@ -151,6 +151,7 @@ fn each_feature_switched_off_removes_exactly_its_own_resources() {
             airgap_ops("network_policies: enforce", "network_policies: off"),
             vec![
                 "environments/airgap/cert-manager.yaml: networkPolicy.enabled",
+                "environments/airgap/istio-ingressgateway.yaml: networkPolicy.enabled",
                 "environments/airgap/istiod.yaml: networkPolicy.enabled",
                 "environments/airgap/knative-serving.yaml: networkPolicy.enabled",
                 "environments/airgap/kserve.yaml: networkPolicy.enabled",
@@ -243,7 +244,10 @@ fn every_glue_template_is_gated_by_its_feature_switch() {
         );
         seen += 1;
     }
-    assert_eq!(seen, 9);
+    // cert-manager, istiod, istio-ingressgateway, knative-serving and kserve policies; istiod
+    // and kserve service monitors; two knative pod monitors files (one file); the dashboard;
+    // the ingress class.
+    assert_eq!(seen, 10);
     let rbac = &t["applications/kserve/templates/rbac.yaml"];
     assert!(
         rbac.contains("{{- if .Values.rbac.roles }}")

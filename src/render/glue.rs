@@ -74,6 +74,17 @@ pub struct TlsValues {
     pub secret_name: String,
 }
 
+/// `tls` of a chart that only serves HTTPS with the gateway certificate (knative-serving's
+/// gateway listener): the issuer and domain live in the istio-ingressgateway chart.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TlsListenerValues {
+    /// Serve HTTPS on the ingress gateway.
+    pub https: bool,
+    /// Secret (in istio-system) holding the gateway certificate.
+    pub secret_name: String,
+}
+
 /// `knativeServing` (knative-serving glue chart).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -114,7 +125,7 @@ impl Feature {
             Feature::PodMonitor => "podMonitor",
             Feature::Dashboards => "dashboards",
             Feature::Rbac => "rbac",
-            Feature::Tls => "tls",
+            Feature::Tls | Feature::TlsListener => "tls",
             Feature::KnativeServing => crate::render::values::KNATIVE_SERVING_KEY,
             Feature::IngressClass => "ingressClass",
         }
@@ -127,6 +138,7 @@ impl Feature {
             Feature::Dashboards => gen.subschema_for::<DashboardValues>(),
             Feature::Rbac => gen.subschema_for::<RbacValues>(),
             Feature::Tls => gen.subschema_for::<TlsValues>(),
+            Feature::TlsListener => gen.subschema_for::<TlsListenerValues>(),
             Feature::KnativeServing => gen.subschema_for::<KnativeServingValues>(),
             Feature::IngressClass => gen.subschema_for::<IngressClassValues>(),
         }
@@ -193,6 +205,10 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
                 secret_name: GATEWAY_SECRET.into(),
             })
         }
+        Feature::TlsListener => json!(TlsListenerValues {
+            https: ops.is_some_and(|o| o.tls.https),
+            secret_name: GATEWAY_SECRET.into(),
+        }),
         // Defaults of these two live in their glue values.yaml.j2 (with comments).
         Feature::KnativeServing | Feature::IngressClass => return None,
     };

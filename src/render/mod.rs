@@ -117,9 +117,18 @@ struct ReleaseCtx {
     knative_only: bool,
     chart: Option<crate::catalog::Chart>,
     image_count: usize,
+    /// Chart defects the site's Helm hits, worked around by skipping schema validation.
+    skip_schema: Vec<DefectCtx>,
 }
 
-fn release_ctx(r: &Release) -> ReleaseCtx {
+#[derive(Serialize)]
+struct DefectCtx {
+    id: String,
+    why: String,
+    source: String,
+}
+
+fn release_ctx(r: &Release, helm: &semver::Version) -> ReleaseCtx {
     let chart_version = crate::version::parse_lenient(&r.version)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| r.version.clone());
@@ -135,6 +144,15 @@ fn release_ctx(r: &Release) -> ReleaseCtx {
         knative_only: r.knative_only,
         chart: r.chart.clone(),
         image_count: r.images.len(),
+        skip_schema: crate::compat::defects(r, helm)
+            .into_iter()
+            .filter(|d| d.fix == crate::catalog::DefectFix::SkipSchemaValidation)
+            .map(|d| DefectCtx {
+                id: d.id.clone(),
+                why: d.why.clone(),
+                source: d.source.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -174,7 +192,14 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
     let env = template_env()?;
     let mut tree = Tree::new();
     let yaml_header = header(&plan.matrix_file, "#");
-    let releases: Vec<ReleaseCtx> = plan.releases.iter().map(release_ctx).collect();
+    // Validation parsed the tool versions already; a failure here is a deploygen bug.
+    let helm = crate::version::parse_lenient(&plan.matrix.tools.helm)
+        .map_err(|e| Error::internal("tools.helm", e))?;
+    let releases: Vec<ReleaseCtx> = plan
+        .releases
+        .iter()
+        .map(|r| release_ctx(r, &helm))
+        .collect();
     let env_names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
 
     let helmfile = render_one(
