@@ -160,6 +160,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
             .then_some(env.env.operations.monitoring.namespace.as_str()),
         external_issuers: tls.external_issuer.iter().map(String::as_str).collect(),
         operator_objects_missing: opts.operator_manifests.is_none(),
+        partial: !whole,
     };
     wiring::check(&all, &ctx, &mut f);
 

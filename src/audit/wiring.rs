@@ -247,6 +247,24 @@ pub struct Context<'a> {
     pub external_issuers: Vec<&'a str>,
     /// The Knative Operator's objects were not given: pods it creates are unknown.
     pub operator_objects_missing: bool,
+    /// Only some releases were rendered: a reference to an object of another release is a
+    /// note, not a failure.
+    pub partial: bool,
+}
+
+/// A reference to an object that is not in the input: a failure, or a note when only some
+/// releases were rendered (the object may belong to another).
+fn missing(f: &mut Findings, ctx: &Context, o: &Object, path: &str, message: String) {
+    if ctx.partial {
+        f.note(
+            "wiring",
+            o,
+            path,
+            format!("{message} in these releases (another release may render it)"),
+        );
+    } else {
+        f.fail("wiring", o, path, message);
+    }
 }
 
 pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
@@ -294,8 +312,9 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                 .find(|s| s.name == name && s.namespace.as_deref() == Some(ns))
             {
                 None if unknown_pods(ns) => {}
-                None => f.fail(
-                    "wiring",
+                None => missing(
+                    f,
+                    ctx,
                     o,
                     &path,
                     format!("names Service {ns}/{name}, which is not rendered"),
@@ -593,7 +612,7 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                 && (kind == "ClusterIssuer" || i.namespace == o.namespace)
         }) || (kind == "ClusterIssuer" && ctx.external_issuers.contains(&name));
         if !found {
-            f.fail("wiring", o, "spec.issuerRef", format!("names {kind} {name}, which is neither rendered nor declared external by the matrix"));
+            missing(f, ctx, o, "spec.issuerRef", format!("names {kind} {name}, which is neither rendered nor declared external by the matrix"));
         }
     }
     for o in objects {
@@ -612,8 +631,9 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                 && c.namespace.as_deref() == Some(ns)
         });
         if !found {
-            f.fail(
-                "wiring",
+            missing(
+                f,
+                ctx,
                 o,
                 "metadata.annotations[cert-manager.io/inject-ca-from]",
                 format!("names Certificate {from}, which is not rendered"),
@@ -629,7 +649,7 @@ fn target_text(v: &Value) -> String {
     }
 }
 
-fn service_port<'a>(s: &'a Object, pred: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+fn service_port(s: &Object, pred: impl Fn(&Value) -> bool) -> Option<&Value> {
     s.at("spec.ports")
         .and_then(Value::as_array)?
         .iter()
