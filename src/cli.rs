@@ -224,15 +224,25 @@ fn protected(matrix: &Path, root: &Path) -> Vec<String> {
 fn render_locked(p: &Paths, command: &str) -> Result<(TreeLock, crate::render::Tree)> {
     let bytes = input::read_matrix(&p.matrix)?;
     let mut tree = tree_for(&load_bytes(&p.matrix, &bytes)?)?;
-    // Refuse a tree render cannot write before creating anything (the lock file included);
-    // the locked run compares again.
-    output::preview(&p.out, &tree)?;
+    refuse_early(&p.out, &tree)?;
     let lock = TreeLock::exclusive(&p.out, command)?;
     let again = input::read_matrix(&p.matrix)?;
     if again != bytes {
         tree = tree_for(&load_bytes(&p.matrix, &again)?)?;
     }
     Ok((lock, tree))
+}
+
+/// Refuses a tree that cannot be written before creating anything (the lock file included);
+/// the locked run compares again. A refusal seen while another deploygen was swapping files in
+/// could be that writer's half-done work, so it is confirmed under a reader's lock: the
+/// result is then the real refusal, or "busy" naming the writer.
+fn refuse_early(out: &Path, tree: &crate::render::Tree) -> Result<()> {
+    if output::preview(out, tree).is_err() {
+        let _reader = TreeLock::shared_if_locked_before(out)?;
+        output::preview(out, tree)?;
+    }
+    Ok(())
 }
 
 fn run(command: Command) -> Result<Done> {
@@ -327,7 +337,7 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     let real = std::fs::canonicalize(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
     let bytes = input::read_matrix(&real)?;
     let (_, tree) = bump_plan(&label, &bytes, component, version)?;
-    output::preview(&paths.out, &tree)?;
+    refuse_early(&paths.out, &tree)?;
     let _lock = TreeLock::exclusive(&paths.out, "bump")?;
     let bytes = input::read_matrix(&real)?;
     let (edited, tree) = bump_plan(&label, &bytes, component, version)?;

@@ -56,36 +56,52 @@ fn entries(root: &Path, dir: &str) -> Vec<(String, fs::FileType)> {
     out
 }
 
-/// Temp files (ours by name) in the generated folders and the root: with the tree's lock held,
-/// no other deploygen is using them, so they are leftovers of an interrupted run.
+/// Temp files (ours by name) anywhere below the top-level generated folders (`applications/`,
+/// `environments/` ...; an interrupted run may have staged files in a folder no render
+/// generates any more) and in the root itself. With the tree's lock held, no other deploygen
+/// is using them: they are leftovers of an interrupted run. Links are not followed.
 pub fn stray_temps(root: &Path, tree: &Tree) -> Vec<String> {
+    let tops: BTreeSet<&str> = tree
+        .keys()
+        .filter_map(|p| p.split_once('/').map(|(top, _)| top))
+        .collect();
     let mut out = Vec::new();
-    for dir in folders(tree) {
+    let mut pending: Vec<String> = vec![String::new()];
+    pending.extend(tops.iter().map(|t| t.to_string()));
+    while let Some(dir) = pending.pop() {
         for (name, kind) in entries(root, &dir) {
-            if name.ends_with(TEMP_SUFFIX) && !kind.is_dir() {
-                out.push(join(&dir, &name));
+            let rel = join(&dir, &name);
+            if kind.is_dir() {
+                if !dir.is_empty() {
+                    pending.push(rel);
+                }
+            } else if name.ends_with(TEMP_SUFFIX) {
+                out.push(rel);
             }
         }
     }
+    out.sort();
     out
 }
 
 /// One line per finding: extra files and folders in generated folders, stray temp files.
 pub fn findings(root: &Path, tree: &Tree) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = stray_temps(root, tree)
+        .iter()
+        .map(|rel| {
+            format!(
+                "stray {}: a temp file left by an interrupted deploygen; `deploygen render` \
+                 removes it",
+                crate::text::escape(rel)
+            )
+        })
+        .collect();
     for dir in folders(tree) {
         let chart = tree.contains_key(&join(&dir, "Chart.yaml"));
         for (name, kind) in entries(root, &dir) {
             let rel = join(&dir, &name);
             let shown = crate::text::escape(&rel);
-            if name.ends_with(TEMP_SUFFIX) {
-                out.push(format!(
-                    "stray {shown}: a temp file left by an interrupted deploygen; \
-                     `deploygen render` removes it"
-                ));
-                continue;
-            }
-            if dir.is_empty() || tree.contains_key(&rel) {
+            if name.ends_with(TEMP_SUFFIX) || dir.is_empty() || tree.contains_key(&rel) {
                 continue;
             }
             let prefix = format!("{rel}/");

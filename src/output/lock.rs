@@ -73,6 +73,16 @@ impl TreeLock {
     /// A reader's lock. A tree that does not exist, or where the lock file cannot be created
     /// (a read-only checkout), has no writer to wait for: no lock is taken.
     pub fn shared(root: &Path) -> Result<TreeLock> {
+        Self::shared_with(root, true)
+    }
+
+    /// A reader's lock only if the lock file exists: a tree no writer ever locked has no
+    /// writer to wait for, and nothing is created.
+    pub fn shared_if_locked_before(root: &Path) -> Result<TreeLock> {
+        Self::shared_with(root, false)
+    }
+
+    fn shared_with(root: &Path, create: bool) -> Result<TreeLock> {
         let path = root.join(LOCK);
         let none = TreeLock {
             file: None,
@@ -81,8 +91,9 @@ impl TreeLock {
         if !root.is_dir() {
             return Ok(none);
         }
-        let mut file = match open(&path, true) {
+        let mut file = match open(&path, create) {
             Ok(f) => f,
+            Err(e) if !create && e.kind() == io::ErrorKind::NotFound => return Ok(none),
             Err(e)
                 if matches!(
                     e.kind(),

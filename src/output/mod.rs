@@ -344,9 +344,17 @@ pub fn write_with(
     let content: Vec<&String> = c.writes.iter().filter(|p| *p != MANIFEST).collect();
     // Record ownership of the bytes about to be swapped in before swapping: an interrupted
     // run then never leaves a generated file the next run does not recognise as its own.
+    // (Only bytes the manifest does not already record: restoring a hand-edited file to what
+    // deploygen wrote needs no new manifest, and the manifest is never rewritten unchanged.)
     let new_bytes: Vec<&&String> = content
         .iter()
         .filter(|p| !c.mode_only.contains(**p))
+        .filter(|p| {
+            let hash = sha256::hex(tree[p.as_str()].as_bytes());
+            !c.manifest
+                .get(p.as_str())
+                .is_some_and(|e| e.hashes.contains(&hash))
+        })
         .collect();
     if !new_bytes.is_empty() {
         let mut entries: BTreeMap<String, BTreeSet<String>> = c
