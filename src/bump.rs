@@ -1,5 +1,17 @@
-//! `deploygen bump`: change one pinned version in matrix.yaml by editing that one line, so
+//! `deploygen bump`: change one pinned version in matrix.yaml by editing that one scalar, so
 //! comments and layout survive, after the whole matrix has been validated with it.
+//!
+//! The scalar is found by the YAML parser itself, not by a text search: a probe deserializer
+//! walks to `versions.<component>` and fails there on purpose, and the parser's error carries
+//! the exact position of that value. (A line search can be fooled: a multi-line quoted
+//! `accept` reason whose continuation lines read `versions:` / `  kserve: v0.14.1` looks like
+//! the versions block.) The edit is then proven: the edited text, parsed again, must equal
+//! the original with exactly that one version changed, or the bump is refused.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_yaml::Value;
 
 use crate::error::{Error, Result};
 use crate::matrix::COMPONENTS;
@@ -12,7 +24,8 @@ pub fn edit_version(file: &str, text: &str, component: &str, version: &str) -> R
         return Err(Error::invalid(
             "COMPONENT",
             format!(
-                "unknown component `{component}`{hint}; components: {}",
+                "unknown component `{}`{hint}; components: {}",
+                crate::text::escape(component),
                 COMPONENTS.join(", ")
             ),
         ));
@@ -27,82 +40,272 @@ pub fn edit_version(file: &str, text: &str, component: &str, version: &str) -> R
             format!("`{}` is not a version", version.escape_debug()),
         ));
     }
-    let mut in_versions = false;
-    let mut block_indent: Option<usize> = None;
-    let mut out = Vec::new();
-    let mut done = false;
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let indent = body.len() - body.trim_start().len();
-        let content = body.trim_start();
-        let is_blank = content.is_empty() || content.starts_with('#');
-        if !is_blank && indent == 0 {
-            in_versions = content.starts_with("versions:");
-            block_indent = None;
-            out.push(line.to_string());
-            continue;
+    // The original must be a valid matrix (located errors otherwise, duplicates refused).
+    crate::matrix::parse(file, text.as_bytes())?;
+    let original: Value = serde_yaml::from_str(text).map_err(|e| Error::internal("bump", e))?;
+    let not_editable = |at: String, why: &str| {
+        Error::invalid(
+            at,
+            format!("versions.{component} {why}; change it by hand (or write it as a plain `{component}: VERSION` line)"),
+        )
+    };
+    let start = locate_value(text, component)?
+        .ok_or_else(|| not_editable(file.to_string(), "is not in the matrix"))?;
+    let (line, col) = crate::input::position(text.as_bytes(), start);
+    let at = format!("{file}:{line}:{col}");
+    let end = scalar_end(text, start)
+        .ok_or_else(|| not_editable(at.clone(), "is not a one-line scalar"))?;
+    let old = &text[start..end];
+    let new = match old.as_bytes().first() {
+        Some(b'"') => format!("\"{version}\""),
+        Some(b'\'') => format!("'{version}'"),
+        _ if matches!(serde_yaml::from_str::<Value>(version), Ok(Value::String(_))) => {
+            version.to_string()
         }
-        if in_versions && !is_blank && !done {
-            let level = *block_indent.get_or_insert(indent);
-            if indent == level {
-                if let Some(rest) = strip_key(content, component) {
-                    // Keep what follows the value (alignment and comment) byte for byte.
-                    let value = rest.trim_start();
-                    let end = value.find(char::is_whitespace).unwrap_or(value.len());
-                    let comment = &value[end..];
-                    let eol = &line[body.len()..];
-                    out.push(format!(
-                        "{}{component}: {version}{comment}{eol}",
-                        &body[..indent]
-                    ));
-                    done = true;
-                    continue;
-                }
-            }
-        }
-        out.push(line.to_string());
+        // `1.22` alone would read back as a number: keep it a string.
+        _ => format!("\"{version}\""),
+    };
+    let edited = format!("{}{new}{}", &text[..start], &text[end..]);
+    // The proof: exactly that one version changed, nothing else.
+    let mut expected = original;
+    match expected
+        .get_mut("versions")
+        .and_then(|v| v.get_mut(component))
+    {
+        Some(v) => *v = Value::String(version.to_string()),
+        None => return Err(not_editable(at, "is not in the matrix")),
     }
-    if !done {
-        return Err(Error::invalid(
-            format!("{file}: versions.{component}"),
-            "not found as a plain `key: value` line under `versions:`; edit it by hand",
-        ));
+    match serde_yaml::from_str::<Value>(&edited) {
+        Ok(got) if got == expected => Ok(edited),
+        _ => Err(not_editable(
+            at,
+            "could not be edited in place without changing something else (a multi-line or \
+             aliased value)",
+        )),
     }
-    Ok(out.concat())
 }
 
-/// `component: value # c` -> ` value # c` when the line's key is `component` (quoted or not).
-fn strip_key<'a>(content: &'a str, component: &str) -> Option<&'a str> {
-    for key in [
-        component.to_string(),
-        format!("\"{component}\""),
-        format!("'{component}'"),
-    ] {
-        if let Some(rest) = content.strip_prefix(&key) {
-            if let Some(rest) = rest.trim_start().strip_prefix(':') {
-                return Some(rest);
+/// Byte offset of the value of `versions.<component>` (top-level `versions` only), found by
+/// the parser. `None` when the key is absent.
+fn locate_value(text: &str, component: &str) -> Result<Option<usize>> {
+    let seed = Top { component };
+    let err = match seed.deserialize(serde_yaml::Deserializer::from_str(text)) {
+        Ok(()) => return Ok(None),
+        Err(e) => e,
+    };
+    match err.location() {
+        Some(loc) if err.to_string().contains(HERE) => {
+            // The parser's index is a byte offset past any byte-order mark.
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            let at = loc.index() + bom;
+            let (line, col) = crate::input::position(text.as_bytes(), at);
+            if text.is_char_boundary(at) && (line, col) == (loc.line(), loc.column()) {
+                Ok(Some(at))
+            } else {
+                Err(Error::invalid(
+                    format!("{}:{}", loc.line(), loc.column()),
+                    "the versions entry could not be located exactly (unusual line breaks); change it by hand",
+                ))
             }
         }
+        _ => Err(Error::internal("bump", err)),
     }
-    None
+}
+
+const HERE: &str = "deploygen-bump-probe";
+
+/// The top-level mapping: descends into `versions` only.
+struct Top<'a> {
+    component: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for Top<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(Keys {
+            want: "versions",
+            component: Some(self.component),
+        })
+    }
+}
+
+/// Walks a mapping; at key `want` either descends (into `versions`, looking for the
+/// component) or stops with the probe error, which the parser locates at the value.
+struct Keys<'a> {
+    want: &'a str,
+    component: Option<&'a str>,
+}
+
+impl<'de> Visitor<'de> for Keys<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Value>()? {
+            if key.as_str() != Some(self.want) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            return match self.component {
+                Some(c) => map.next_value_seed(Inner { component: c }),
+                None => map.next_value_seed(Stop),
+            };
+        }
+        Ok(())
+    }
+}
+
+struct Inner<'a> {
+    component: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for Inner<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(Keys {
+            want: self.component,
+            component: None,
+        })
+    }
+}
+
+/// Fails on whatever value it is given: the parser attaches that value's position.
+struct Stop;
+
+impl<'de> DeserializeSeed<'de> for Stop {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(Stop)
+    }
+}
+
+impl<'de> Visitor<'de> for Stop {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("anything")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<(), E> {
+        Err(E::custom(HERE))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
+        Err(de::Error::custom(HERE))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
+        Err(de::Error::custom(HERE))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<(), E> {
+        Err(E::custom(HERE))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<(), E> {
+        Err(E::custom(HERE))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<(), E> {
+        Err(E::custom(HERE))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<(), E> {
+        Err(E::custom(HERE))
+    }
+    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+        Err(E::custom(HERE))
+    }
+}
+
+/// End (exclusive) of the one-line scalar starting at `start`: a quoted scalar through its
+/// closing quote, a plain one up to a space, comment, flow indicator or line end. `None`
+/// when a quoted scalar does not close on its line.
+fn scalar_end(text: &str, start: usize) -> Option<usize> {
+    let rest = &text[start..];
+    let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    let b = line.as_bytes();
+    match b.first() {
+        Some(b'"') => {
+            let mut i = 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'"' => return Some(start + i + 1),
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        Some(b'\'') => {
+            let mut i = 1;
+            while i < b.len() {
+                if b[i] == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return Some(start + i + 1);
+                }
+                i += 1;
+            }
+            None
+        }
+        _ => Some(
+            start
+                + line
+                    .find(|c: char| c.is_whitespace() || ",]}#".contains(c))
+                    .unwrap_or(line.len()),
+        ),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const M: &str = include_str!("../matrix.yaml");
+
     #[test]
-    fn edits_one_line_and_keeps_comments() {
-        let text = "# top\nversions:\n  cert-manager: v1.15.5   # pinned\n  kserve: v0.14.1\nother:\n  kserve: x\n";
-        let got = edit_version("m", text, "kserve", "v0.15.2").unwrap();
-        assert_eq!(got, "# top\nversions:\n  cert-manager: v1.15.5   # pinned\n  kserve: v0.15.2\nother:\n  kserve: x\n");
-        let got = edit_version("m", text, "cert-manager", "v1.14.7").unwrap();
-        assert!(got.contains("  cert-manager: v1.14.7   # pinned\n"));
+    fn edits_one_scalar_and_keeps_comments() {
+        let text = M.replacen("  kserve: v0.14.1", "  kserve: v0.14.1   # pinned", 1);
+        let got = edit_version("m", &text, "kserve", "v0.15.2").unwrap();
+        assert_eq!(
+            got,
+            text.replacen(
+                "  kserve: v0.14.1   # pinned",
+                "  kserve: v0.15.2   # pinned",
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn keeps_quotes_and_quotes_what_would_read_as_a_number() {
+        let text = M.replacen("  kserve: v0.14.1", "  kserve: 'v0.14.1'", 1);
+        let got = edit_version("m", &text, "kserve", "v0.15.2").unwrap();
+        assert!(got.contains("  kserve: 'v0.15.2'\n"));
+        let text = M.replacen("  kserve: v0.14.1", "  \"kserve\" : \"v0.14.1\"", 1);
+        let got = edit_version("m", &text, "kserve", "v0.15.2").unwrap();
+        assert!(got.contains("  \"kserve\" : \"v0.15.2\"\n"), "{got}");
+        let got = edit_version("m", M, "istio", "1.22").unwrap();
+        assert!(got.contains("  istio: \"1.22\"\n"), "{got}");
     }
 
     #[test]
     fn refuses_unknown_components_and_odd_versions() {
-        assert!(edit_version("m", "versions:\n  kserve: v1\n", "kserv", "v1").is_err());
-        assert!(edit_version("m", "versions:\n  kserve: v1\n", "kserve", "v1\nx: y").is_err());
+        assert!(edit_version("m", M, "kserv", "v1").is_err());
+        assert!(edit_version("m", M, "kserve", "v1\nx: y").is_err());
+    }
+
+    #[test]
+    fn refuses_a_value_it_cannot_edit_in_place() {
+        // A plain scalar continued on the next line: editing the first line alone would keep
+        // the continuation, and the proof catches it.
+        let text = M.replacen(
+            "  kserve: v0.14.1\n",
+            "  kserve: v0.14.1\n    continued\n",
+            1,
+        );
+        if crate::matrix::parse("m", text.as_bytes()).is_ok() {
+            let e = edit_version("m", &text, "kserve", "v0.15.2").unwrap_err();
+            assert!(e.to_string().contains("by hand"), "{e}");
+        }
+        let text = M.replacen("  kserve: v0.14.1\n", "  kserve: \"v0.14.1\n    \"\n", 1);
+        let e = edit_version("m", &text, "kserve", "v0.15.2").unwrap_err();
+        assert!(e.to_string().contains("m:"), "{e}");
     }
 }

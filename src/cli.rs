@@ -1,14 +1,18 @@
-//! The `deploygen` command line. Exit codes: 0 ok, 1 `check` found a difference, 2 invalid
-//! input or usage (nothing written), 3 an internal error (a deploygen bug).
+//! The `deploygen` command line. Exit codes: 0 ok, 1 `check` found a difference, 2 refused
+//! (invalid input or usage, an unsafe tree, a busy lock, a write failure that was undone:
+//! nothing was written), 3 an internal error (a deploygen bug), 4 incomplete (the output could
+//! not be printed, or an undo failed: the message says what was written).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
-use crate::output::{self, WriteOptions};
+use crate::input;
+use crate::output::{self, MatrixEdit, TreeLock, WriteOptions};
 
 #[derive(Parser)]
 #[command(
@@ -100,37 +104,89 @@ enum Format {
     Json,
 }
 
-pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
-    };
-    match run(cli.command) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(e.exit_code())
+/// What a command did: its exit code, what it prints on stdout, and whether it wrote the tree
+/// (so a failure to print can say so).
+struct Done {
+    code: u8,
+    stdout: String,
+    wrote: bool,
+}
+
+impl Done {
+    fn ok(stdout: String) -> Done {
+        Done {
+            code: 0,
+            stdout,
+            wrote: false,
         }
     }
 }
 
-fn read_matrix(path: &Path) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    // Refuse huge input before reading it.
-    if meta.len() > crate::matrix::MAX_MATRIX_BYTES as u64 {
-        return Err(Error::invalid(
-            path.display().to_string(),
-            format!(
-                "is {} bytes; a matrix is at most {} bytes (is this the right file?)",
-                meta.len(),
-                crate::matrix::MAX_MATRIX_BYTES
-            ),
-        ));
+/// Set when standard error could not be written: the exit code must not claim success.
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// One message for standard error (control characters escaped); a failure is remembered.
+fn warn(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let text = crate::text::escape_keep_lines(text);
+    if writeln!(err, "{text}").and_then(|()| err.flush()).is_err() {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
     }
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            return match e.print() {
+                Ok(()) => ExitCode::from(code),
+                Err(_) if e.use_stderr() => ExitCode::from(code),
+                // `--help > /dev/full`
+                Err(source) => {
+                    warn(
+                        &Error::Output {
+                            stream: "standard output",
+                            source,
+                            wrote_tree: false,
+                        }
+                        .to_string(),
+                    );
+                    ExitCode::from(4)
+                }
+            };
+        }
+    };
+    let code = match run(cli.command) {
+        Ok(done) => {
+            let mut out = std::io::stdout().lock();
+            match out
+                .write_all(done.stdout.as_bytes())
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => done.code,
+                // `deploygen images | head`: the reader stopped reading, which is its choice.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => done.code,
+                Err(source) => {
+                    let e = Error::Output {
+                        stream: "standard output",
+                        source,
+                        wrote_tree: done.wrote,
+                    };
+                    warn(&e.to_string());
+                    e.exit_code()
+                }
+            }
+        }
+        Err(e) => {
+            warn(&e.to_string());
+            e.exit_code()
+        }
+    };
+    if STDERR_FAILED.load(Ordering::Relaxed) && code == 0 {
+        return ExitCode::from(4);
+    }
+    ExitCode::from(code)
 }
 
 fn file_label(path: &Path) -> String {
@@ -139,13 +195,16 @@ fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn load(path: &Path) -> Result<crate::plan::Plan> {
-    let text = read_matrix(path)?;
-    let plan = crate::plan(&file_label(path), &text)?;
+fn load_bytes(path: &Path, text: &[u8]) -> Result<crate::plan::Plan> {
+    let plan = crate::plan(&file_label(path), text)?;
     for w in crate::explain::warnings(&plan) {
-        eprintln!("{w}");
+        warn(&w);
     }
     Ok(plan)
+}
+
+fn load(path: &Path) -> Result<crate::plan::Plan> {
+    load_bytes(path, &input::read_matrix(path)?)
 }
 
 fn tree_for(plan: &crate::plan::Plan) -> Result<crate::render::Tree> {
@@ -153,44 +212,99 @@ fn tree_for(plan: &crate::plan::Plan) -> Result<crate::render::Tree> {
     Ok(output::with_manifest(tree, &plan.matrix_file))
 }
 
-fn run(command: Command) -> Result<u8> {
-    let mut stdout = std::io::stdout().lock();
-    let mut say = |s: &str| {
-        // A closed pipe (`deploygen images | head`) is not an error worth reporting.
-        let _ = stdout.write_all(s.as_bytes());
+/// The matrix's paths relative to the output root, if it lives there (as given, and with
+/// links resolved): render never removes it, whatever the manifest says.
+fn protected(matrix: &Path, root: &Path) -> Vec<String> {
+    let Ok(root) = std::fs::canonicalize(root) else {
+        return Vec::new();
     };
+    let given = matrix
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .zip(matrix.file_name())
+        .map(|(p, n)| p.join(n));
+    [given, std::fs::canonicalize(matrix).ok()]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            p.strip_prefix(&root)
+                .ok()
+                .map(|r| r.to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// Renders `matrix`, then (under the tree's lock) makes sure the matrix did not change while
+/// rendering; a bad matrix is refused before the lock (or the output folder) is created.
+fn render_locked(p: &Paths, command: &str) -> Result<(TreeLock, crate::render::Tree)> {
+    let bytes = input::read_matrix(&p.matrix)?;
+    let mut tree = tree_for(&load_bytes(&p.matrix, &bytes)?)?;
+    refuse_early(&p.out, &tree)?;
+    let lock = TreeLock::exclusive(&p.out, command)?;
+    let again = input::read_matrix(&p.matrix)?;
+    if again != bytes {
+        tree = tree_for(&load_bytes(&p.matrix, &again)?)?;
+    }
+    Ok((lock, tree))
+}
+
+/// Refuses a tree that cannot be written before creating anything (the lock file included);
+/// the locked run compares again. A refusal seen while another deploygen was swapping files in
+/// could be that writer's half-done work, so it is confirmed under a reader's lock: the
+/// result is then the real refusal, or "busy" naming the writer.
+fn refuse_early(out: &Path, tree: &crate::render::Tree) -> Result<()> {
+    if output::preview(out, tree).is_err() {
+        let _reader = TreeLock::shared_if_locked_before(out)?;
+        output::preview(out, tree)?;
+    }
+    Ok(())
+}
+
+fn run(command: Command) -> Result<Done> {
     match command {
         Command::Render(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
-            let summary = output::write(&p.out, &tree, WriteOptions::default())?;
-            say(&summary.report());
-            Ok(0)
+            let (_lock, tree) = render_locked(&p, "render")?;
+            let protect = protected(&p.matrix, &p.out);
+            let summary =
+                output::write_with(&p.out, &tree, &protect, None, WriteOptions::default())?;
+            Ok(Done {
+                code: 0,
+                wrote: !summary.is_noop(),
+                stdout: summary.report(),
+            })
         }
         Command::Check(p) => {
             let tree = tree_for(&load(&p.matrix)?)?;
+            let _lock = TreeLock::shared(&p.out)?;
             let diff = output::diff(&p.out, &tree)?;
             if diff.is_empty() {
-                say(&format!(
+                Ok(Done::ok(format!(
                     "{}: the tree is current ({} files)\n",
                     p.out.display(),
                     tree.len()
-                ));
-                Ok(0)
+                )))
             } else {
-                say(&diff);
-                eprintln!("the tree differs from what `deploygen render` writes (hand edits are overwritten by render); run `deploygen render`");
-                Ok(1)
+                warn("the tree differs from what `deploygen render` writes (hand edits are overwritten by render); run `deploygen render`");
+                Ok(Done {
+                    code: 1,
+                    stdout: diff,
+                    wrote: false,
+                })
             }
         }
         Command::Diff(p) => {
             let tree = tree_for(&load(&p.matrix)?)?;
-            say(&output::diff(&p.out, &tree)?);
-            Ok(0)
+            let _lock = TreeLock::shared(&p.out)?;
+            Ok(Done::ok(output::diff(&p.out, &tree)?))
         }
-        Command::Schema => {
-            say(&crate::matrix::json_schema());
-            Ok(0)
-        }
+        Command::Schema => Ok(Done::ok(crate::matrix::json_schema())),
         Command::Images {
             matrix,
             env,
@@ -200,23 +314,21 @@ fn run(command: Command) -> Result<u8> {
             let plan = load(&matrix)?;
             let rows = crate::images::rows(&plan, env.as_deref())?;
             match format {
-                Format::Text => say(&crate::images::text(&rows, mirror)?),
+                Format::Text => Ok(Done::ok(crate::images::text(&rows, mirror)?)),
                 Format::Json => {
                     let mut json = serde_json::to_string_pretty(&rows)
                         .map_err(|e| Error::internal("images", e))?;
                     json.push('\n');
-                    say(&json);
+                    Ok(Done::ok(json))
                 }
             }
-            Ok(0)
         }
         Command::Explain { matrix, env } => {
             let plan = load(&matrix)?;
             if let Some(name) = &env {
                 crate::images::rows(&plan, Some(name))?;
             }
-            say(&crate::explain::explain(&plan, env.as_deref()));
-            Ok(0)
+            Ok(Done::ok(crate::explain::explain(&plan, env.as_deref())))
         }
         Command::Audit {
             matrix,
@@ -234,38 +346,20 @@ fn run(command: Command) -> Result<u8> {
                 operator_manifests,
             };
             let audit = crate::audit::audit(&plan, &opts, &label, &text)?;
-            match format {
-                Format::Text => say(&audit.text()),
-                Format::Json => say(&audit.json()),
-            }
-            Ok(if audit.failures() > 0 { 1 } else { 0 })
+            Ok(Done {
+                code: if audit.failures() > 0 { 1 } else { 0 },
+                stdout: match format {
+                    Format::Text => audit.text(),
+                    Format::Json => audit.json(),
+                },
+                wrote: false,
+            })
         }
         Command::Bump {
             component,
             version,
             paths,
-        } => {
-            let text = read_matrix(&paths.matrix)?;
-            let label = file_label(&paths.matrix);
-            let text = String::from_utf8(text)
-                .map_err(|_| Error::invalid(label.clone(), "is not UTF-8"))?;
-            let edited = crate::bump::edit_version(&label, &text, &component, &version)?;
-            // Validate and render everything in memory first: a refused bump changes nothing.
-            let plan = crate::plan(&label, edited.as_bytes())?;
-            for w in crate::explain::warnings(&plan) {
-                eprintln!("{w}");
-            }
-            let tree = tree_for(&plan)?;
-            output::preview(&paths.out, &tree)?;
-            write_matrix(&paths.matrix, &edited)?;
-            let summary = output::write(&paths.out, &tree, WriteOptions::default())?;
-            say(&format!(
-                "{component} -> {version} in {}\n",
-                paths.matrix.display()
-            ));
-            say(&summary.report());
-            Ok(0)
-        }
+        } => bump(&component, &version, &paths),
     }
 }
 
@@ -300,12 +394,65 @@ fn read_manifests(input: &Path) -> Result<(String, String)> {
     Ok((label, text))
 }
 
-fn write_matrix(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(".matrix.deploygen-tmp");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+/// The edited matrix and its tree, validated in memory: a refused bump changes nothing.
+fn bump_plan(
+    label: &str,
+    bytes: &[u8],
+    component: &str,
+    version: &str,
+) -> Result<(String, crate::render::Tree)> {
+    let (text, _) = input::precheck(label, bytes)?;
+    let edited = crate::bump::edit_version(label, text, component, version)?;
+    let plan = crate::plan(label, edited.as_bytes())?;
+    let tree = tree_for(&plan)?;
+    Ok((edited, tree))
+}
+
+fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
+    use std::os::unix::fs::PermissionsExt;
+    let label = file_label(&paths.matrix);
+    // A symlinked matrix stays a link: the edit goes to the file it points to.
+    let real = std::fs::canonicalize(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
+    let bytes = input::read_matrix(&real)?;
+    let (_, tree) = bump_plan(&label, &bytes, component, version)?;
+    refuse_early(&paths.out, &tree)?;
+    let _lock = TreeLock::exclusive(&paths.out, "bump")?;
+    let bytes = input::read_matrix(&real)?;
+    let (edited, tree) = bump_plan(&label, &bytes, component, version)?;
+    let plan = crate::plan(&label, edited.as_bytes())?;
+    for w in crate::explain::warnings(&plan) {
+        warn(&w);
+    }
+    let mode = std::fs::metadata(&real)
+        .map_err(|e| Error::io(&real, e))?
+        .permissions()
+        .mode()
+        & 0o7777;
+    let changed = edited.as_bytes() != bytes.as_slice();
+    let edit = changed.then(|| MatrixEdit {
+        path: real.clone(),
+        text: edited,
+        mode,
+    });
+    let protect = protected(&paths.matrix, &paths.out);
+    let summary = output::write_with(
+        &paths.out,
+        &tree,
+        &protect,
+        edit.as_ref(),
+        WriteOptions::default(),
+    )?;
+    let head = if changed {
+        format!("{component} -> {version} in {}\n", paths.matrix.display())
+    } else {
+        format!(
+            "{component} is already {version} in {}\n",
+            paths.matrix.display()
+        )
+    };
+    Ok(Done {
+        code: 0,
+        wrote: changed || !summary.is_noop(),
+        stdout: format!("{head}{}", summary.report()),
+    })
 }

@@ -159,7 +159,11 @@ pub fn explain(plan: &Plan, only: Option<&str>) -> String {
                 v.source
             ));
             if let Some(r) = &v.reason {
-                out.push_str(&format!("           accepted: {r}\n"));
+                // Free text from the matrix: never let it act on the terminal.
+                out.push_str(&format!(
+                    "           accepted: {}\n",
+                    crate::text::escape(r)
+                ));
             }
         }
         out.push('\n');

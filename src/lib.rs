@@ -15,6 +15,7 @@ pub mod error;
 pub mod explain;
 pub mod image;
 pub mod images;
+pub mod input;
 pub mod locate;
 pub mod matrix;
 pub mod names;
@@ -22,6 +23,7 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod suggest;
+pub mod text;
 pub mod validate;
 pub mod version;
 

@@ -212,18 +212,7 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
             ),
         ));
     }
-    if let Some(pos) = text.iter().position(|&b| b == 0) {
-        return Err(Error::invalid(
-            file,
-            format!("holds a NUL byte at offset {pos}: a matrix is YAML text, not binary"),
-        ));
-    }
-    let text = std::str::from_utf8(text).map_err(|e| {
-        Error::invalid(
-            file,
-            format!("is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
-        )
-    })?;
+    let (text, scan) = crate::input::precheck(file, text)?;
     if text.trim().is_empty()
         || text
             .lines()
@@ -236,15 +225,29 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
     }
     // A generic pass first: typed maps (BTreeMap) would silently keep the last of two equal
     // keys, a duplicate environment among them; the generic value refuses duplicates.
-    serde_yaml::from_str::<serde_yaml::Value>(text)
-        .map_err(|e| Error::Invalid(vec![yaml_problem(file, &e)]))?;
-    serde_yaml::from_str::<Matrix>(text).map_err(|e| Error::Invalid(vec![yaml_problem(file, &e)]))
+    let located = |e: serde_yaml::Error| Error::Invalid(vec![yaml_problem(file, text, &scan, &e)]);
+    serde_yaml::from_str::<serde_yaml::Value>(text).map_err(located)?;
+    serde_yaml::from_str::<Matrix>(text).map_err(located)
 }
 
-fn yaml_problem(file: &str, e: &serde_yaml::Error) -> Problem {
-    let location = match e.location() {
-        Some(l) => format!("{file}:{}:{}", l.line(), l.column()),
-        None => file.to_string(),
+fn yaml_problem(
+    file: &str,
+    text: &str,
+    scan: &crate::input::Scan,
+    e: &serde_yaml::Error,
+) -> Problem {
+    let location = match (e.location(), scan.first_alias) {
+        (Some(l), _) => format!("{file}:{}:{}", l.line(), l.column()),
+        // The library locates nothing when aliases expand too far (billion laughs): the first
+        // alias is where the expansion starts.
+        (None, Some(at)) => {
+            let (line, col) = crate::input::position(text.as_bytes(), at);
+            format!("{file}:{line}:{col}")
+        }
+        (None, None) => {
+            let (line, col) = crate::input::position(text.as_bytes(), text.len());
+            format!("{file}:{line}:{col}")
+        }
     };
     let mut message = e.to_string();
     // serde_yaml appends " at line L column C"; the location already says it.

@@ -95,6 +95,7 @@ fn an_interrupted_render_leaves_old_or_new_files_and_the_next_render_heals() {
             &new,
             WriteOptions {
                 fail_after: Some(fail_after),
+                ..Default::default()
             },
         );
         assert!(err.is_err(), "the injected failure fires");

@@ -606,3 +606,209 @@ fn default_matrix_passes_the_same_checks() {
     let tree = render(MATRIX).expect("renders").expect("valid");
     assert_eq!(&tree, default_tree());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The writer (issue 13): random trees with planted links, forged manifest lines, hand edits and
+// injected I/O failures. Whatever happens, nothing outside the tree changes, files deploygen
+// does not own survive, and the tree is either exactly as it was (a refusal, a failure that
+// was undone) or exactly the new render.
+
+/// Something hostile done to a rendered tree before the next render.
+#[derive(Debug, Clone)]
+enum Plant {
+    /// A link to a file outside the tree, at a generated path (index into the new tree).
+    LinkAtFile(usize),
+    /// A link to a folder outside the tree, in place of a generated folder.
+    LinkAtFolder(usize),
+    /// A manifest line naming something deploygen must never remove.
+    Forge(usize),
+    /// A hand edit of a generated file (index into the old tree).
+    Edit(usize),
+    /// A hand-written file next to generated ones.
+    Extra(usize),
+}
+
+const FORGED: &[&str] = &[
+    "matrix.yaml",
+    "README.md",
+    ".git/config",
+    "../outside.txt",
+    "/etc/hostname",
+    ".deploygen.lock",
+    "environments/NOTES.txt",
+];
+
+fn plant() -> impl Strategy<Value = Plant> {
+    prop_oneof![
+        any::<usize>().prop_map(Plant::LinkAtFile),
+        any::<usize>().prop_map(Plant::LinkAtFolder),
+        any::<usize>().prop_map(Plant::Forge),
+        any::<usize>().prop_map(Plant::Edit),
+        any::<usize>().prop_map(Plant::Extra),
+    ]
+}
+
+fn writer_trees() -> &'static [Tree; 3] {
+    static TREES: OnceLock<[Tree; 3]> = OnceLock::new();
+    TREES.get_or_init(|| {
+        let r = |m: &str| deploygen::render("matrix.yaml", m.as_bytes()).expect("renders");
+        [
+            r(MATRIX),
+            r(&common::raw_matrix()),
+            r(&MATRIX.replacen("  airgap:\n", "  staging:\n", 1)),
+        ]
+    })
+}
+
+fn pick(tree: &Tree, i: usize) -> &str {
+    let keys: Vec<&String> = tree
+        .keys()
+        .filter(|k| *k != ".deploygen-manifest")
+        .collect();
+    keys[i % keys.len()]
+}
+
+fn snapshot(dir: &std::path::Path) -> BTreeMap<String, (bool, Vec<u8>)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path() != dir)
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            let t = e.file_type();
+            let content = if t.is_symlink() {
+                std::fs::read_link(e.path())
+                    .unwrap()
+                    .display()
+                    .to_string()
+                    .into_bytes()
+            } else if t.is_file() {
+                std::fs::read(e.path()).unwrap()
+            } else {
+                Vec::new()
+            };
+            (rel, (t.is_symlink(), content))
+        })
+        .filter(|(rel, _)| rel != ".deploygen.lock")
+        .collect()
+}
+
+fn writer_config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(writer_config())]
+
+    #[test]
+    fn the_writer_never_leaves_the_tree_and_never_half_writes(
+        from in 0usize..3,
+        to in 0usize..3,
+        plants in prop::collection::vec(plant(), 0..4),
+        failure in prop::option::of((any::<bool>(), 0usize..200)),
+    ) {
+        use deploygen::output::{self, WriteOptions};
+        use std::os::unix::fs::symlink;
+        let trees = writer_trees();
+        let (old, new) = (&trees[from], &trees[to]);
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("victim.txt"), "outside\n").unwrap();
+        std::fs::create_dir(outside.path().join("folder")).unwrap();
+        std::fs::write(outside.path().join("folder/kserve.yaml"), "outside\n").unwrap();
+        std::fs::write(root.path().join("matrix.yaml"), MATRIX).unwrap();
+        std::fs::write(root.path().join("README.md"), "# ours\n").unwrap();
+        std::fs::create_dir(root.path().join(".git")).unwrap();
+        std::fs::write(root.path().join(".git/config"), "[core]\n").unwrap();
+        output::write(root.path(), old, WriteOptions::default()).unwrap();
+        let mut ours = vec!["matrix.yaml".to_string(), "README.md".into(), ".git/config".into()];
+        for p in &plants {
+            match p {
+                Plant::LinkAtFile(i) => {
+                    let at = root.path().join(pick(new, *i));
+                    let _ = std::fs::create_dir_all(at.parent().unwrap());
+                    let _ = std::fs::remove_file(&at);
+                    let _ = symlink(outside.path().join("victim.txt"), &at);
+                }
+                Plant::LinkAtFolder(i) => {
+                    let path = pick(new, *i);
+                    if let Some((dir, _)) = path.rsplit_once('/') {
+                        let at = root.path().join(dir);
+                        let _ = std::fs::remove_dir_all(&at);
+                        let _ = std::fs::create_dir_all(at.parent().unwrap());
+                        let _ = symlink(outside.path().join("folder"), &at);
+                    }
+                }
+                Plant::Forge(i) => {
+                    let line = FORGED[i % FORGED.len()];
+                    let m = root.path().join(".deploygen-manifest");
+                    let mut text = std::fs::read_to_string(&m).unwrap_or_default();
+                    if i % 2 == 0 {
+                        text.push_str(&format!("{line}\n"));
+                    } else {
+                        text.push_str(&format!("{}  {line}\n", "ab".repeat(32)));
+                    }
+                    std::fs::write(&m, text).unwrap();
+                }
+                Plant::Edit(i) => {
+                    let at = root.path().join(pick(old, *i));
+                    if std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_file()) {
+                        std::fs::write(&at, "# hand edit\n").unwrap();
+                    }
+                }
+                Plant::Extra(i) => {
+                    let path = pick(new, *i);
+                    let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                    let rel = if dir.is_empty() { "extra.txt".to_string() } else { format!("{dir}/extra.txt") };
+                    let at = root.path().join(&rel);
+                    if std::fs::create_dir_all(at.parent().unwrap()).is_ok()
+                        && std::fs::symlink_metadata(at.parent().unwrap()).is_ok_and(|m| m.is_dir())
+                    {
+                        std::fs::write(&at, "mine\n").unwrap();
+                        ours.push(rel);
+                    }
+                }
+            }
+        }
+        let outside_before = snapshot(outside.path());
+        let before = snapshot(root.path());
+        let opts = match failure {
+            Some((true, n)) => WriteOptions { fail_after: Some(n), ..Default::default() },
+            Some((false, n)) => WriteOptions { fail_swap_after: Some(n), ..Default::default() },
+            None => WriteOptions::default(),
+        };
+        let result = output::write(root.path(), new, opts);
+        prop_assert_eq!(snapshot(outside.path()), outside_before, "outside the tree changed");
+        match result {
+            Ok(_) => {
+                for (path, want) in new.iter() {
+                    let at = root.path().join(path);
+                    let meta = std::fs::symlink_metadata(&at).unwrap();
+                    prop_assert!(meta.is_file(), "{} is not a regular file", path);
+                    prop_assert_eq!(&std::fs::read_to_string(&at).unwrap(), want, "{}", path);
+                }
+                for p in &ours {
+                    prop_assert!(root.path().join(p).is_file(), "{} was removed", p);
+                }
+                let d = output::diff(root.path(), new).unwrap();
+                let unexpected: Vec<&str> = d
+                    .lines()
+                    .filter(|l| l.starts_with("stray ") || l.starts_with("mode ") || l.starts_with("unsafe "))
+                    .collect();
+                prop_assert!(unexpected.is_empty(), "{:?}", unexpected);
+            }
+            Err(e) => {
+                prop_assert!(
+                    matches!(e, Error::Unsafe(_) | Error::NotOwned(_) | Error::WriteFailed { .. }),
+                    "unexpected error kind: {}", e
+                );
+                prop_assert_eq!(e.exit_code(), 2, "{}", e);
+                prop_assert!(snapshot(root.path()) == before, "a failed write changed the tree: {}", e);
+            }
+        }
+    }
+}

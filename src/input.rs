@@ -1,0 +1,325 @@
+//! Bounded, pre-checked input. The matrix is read with a hard cap (a stream such as
+//! `/dev/zero` cannot make deploygen read more than the limit plus one byte), and a fast linear
+//! scan refuses what the YAML library would handle badly or silently, each with line:column:
+//! NUL bytes, invalid UTF-8, CR-only line endings, nesting deeper than `MAX_DEPTH` (the
+//! library's scanner is quadratic in flow nesting: a 1 MB `{a: {a: ...}}` took minutes), custom
+//! tags (`!Ref`, `!!str`: a matrix is plain data) and a second YAML document.
+//!
+//! The scan is deliberately conservative where YAML is subtle: it counts every `[`/`{` outside
+//! quotes, comments and block scalars, so it can only over-count nesting, never miss it.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::matrix::MAX_MATRIX_BYTES;
+
+/// Deepest nesting of mappings, sequences and flow collections a matrix may have. The real
+/// matrix needs 7 (`environments.<env>.operations.monitoring.selector_labels.<key>`).
+pub const MAX_DEPTH: usize = 24;
+
+/// Reads a matrix from a file or stream, at most `MAX_MATRIX_BYTES + 1` bytes.
+pub fn read_matrix(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::output::fs_safe::read_bounded(file, MAX_MATRIX_BYTES as u64)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() > MAX_MATRIX_BYTES {
+        return Err(Error::invalid(
+            path.display().to_string(),
+            format!(
+                "is more than {MAX_MATRIX_BYTES} bytes (reading stopped there); a matrix is a \
+                 few KiB: is this the right file?"
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// 1-based line and column (in characters) of byte `at` in `text` (lines end with `\n`).
+pub fn position(text: &[u8], at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let line_start = text[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = String::from_utf8_lossy(&text[line_start..at])
+        .chars()
+        .count()
+        + 1;
+    (line, col)
+}
+
+fn refuse(file: &str, text: &[u8], at: usize, message: impl Into<String>) -> Error {
+    let (line, col) = position(text, at);
+    Error::invalid(format!("{file}:{line}:{col}"), message)
+}
+
+/// Byte-level checks and the structure scan. Returns the text as UTF-8 and what the scan found.
+pub fn precheck<'a>(file: &str, bytes: &'a [u8]) -> Result<(&'a str, Scan)> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(refuse(
+            file,
+            bytes,
+            at,
+            "holds a NUL byte: a matrix is YAML text, not binary",
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        refuse(
+            file,
+            bytes,
+            e.valid_up_to(),
+            "is not UTF-8 (an invalid byte here): save the matrix as UTF-8",
+        )
+    })?;
+    if let Some(at) = bytes
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    {
+        return Err(refuse(
+            file,
+            bytes,
+            at,
+            "has a carriage return without a line feed: CR-only line endings are not \
+             supported; save the matrix with LF (or CRLF) line endings",
+        ));
+    }
+    let found = scan(file, text)?;
+    Ok((text, found))
+}
+
+/// What the structure scan found besides refusals.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Byte offset of the first alias (`*name`), to locate alias-expansion refusals.
+    pub first_alias: Option<usize>,
+}
+
+/// The linear structure scan (see the module comment).
+pub fn scan(file: &str, text: &str) -> Result<Scan> {
+    let bytes = text.as_bytes();
+    let mut out = Scan::default();
+    let mut quote: Option<u8> = None;
+    let mut flow = 0usize;
+    let mut indents: Vec<usize> = Vec::new();
+    // Block scalar (`|`, `>`): its content is every following line indented more than this.
+    let mut block_scalar: Option<usize> = None;
+    let mut content_seen = false;
+    let mut doc_end: Option<usize> = None;
+    let mut offset = 0usize;
+    for raw in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw.len();
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let lb = line.as_bytes();
+        let indent = lb.iter().take_while(|&&b| b == b' ').count();
+        let blank =
+            lb[indent..].iter().all(|&b| b == b' ' || b == b'\t') || lb.get(indent) == Some(&b'#');
+        if let Some(parent) = block_scalar {
+            if blank || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        if quote.is_none() && flow == 0 {
+            let marker =
+                |m: &str| line.starts_with(m) && matches!(lb.get(3), None | Some(b' ' | b'\t'));
+            if marker("---") {
+                if content_seen {
+                    return Err(refuse(
+                        file,
+                        bytes,
+                        line_start,
+                        "starts a second YAML document; a matrix is one document",
+                    ));
+                }
+                continue;
+            }
+            if marker("...") {
+                doc_end = Some(line_start);
+                continue;
+            }
+            if line.starts_with('%') {
+                continue; // a directive (%YAML); the library checks it
+            }
+            if blank {
+                continue;
+            }
+            if let Some(end) = doc_end {
+                let (l, _) = position(bytes, end);
+                return Err(refuse(
+                    file,
+                    bytes,
+                    line_start + indent,
+                    format!("follows the end of the document (`...` on line {l}); a matrix is one document"),
+                ));
+            }
+            content_seen = true;
+            while indents.last().is_some_and(|&i| i >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+            if indents.len() > MAX_DEPTH {
+                return Err(refuse(
+                    file,
+                    bytes,
+                    line_start + indent,
+                    format!("nests deeper than {MAX_DEPTH} levels; a matrix is shallow (this is not a matrix)"),
+                ));
+            }
+        }
+        // Walk the line's characters.
+        let mut i = if quote.is_none() && flow == 0 {
+            indent
+        } else {
+            0
+        };
+        let mut token_start = quote.is_none();
+        let mut dashes = 0usize;
+        let mut key_col = indent;
+        while i < lb.len() {
+            let b = lb[i];
+            if let Some(q) = quote {
+                if q == b'"' && b == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if b == q {
+                    if q == b'\'' && lb.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            let ws_before = i == 0 || matches!(lb[i - 1], b' ' | b'\t');
+            match b {
+                b' ' | b'\t' => {
+                    i += 1;
+                    continue;
+                }
+                b'#' if ws_before => break,
+                b'[' | b'{' => {
+                    flow += 1;
+                    token_start = true;
+                    let depth = indents.len() + dashes + flow;
+                    if depth > MAX_DEPTH {
+                        return Err(refuse(
+                            file,
+                            bytes,
+                            line_start + i,
+                            format!("nests deeper than {MAX_DEPTH} levels; a matrix is shallow (this is not a matrix)"),
+                        ));
+                    }
+                    i += 1;
+                    continue;
+                }
+                b']' | b'}' => {
+                    flow = flow.saturating_sub(1);
+                    i += 1;
+                    continue;
+                }
+                b',' if flow > 0 => {
+                    token_start = true;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let next_ws = matches!(lb.get(i + 1), None | Some(b' ' | b'\t'));
+            if matches!(b, b'-' | b'?' | b':') && next_ws {
+                if b == b'-' && token_start && flow == 0 {
+                    dashes += 1;
+                    key_col = i + 2;
+                    if indents.len() + dashes > MAX_DEPTH {
+                        return Err(refuse(
+                            file,
+                            bytes,
+                            line_start + i,
+                            format!("nests deeper than {MAX_DEPTH} levels; a matrix is shallow (this is not a matrix)"),
+                        ));
+                    }
+                }
+                token_start = true;
+                i += 1;
+                continue;
+            }
+            if token_start {
+                match b {
+                    b'"' | b'\'' => quote = Some(b),
+                    b'!' => {
+                        return Err(refuse(
+                            file,
+                            bytes,
+                            line_start + i,
+                            "has a YAML tag (`!...`); a matrix is plain data: write the value \
+                             without a tag",
+                        ))
+                    }
+                    b'*' => {
+                        out.first_alias.get_or_insert(line_start + i);
+                    }
+                    b'|' | b'>' if flow == 0 => {
+                        block_scalar = Some(key_col);
+                        break;
+                    }
+                    _ => {}
+                }
+                token_start = false;
+            }
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        precheck("m.yaml", text.as_bytes()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn locates_byte_level_problems() {
+        assert!(
+            err("a: 1\nb: \0\n").contains("m.yaml:2:4:"),
+            "{}",
+            err("a: 1\nb: \0\n")
+        );
+        let bad = b"a: 1\nb: \xff\n";
+        let e = precheck("m.yaml", bad).unwrap_err().to_string();
+        assert!(e.contains("m.yaml:2:4:") && e.contains("UTF-8"), "{e}");
+        assert!(err("a: 1\rb: 2\r").contains("m.yaml:1:5:"));
+        assert!(precheck("m", b"a: 1\r\nb: 2\r\n").is_ok());
+    }
+
+    #[test]
+    fn refuses_deep_nesting_tags_and_documents() {
+        let deep = format!("a: {}{}\n", "{a: ".repeat(40), "}".repeat(40));
+        assert!(err(&deep).contains("nests deeper"), "{}", err(&deep));
+        let mut block = String::new();
+        for i in 0..40 {
+            block.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert!(err(&block).contains("nests deeper"));
+        assert!(err(&format!("a: {}1\n", "- ".repeat(40))).contains("nests deeper"));
+        assert!(err("a: !Ref x\n").contains("m.yaml:1:4:"));
+        assert!(err("a:\n  - !!str 1\n").contains("m.yaml:2:5:"));
+        assert!(err("a: 1\n---\nb: 2\n").contains("m.yaml:2:1:"));
+        assert!(err("a: 1\n...\nb: 2\n").contains("m.yaml:3:1:"));
+        // Quoted, commented and block-scalar text is not structure.
+        assert!(precheck(
+            "m",
+            b"a: \"!x {{{{{{{{{{{{{{{{{{{{{{{{{{{{{\"\nb: 1 # !x [[[\n"
+        )
+        .is_ok());
+        let bs = format!("a: |\n  {}\n  ---\nb: don't ! {{\n", "{".repeat(40));
+        assert!(precheck("m", bs.as_bytes()).is_ok(), "{}", err(&bs));
+        assert!(precheck("m", b"---\na: 1\n...\n").is_ok());
+    }
+}
