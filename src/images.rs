@@ -28,7 +28,7 @@ pub fn image_lists(plan: &Plan) -> Vec<(String, String)> {
             slot.1.insert(&e.name);
         }
     }
-    let header = crate::render::header(&plan.matrix_file, "#");
+    let header = crate::generated::header(&plan.matrix_file, "#");
     by_app
         .into_iter()
         .map(|(app, (refs, envs))| {

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod compat;
 pub mod error;
 pub mod explain;
+pub mod generated;
 pub mod image;
 pub mod images;
 pub mod input;

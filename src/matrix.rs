@@ -267,7 +267,7 @@ pub fn json_schema() -> String {
     if let Some(obj) = value.as_object_mut() {
         obj.insert(
             "$comment".into(),
-            serde_json::Value::String(crate::render::GENERATED_NOTE.to_string()),
+            serde_json::Value::String(crate::generated::GENERATED_NOTE.to_string()),
         );
     }
     let mut out = serde_json::to_string_pretty(&value).unwrap_or_default();

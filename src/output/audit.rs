@@ -13,7 +13,7 @@ use std::fs;
 use std::path::Path;
 
 use super::fs_safe::{self, Node, TEMP_SUFFIX};
-use crate::render::Tree;
+use crate::generated::Tree;
 
 /// Folders (relative, `""` for the root) that directly hold a generated file.
 fn folders(tree: &Tree) -> BTreeSet<String> {

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::sha256;
-use crate::render::{header, Tree, MANIFEST};
+use crate::generated::{header, Tree, MANIFEST};
 
 /// What the manifest says about one path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

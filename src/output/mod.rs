@@ -24,7 +24,7 @@ use std::path::{Component, Path, PathBuf};
 use similar::TextDiff;
 
 use crate::error::{Error, Problem, Result};
-use crate::render::{Tree, MANIFEST};
+use crate::generated::{Tree, MANIFEST};
 use fs_safe::Node;
 pub use lock::{TreeLock, LOCK};
 pub use manifest::with_manifest;
