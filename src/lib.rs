@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod bump;
+pub mod capacity;
 pub mod catalog;
 pub mod cli;
 pub mod compat;
@@ -18,6 +19,7 @@ pub mod images;
 pub mod locate;
 pub mod matrix;
 pub mod names;
+pub mod operations;
 pub mod output;
 pub mod plan;
 pub mod render;
