@@ -234,7 +234,9 @@ fn cores(m: u64) -> String {
     let n = if frac == 0 {
         whole.to_string()
     } else {
-        format!("{whole}.{frac:03}").trim_end_matches('0').to_string()
+        format!("{whole}.{frac:03}")
+            .trim_end_matches('0')
+            .to_string()
     };
     format!("{n} core{}", if m == 1000 { "" } else { "s" })
 }
@@ -500,7 +502,11 @@ fn fit(size: &ModelSize, left: Amount, gpus: u64, per_node: Amount, gpus_per_nod
     if size.gpus > 0 {
         by.push((gpus / size.gpus, "GPUs"));
     }
-    let (count, what) = by.iter().copied().min_by_key(|(n, _)| *n).unwrap_or((0, "cpu"));
+    let (count, what) = by
+        .iter()
+        .copied()
+        .min_by_key(|(n, _)| *n)
+        .unwrap_or((0, "cpu"));
     Fit {
         size: size.name.into(),
         need: need_text,
@@ -567,9 +573,14 @@ pub fn explain_text(r: &Report) -> String {
         "stack", r.requests_text, r.limits_text
     ));
     match &r.cluster {
-        None => out.push_str("  cluster: size not given (cluster.nodes, cores_per_node, memory_per_node)\n"),
+        None => out.push_str(
+            "  cluster: size not given (cluster.nodes, cores_per_node, memory_per_node)\n",
+        ),
         Some(c) => {
-            out.push_str(&format!("  cluster: {}\n  left for models: {}\n", c.text, c.left_text));
+            out.push_str(&format!(
+                "  cluster: {}\n  left for models: {}\n",
+                c.text, c.left_text
+            ));
             for f in &c.fits {
                 out.push_str(&format!(
                     "    {:>4} models of the plan's {} ({}); limited by {}\n",

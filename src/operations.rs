@@ -117,10 +117,7 @@ pub fn check(env: &Environment, at: &dyn Fn(&str) -> String, p: &mut dyn FnMut(S
             p(path(".mirror_cidr"), e);
         }
         if env.mirror.is_none() {
-            p(
-                path(".mirror_cidr"),
-                "the environment has no mirror".into(),
-            );
+            p(path(".mirror_cidr"), "the environment has no mirror".into());
         }
     }
     if eg.policy == NetworkPolicies::Enforce {
@@ -128,7 +125,10 @@ pub fn check(env: &Environment, at: &dyn Fn(&str) -> String, p: &mut dyn FnMut(S
             p(path(".api_server"), "egress enforce needs the API server's addresses (CIDRs of `kubectl get endpoints kubernetes -n default`): every controller talks to it".into());
         }
         if eg.api_server_port == 0 {
-            p(path(".api_server_port"), "must be a port from 1 to 65535".into());
+            p(
+                path(".api_server_port"),
+                "must be a port from 1 to 65535".into(),
+            );
         }
         if env.mirror.is_some() && eg.mirror_cidr.is_none() && mirror_endpoint(env).is_none() {
             p(path(".mirror_cidr"), "the mirror is named by a host name, which a NetworkPolicy cannot match: give its address as a CIDR".into());

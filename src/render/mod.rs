@@ -119,6 +119,10 @@ struct ReleaseCtx {
     image_count: usize,
     /// Chart defects the site's Helm hits, worked around by skipping schema validation.
     skip_schema: Vec<DefectCtx>,
+    /// The chart carries the mTLS resources (its NOTES say what mTLS covers).
+    mtls: bool,
+    /// The chart carries egress policies (its NOTES say what they allow).
+    egress: bool,
 }
 
 #[derive(Serialize)]
@@ -153,6 +157,13 @@ fn release_ctx(r: &Release, helm: &semver::Version) -> ReleaseCtx {
                 source: d.source.clone(),
             })
             .collect(),
+        mtls: r.entry.glue.contains(&crate::catalog::Feature::Mtls),
+        egress: r.entry.glue.iter().any(|f| {
+            matches!(
+                f,
+                crate::catalog::Feature::Egress | crate::catalog::Feature::EgressRegistry
+            )
+        }),
     }
 }
 
