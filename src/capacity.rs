@@ -331,7 +331,7 @@ pub fn compute(
     let mut components: Vec<ComponentTotals> = Vec::new();
     let mut requests = Amount::default();
     let mut limits = Amount::default();
-    let mut largest: Option<(String, Amount)> = None;
+    let mut too_big: Vec<(String, Amount)> = Vec::new();
     for r in releases.iter().filter(|r| installed.contains(&r.name)) {
         for w in &r.entry.workloads {
             let Some((req, lim)) = resources(profile, &w.id) else {
@@ -341,7 +341,7 @@ pub fn compute(
             limits = limits.add(lim);
             if let Some((_, per_node, _)) = cluster {
                 if req.millicores > per_node.millicores || req.bytes > per_node.bytes {
-                    largest = Some((w.id.clone(), req));
+                    too_big.push((w.id.clone(), req));
                 }
             }
             let i = match components.iter().position(|c| c.component == r.label) {
@@ -413,7 +413,7 @@ pub fn compute(
                 ),
             ));
         }
-        if let Some((id, req)) = &largest {
+        for (id, req) in &too_big {
             problems.push((
                 ".profile".into(),
                 format!(
@@ -499,8 +499,8 @@ fn fit(size: &ModelSize, left: Amount, gpus: u64, per_node: Amount, gpus_per_nod
         (left.millicores / need.millicores, "cpu"),
         (left.bytes / need.bytes, "memory"),
     ];
-    if size.gpus > 0 {
-        by.push((gpus / size.gpus, "GPUs"));
+    if let Some(n) = gpus.checked_div(size.gpus) {
+        by.push((n, "GPUs"));
     }
     let (count, what) = by
         .iter()

@@ -130,7 +130,12 @@ pub fn check(env: &Environment, at: &dyn Fn(&str) -> String, p: &mut dyn FnMut(S
                 "must be a port from 1 to 65535".into(),
             );
         }
-        if env.mirror.is_some() && eg.mirror_cidr.is_none() && mirror_endpoint(env).is_none() {
+        // (A mirror that is not a registry address is reported as such, not again here.)
+        let valid_mirror = env
+            .mirror
+            .as_deref()
+            .is_some_and(|m| crate::validate::check_mirror(m).is_ok());
+        if valid_mirror && eg.mirror_cidr.is_none() && mirror_endpoint(env).is_none() {
             p(path(".mirror_cidr"), "the mirror is named by a host name, which a NetworkPolicy cannot match: give its address as a CIDR".into());
         }
     }

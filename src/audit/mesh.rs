@@ -127,6 +127,9 @@ fn service_target<'a>(pods: &PodSet<'a>, port: &Value) -> Option<i64> {
     }
 }
 
+/// A Service reached without a sidecar: the Service, which of its ports, and who.
+type PlainClient<'a> = (&'a Object, Box<dyn Fn(&Value) -> bool>, String);
+
 pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     check_mtls(objects, f);
     check_egress(objects, ctx, f);
@@ -143,7 +146,7 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
         .filter(|o| o.kind == "Service" && o.group().is_empty())
         .collect();
     // Service ports reached by clients without a sidecar: (service, port predicate, who).
-    let mut plain: Vec<(&Object, Box<dyn Fn(&Value) -> bool>, String)> = Vec::new();
+    let mut plain: Vec<PlainClient> = Vec::new();
     for o in objects.iter().filter(|o| {
         o.group() == "admissionregistration.k8s.io"
             && matches!(
