@@ -354,4 +354,10 @@ pub enum Feature {
     TlsListener,
     KnativeServing,
     IngressClass,
+    /// PeerAuthentication (and injection) for the model namespaces (the istiod chart).
+    Mtls,
+    /// Deny-by-default egress in the release's namespace and the flows it needs.
+    Egress,
+    /// `egress` with the mirror registry's endpoint too (knative-serving: tag resolution).
+    EgressRegistry,
 }

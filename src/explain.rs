@@ -20,6 +20,8 @@ pub struct EnvDoc {
     pub skipped: Vec<String>,
     pub verdicts: Vec<VerdictDoc>,
     pub image_count: usize,
+    /// Requests and limits per component against the plan and the cluster.
+    pub capacity: Option<crate::capacity::Report>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +107,7 @@ pub fn env_doc(plan: &Plan, e: &EnvPlan) -> EnvDoc {
             })
             .collect(),
         image_count: e.shipped_images().count(),
+        capacity: crate::capacity::report(plan, e),
     }
 }
 
@@ -166,13 +169,23 @@ pub fn explain(plan: &Plan, only: Option<&str>) -> String {
                 ));
             }
         }
+        if let Some(c) = &d.capacity {
+            out.push_str(&crate::capacity::explain_text(c));
+        }
         out.push('\n');
     }
     out
 }
 
-/// Warnings for stderr: recommendations not followed, in every environment.
+/// Warnings for stderr: recommendations not followed, in every environment, then profiles
+/// below the plan's minimum.
 pub fn warnings(plan: &Plan) -> Vec<String> {
+    let mut out = rule_warnings(plan);
+    out.extend(crate::capacity::warnings(plan));
+    out
+}
+
+fn rule_warnings(plan: &Plan) -> Vec<String> {
     plan.environments
         .iter()
         .flat_map(|e| {

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod bump;
+pub mod capacity;
 pub mod catalog;
 pub mod cli;
 pub mod compat;
@@ -20,6 +21,7 @@ pub mod input;
 pub mod locate;
 pub mod matrix;
 pub mod names;
+pub mod operations;
 pub mod output;
 pub mod plan;
 pub mod render;

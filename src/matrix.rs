@@ -174,6 +174,17 @@ pub struct Cluster {
     /// StorageClass for model volumes (PVCs).
     pub storage_class: String,
     pub gpus_per_node: u32,
+    /// Nodes that run workloads (the plan's cluster: two workers; the control-plane node
+    /// runs none). With `cores_per_node` and `memory_per_node` it sizes the capacity report;
+    /// absent = the report compares against the plan only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u32>,
+    /// CPU cores of each such node (the plan: 64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_per_node: Option<u32>,
+    /// Memory of each such node as a Kubernetes quantity (the plan: `450G`, "450 GB+").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_per_node: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -291,6 +302,13 @@ pub struct Operations {
     pub tls: Tls,
     #[serde(default)]
     pub smoke_tests: SmokeTests,
+    /// Istio mutual TLS for the model namespaces (off when absent).
+    #[serde(default)]
+    pub mtls: Mtls,
+    /// Deny-by-default egress in the stack's namespaces, allowing only what it needs (off
+    /// when absent).
+    #[serde(default)]
+    pub egress: Egress,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -312,6 +330,11 @@ pub struct Monitoring {
     /// Labels the Grafana sidecar watches for (kube-prometheus-stack: grafana_dashboard: "1").
     #[serde(default)]
     pub dashboard_labels: BTreeMap<String, String>,
+    /// The cluster runs NVIDIA's DCGM exporter (the GPU Operator's) and Prometheus scrapes it:
+    /// the GPU utilisation dashboard reads its `DCGM_FI_DEV_GPU_UTIL`. The stack does not
+    /// deploy it; without it the dashboard is left out.
+    #[serde(default)]
+    pub dcgm_exporter: bool,
 }
 
 fn default_monitoring_namespace() -> String {
@@ -409,6 +432,91 @@ pub struct SmokeTests {
     /// Size of the model volume (a PVC on the environment's storage class).
     #[serde(default = "default_smoke_size")]
     pub volume_size: String,
+    /// The plan's scaling test: a bounded load against the sklearn model (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_test: Option<LoadTest>,
+}
+
+/// A Job sending `requests` requests, `concurrency` at a time, to the sklearn model through
+/// the ingress gateway, reporting errors and latency percentiles.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadTest {
+    /// Its image (the plan uses busybox): one of the environment's `extra_images`, so it is
+    /// listed and mirrored like every other image.
+    pub image: String,
+    /// Requests in flight at once (1 to 256).
+    pub concurrency: u32,
+    /// Requests in total (at least `concurrency`, at most 1000000).
+    pub requests: u32,
+}
+
+/// `mtls`: PeerAuthentication for the namespaces models run in.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mtls {
+    /// `strict` (only mesh traffic reaches model pods), `permissive` (during a migration:
+    /// plain text still accepted) or `off`.
+    #[serde(default)]
+    pub mode: MtlsMode,
+    /// Model namespaces (created with sidecar injection on, kept on uninstall).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MtlsMode {
+    #[default]
+    Off,
+    Strict,
+    Permissive,
+}
+
+impl MtlsMode {
+    /// Istio's spelling.
+    pub fn istio(self) -> &'static str {
+        match self {
+            MtlsMode::Off => "UNSET",
+            MtlsMode::Strict => "STRICT",
+            MtlsMode::Permissive => "PERMISSIVE",
+        }
+    }
+}
+
+/// `egress`: what the stack's pods may connect to.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Egress {
+    /// `enforce`: deny-by-default egress in cert-manager, istio-system, knative-serving and
+    /// kserve; `off`: egress open.
+    #[serde(default)]
+    pub policy: NetworkPolicies,
+    /// The API server's addresses as CIDRs (`10.61.3.10/32`): what the endpoints of the
+    /// `kubernetes` Service in `default` are (`kubectl get endpoints kubernetes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_server: Vec<String>,
+    /// The API server's port on those addresses (6443 on kubeadm/kubespray clusters).
+    #[serde(default = "default_api_server_port")]
+    pub api_server_port: u16,
+    /// The mirror registry's CIDR; absent = the mirror's own address where it is an IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror_cidr: Option<String>,
+}
+
+fn default_api_server_port() -> u16 {
+    6443
+}
+
+impl Default for Egress {
+    fn default() -> Self {
+        Egress {
+            policy: NetworkPolicies::Off,
+            api_server: Vec::new(),
+            api_server_port: default_api_server_port(),
+            mirror_cidr: None,
+        }
+    }
 }
 
 fn default_smoke_namespace() -> String {

@@ -555,6 +555,17 @@ fn resolve_environment(
             }
         }
     }
+    let mut capacity_problems = Vec::new();
+    crate::capacity::compute(
+        env,
+        profiles.get(&env.profile),
+        releases,
+        &installed,
+        &mut capacity_problems,
+    );
+    for (path, message) in capacity_problems {
+        p.at(at(&path), message);
+    }
     let images = plan_images(name, env, releases, &installed, &extra, p);
     if p.list.len() > before {
         return None;
@@ -649,6 +660,7 @@ fn check_operations(
     if let Err(e) = check_quantity(&smoke.volume_size) {
         p.at(at(".operations.smoke_tests.volume_size"), e);
     }
+    crate::operations::check(env, at, &mut |path, message| p.at(path, message));
 }
 
 /// `host[:port]` optionally followed by a path prefix (`harbor.local/astrago`).

@@ -31,7 +31,8 @@ fn every_image_record_yields_both_the_list_entry_and_the_override() {
         .find(|e| e.name == "airgap")
         .unwrap();
     let mut checked = 0;
-    for img in &env.images {
+    // Catalog records only: matrix extra images (the load test's busybox) have no release.
+    for img in env.images.iter().filter(|i| i.component != "extra") {
         let release = plan.releases.iter().find(|r| r.name == img.app).unwrap();
         let values = yaml(&tree[&format!("environments/airgap/{}.yaml", img.app)]);
         let root = release
@@ -179,7 +180,8 @@ fn images_command_prints_mirror_or_upstream_references() {
     let o = run(dir.path(), &["images", "--env", "airgap", "--mirror"]);
     assert_eq!(o.status.code(), Some(0));
     let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 27);
+    // 27 catalog images and the load test's busybox (an extra image).
+    assert_eq!(lines.len(), 28);
     assert!(
         lines.iter().all(|l| l.starts_with("10.61.3.31:35000/")),
         "{lines:?}"
@@ -217,8 +219,8 @@ fn images_command_prints_mirror_or_upstream_references() {
 #[test]
 fn extra_images_are_listed_and_mirrored() {
     let m = MATRIX.replace(
-        "    mirror: 10.61.3.31:35000\n",
-        "    mirror: 10.61.3.31:35000\n    extra_images:\n      - image: registry.example.com/team/llm-server:1.2.0\n        list: team-models\n        why: the team's own model server\n",
+        "    extra_images: *extra\n",
+        "    extra_images:\n      - image: docker.io/library/busybox:1.36.1\n        list: smoke-tests\n        why: the load test\n      - image: registry.example.com/team/llm-server:1.2.0\n        list: team-models\n        why: the team's own model server\n",
     );
     let m = m.replace(
         "    - registry.k8s.io\n",

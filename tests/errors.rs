@@ -569,7 +569,7 @@ fn unknown_profile_lists_the_profiles() {
 fn bad_resource_quantity() {
     let r = Rendered::new();
     let bad = edit(
-        "istiod: {requests: {cpu: 100m, memory: 512Mi}",
+        "istiod: {requests: {cpu: 500m, memory: 2Gi}",
         "istiod: {requests: {cpu: 100 m, memory: 512MB}",
     );
     let err = r.refuse(&bad);
@@ -599,8 +599,10 @@ fn extra_image_must_be_pinned_and_fully_qualified() {
         ("server:v1.2.0", "`server` has no registry host"),
     ];
     for (image, why) in cases {
-        let bad = add_to_env(
+        // The airgap environment's list (the load test's busybox) replaced by the bad image.
+        let bad = edit_env(
             "airgap",
+            "    extra_images: *extra\n",
             &format!("    extra_images:\n      - {{image: {image}, why: our model server}}\n"),
         );
         let err = r.refuse(&bad);
@@ -667,7 +669,7 @@ fn several_independent_problems_are_all_reported() {
     let bad = edit("  istio: 1.22.8\n", "  istio: 9.9.9\n")
         .replacen("mirror: 10.61.3.31:35000", "mirror: bad host", 1)
         .replacen(
-            "istiod: {requests: {cpu: 100m,",
+            "istiod: {requests: {cpu: 500m,",
             "istiod: {requests: {cpu: lots,",
             1,
         );

@@ -70,7 +70,19 @@ fn without_online() -> String {
         format!("      {key}:\n{}", &rest[first_line_end..body_end])
     };
     let m = m.replace("      monitoring: *monitoring\n", &block("monitoring"));
-    m.replace("      access_control: *access\n", &block("access_control"))
+    let m = m.replace("      access_control: *access\n", &block("access_control"));
+    // extra_images (one level up): its list items run until the next 4-space key.
+    let from = online.find("    extra_images: &extra\n").unwrap();
+    let rest = &online[from..];
+    let body: String = rest
+        .split_inclusive('\n')
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .collect();
+    m.replace(
+        "    extra_images: *extra\n",
+        &format!("    extra_images:\n{body}"),
+    )
 }
 
 // 1. Temp files: planted links at the old fixed temp names are never written through.
@@ -537,8 +549,12 @@ fn concurrent_pairs(pairs: usize) {
             let o = child.wait_with_output().unwrap();
             match o.status.code() {
                 Some(0) => ok += 1,
+                // Busy: the other render held the tree, as its writer or while it confirmed
+                // a refusal under a reader's lock.
                 Some(2) => assert!(
-                    stderr(&o).contains("the tree is locked by another deploygen (pid "),
+                    stderr(&o).contains("the tree is locked by another deploygen (pid ")
+                        || stderr(&o)
+                            .contains("the tree is locked by a deploygen reading the tree"),
                     "pair {i}: {}",
                     stderr(&o)
                 ),

@@ -112,7 +112,7 @@ fn both_environments_carry_the_operations_layer_with_the_expected_differences() 
     // Storage that works air-gapped, runtime images from the mirror where there is one.
     let gpu = &t["examples/airgap/pytorch-gpu.yaml"];
     assert!(
-        gpu.contains("storageUri: pvc://kserve-models/torchserve/mnist")
+        gpu.contains("storageUri: pvc://kserve-models/torchserve/tiny")
             && gpu.contains("nvidia.com/gpu: 1")
     );
     assert!(gpu.contains("10.61.3.31:35000/pytorch/torchserve-kfs:0.9.0"));
@@ -138,12 +138,12 @@ fn each_feature_switched_off_removes_exactly_its_own_resources() {
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         (
             "prometheus",
-            airgap_ops("monitoring: *monitoring", "monitoring: {prometheus: false, selector_labels: {release: kube-prometheus-stack}, grafana_dashboards: true, dashboard_labels: {grafana_dashboard: \"1\"}}"),
+            airgap_ops("monitoring: *monitoring", "monitoring: {prometheus: false, selector_labels: {release: kube-prometheus-stack}, grafana_dashboards: true, dashboard_labels: {grafana_dashboard: \"1\"}, dcgm_exporter: true}"),
             vec!["environments/airgap/istiod.yaml: serviceMonitor.enabled", "environments/airgap/knative-serving.yaml: podMonitor.enabled", "environments/airgap/kserve.yaml: serviceMonitor.enabled"],
         ),
         (
             "dashboards",
-            airgap_ops("monitoring: *monitoring", "monitoring: {prometheus: true, selector_labels: {release: kube-prometheus-stack}, grafana_dashboards: false, dashboard_labels: {grafana_dashboard: \"1\"}}"),
+            airgap_ops("monitoring: *monitoring", "monitoring: {prometheus: true, selector_labels: {release: kube-prometheus-stack}, grafana_dashboards: false, dashboard_labels: {grafana_dashboard: \"1\"}, dcgm_exporter: true}"),
             vec!["environments/airgap/kserve.yaml: dashboards.enabled"],
         ),
         (
@@ -189,9 +189,9 @@ fn each_feature_switched_off_removes_exactly_its_own_resources() {
             "environments/airgap/kserve.yaml: rbac.roles"
         ]
     );
-    // Smoke tests off: exactly the examples of that environment go.
+    // Smoke tests off (the load test with them): exactly the examples of that environment go.
     let m = airgap_ops(
-        "      smoke_tests:\n        enabled: true\n",
+        "      smoke_tests:\n        enabled: true\n        load_test:\n          image: docker.io/library/busybox:1.36.1\n          concurrency: 8\n          requests: 3000\n",
         "      smoke_tests:\n        enabled: false\n",
     );
     let (files, keys) = delta(&base, &tree(&m));
@@ -200,7 +200,10 @@ fn each_feature_switched_off_removes_exactly_its_own_resources() {
         files,
         vec![
             "removed examples/airgap/00-namespace.yaml",
+            "removed examples/airgap/01-train-sklearn-iris.yaml",
+            "removed examples/airgap/02-build-torchserve-model.yaml",
             "removed examples/airgap/README.md",
+            "removed examples/airgap/load-test.yaml",
             "removed examples/airgap/pytorch-gpu.yaml",
             "removed examples/airgap/sklearn-iris.yaml"
         ]

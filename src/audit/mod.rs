@@ -12,6 +12,7 @@
 pub mod apis;
 pub mod images;
 pub mod manifest;
+pub mod mesh;
 pub mod operator;
 pub mod report;
 pub mod wiring;
@@ -163,6 +164,12 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
         partial: !whole,
     };
     wiring::check(&all, &ctx, &mut f);
+    let egress = &env.env.operations.egress;
+    let mesh_ctx = mesh::Context {
+        api_server: egress.api_server.iter().map(String::as_str).collect(),
+        api_server_port: i64::from(egress.api_server_port),
+    };
+    mesh::check(&all, &mesh_ctx, &mut f);
 
     Ok(Audit {
         environment: env.name.clone(),

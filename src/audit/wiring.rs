@@ -56,7 +56,7 @@ fn workloads(objects: &[Object]) -> Vec<Pods<'_>> {
 }
 
 /// A label selector (`matchLabels` and `matchExpressions`) against labels.
-fn selects(selector: Option<&Value>, labels: &[(&str, &str)]) -> bool {
+pub(super) fn selects(selector: Option<&Value>, labels: &[(&str, &str)]) -> bool {
     let Some(sel) = selector else { return true };
     let get = |k: &str| labels.iter().find(|(lk, _)| *lk == k).map(|(_, v)| *v);
     let match_labels = sel.get("matchLabels").or_else(|| {
@@ -654,4 +654,128 @@ fn service_port(s: &Object, pred: impl Fn(&Value) -> bool) -> Option<&Value> {
         .and_then(Value::as_array)?
         .iter()
         .find(|p| pred(p))
+}
+
+/// Where an egress flow goes: pods (namespace, labels), or an address block (the API
+/// server, which is not a pod).
+pub(super) enum Destination<'a> {
+    Pods {
+        namespace: &'a str,
+        labels: Vec<(&'a str, &'a str)>,
+    },
+    Cidr(&'a str),
+}
+
+/// Egress admission (the mirror of `admitted` for `policyTypes: [Egress]`): whether the
+/// policies of the client's namespace let pods with `labels` open `port` to `dest`. Returns the
+/// names of the policies isolating the client's egress when none admits it.
+pub(super) fn egress_admitted(
+    policies: &[&Object],
+    namespace: &str,
+    labels: &[(&str, &str)],
+    dest: &Destination,
+    port: i64,
+) -> Result<(), Vec<String>> {
+    let isolating: Vec<&&Object> = policies
+        .iter()
+        .filter(|p| p.namespace.as_deref() == Some(namespace))
+        .filter(|p| {
+            p.at("spec.policyTypes")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.iter().any(|x| x == "Egress"))
+        })
+        .filter(|p| selects(p.at("spec.podSelector"), labels))
+        .collect();
+    if isolating.is_empty() {
+        return Ok(());
+    }
+    let port = Port {
+        number: port,
+        name: None,
+    };
+    for p in &isolating {
+        for rule in p
+            .at("spec.egress")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if port_matches(rule.get("ports"), port)
+                && egress_peer_matches(rule.get("to"), namespace, dest)
+            {
+                return Ok(());
+            }
+        }
+    }
+    Err(isolating.iter().map(|p| p.name.clone()).collect())
+}
+
+fn egress_peer_matches(to: Option<&Value>, policy_ns: &str, dest: &Destination) -> bool {
+    let Some(peers) = to.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+        return true;
+    };
+    peers.iter().any(|peer| {
+        if let Some(block) = peer.get("ipBlock") {
+            let cidr = block.get("cidr").and_then(Value::as_str).unwrap_or("");
+            let excepts: Vec<&str> = block
+                .get("except")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            return match dest {
+                // Pod addresses are unknown: only an all-addresses block surely holds them.
+                Destination::Pods { .. } => {
+                    (cidr == "0.0.0.0/0" || cidr == "::/0") && excepts.is_empty()
+                }
+                Destination::Cidr(target) => {
+                    cidr_contains(cidr, target) && !excepts.iter().any(|e| cidr_overlaps(e, target))
+                }
+            };
+        }
+        let Destination::Pods { namespace, labels } = dest else {
+            return false;
+        };
+        let ns_ok = match peer.get("namespaceSelector") {
+            Some(sel) => selects(Some(sel), &[("kubernetes.io/metadata.name", namespace)]),
+            None => *namespace == policy_ns,
+        };
+        ns_ok && selects(peer.get("podSelector"), labels)
+    })
+}
+
+/// (address bits, prefix length) of an IPv4 or IPv6 CIDR.
+fn parse_cidr(c: &str) -> Option<(u128, u32, bool)> {
+    let (addr, bits) = c.split_once('/')?;
+    let bits: u32 = bits.parse().ok()?;
+    match addr.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(a) => {
+            (bits <= 32).then(|| (u128::from(u32::from(a)) << 96, bits, true))
+        }
+        std::net::IpAddr::V6(a) => (bits <= 128).then(|| (u128::from(a), bits, false)),
+    }
+}
+
+fn prefix(addr: u128, bits: u32) -> u128 {
+    if bits == 0 {
+        0
+    } else {
+        addr & (u128::MAX << (128 - bits))
+    }
+}
+
+/// `outer` holds every address of `inner`.
+fn cidr_contains(outer: &str, inner: &str) -> bool {
+    match (parse_cidr(outer), parse_cidr(inner)) {
+        // IPv4 addresses sit in the top 32 bits, so prefix lengths compare as they are.
+        (Some((o, ob, o4)), Some((i, ib, i4))) if o4 == i4 => {
+            ob <= ib && prefix(o, ob) == prefix(i, ob)
+        }
+        _ => false,
+    }
+}
+
+fn cidr_overlaps(a: &str, b: &str) -> bool {
+    cidr_contains(a, b) || cidr_contains(b, a)
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub use crate::catalog::Feature;
-use crate::matrix::{IssuerKind, NetworkPolicies};
+use crate::matrix::{IssuerKind, MtlsMode, NetworkPolicies};
 use crate::plan::{EnvPlan, Release};
 
 /// `networkPolicy`: deny-by-default ingress in the release's namespace plus the flows the
@@ -38,6 +38,9 @@ pub struct DashboardValues {
     pub enabled: bool,
     /// Labels the Grafana sidecar watches.
     pub labels: BTreeMap<String, String>,
+    /// The GPU utilisation dashboard: the cluster's DCGM exporter is scraped (the stack does
+    /// not deploy it).
+    pub gpu: bool,
 }
 
 /// `rbac`: aggregated ClusterRoles and the groups bound to them.
@@ -111,6 +114,46 @@ pub struct IngressClassValues {
     pub name: String,
 }
 
+/// `mtls`: PeerAuthentication for the model namespaces (istiod chart).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MtlsValues {
+    pub enabled: bool,
+    /// `STRICT` or `PERMISSIVE`.
+    pub mode: String,
+    /// Model namespaces: created with sidecar injection on, kept on uninstall.
+    pub namespaces: Vec<String>,
+}
+
+/// `egress`: deny-by-default egress in the release's namespace plus the flows its pods need
+/// (explained in each template).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EgressValues {
+    pub enabled: bool,
+    /// The API server's addresses (CIDRs).
+    pub api_server: Vec<String>,
+    pub api_server_port: u16,
+}
+
+/// `egress` of knative-serving: also the mirror registry (tag-to-digest resolution).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EgressRegistryValues {
+    pub enabled: bool,
+    pub api_server: Vec<String>,
+    pub api_server_port: u16,
+    /// The mirror's address (CIDR) and port; an empty CIDR = no mirror.
+    pub mirror: MirrorEndpoint,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MirrorEndpoint {
+    pub cidr: String,
+    pub port: u16,
+}
+
 /// Name of the CA ClusterIssuer deploygen creates with `issuer: self-signed-ca`.
 pub const CA_ISSUER: &str = "astrago-ca";
 /// Secret of the ingress gateway certificate.
@@ -128,6 +171,8 @@ impl Feature {
             Feature::Tls | Feature::TlsListener => "tls",
             Feature::KnativeServing => crate::render::values::KNATIVE_SERVING_KEY,
             Feature::IngressClass => "ingressClass",
+            Feature::Mtls => "mtls",
+            Feature::Egress | Feature::EgressRegistry => "egress",
         }
     }
 
@@ -141,6 +186,9 @@ impl Feature {
             Feature::TlsListener => gen.subschema_for::<TlsListenerValues>(),
             Feature::KnativeServing => gen.subschema_for::<KnativeServingValues>(),
             Feature::IngressClass => gen.subschema_for::<IngressClassValues>(),
+            Feature::Mtls => gen.subschema_for::<MtlsValues>(),
+            Feature::Egress => gen.subschema_for::<EgressValues>(),
+            Feature::EgressRegistry => gen.subschema_for::<EgressRegistryValues>(),
         }
     }
 }
@@ -163,6 +211,7 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
         Feature::Dashboards => json!(DashboardValues {
             enabled: mon.is_some_and(|m| m.grafana_dashboards),
             labels: mon.map(|m| m.dashboard_labels.clone()).unwrap_or_default(),
+            gpu: mon.is_some_and(|m| m.dcgm_exporter),
         }),
         Feature::Rbac => {
             let ac = ops.map(|o| &o.access_control);
@@ -209,6 +258,50 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
             https: ops.is_some_and(|o| o.tls.https),
             secret_name: GATEWAY_SECRET.into(),
         }),
+        Feature::Mtls => {
+            let m = ops.map(|o| &o.mtls);
+            let mode = m.map(|m| m.mode).unwrap_or_default();
+            if env.is_some() && mode == MtlsMode::Off {
+                // Off: only the switch (the chart's defaults hold the rest), so no value an
+                // environment sets is one no template reads.
+                return Some(json!({"enabled": false}));
+            }
+            json!(MtlsValues {
+                enabled: mode != MtlsMode::Off,
+                mode: if mode == MtlsMode::Off {
+                    MtlsMode::Strict.istio().into()
+                } else {
+                    mode.istio().into()
+                },
+                namespaces: m.map(|m| m.namespaces.clone()).unwrap_or_default(),
+            })
+        }
+        Feature::Egress | Feature::EgressRegistry => {
+            let eg = ops.map(|o| &o.egress);
+            let enabled = eg.is_some_and(|e| e.policy == NetworkPolicies::Enforce);
+            if env.is_some() && !enabled {
+                return Some(json!({"enabled": false}));
+            }
+            let api_server = eg.map(|e| e.api_server.clone()).unwrap_or_default();
+            let api_server_port = eg.map(|e| e.api_server_port).unwrap_or(6443);
+            if f == Feature::Egress {
+                json!(EgressValues {
+                    enabled,
+                    api_server,
+                    api_server_port,
+                })
+            } else {
+                let (cidr, port) = env
+                    .and_then(|e| crate::operations::mirror_endpoint(&e.env))
+                    .unwrap_or_default();
+                json!(EgressRegistryValues {
+                    enabled,
+                    api_server,
+                    api_server_port,
+                    mirror: MirrorEndpoint { cidr, port },
+                })
+            }
+        }
         // Defaults of these two live in their glue values.yaml.j2 (with comments).
         Feature::KnativeServing | Feature::IngressClass => return None,
     };

@@ -7,7 +7,6 @@ pub mod glue;
 pub mod syntax;
 pub mod values;
 
-
 use minijinja::{context, AutoEscape, Environment, Value as JValue};
 use serde::Serialize;
 
@@ -102,6 +101,10 @@ struct ReleaseCtx {
     image_count: usize,
     /// Chart defects the site's Helm hits, worked around by skipping schema validation.
     skip_schema: Vec<DefectCtx>,
+    /// The chart carries the mTLS resources (its NOTES say what mTLS covers).
+    mtls: bool,
+    /// The chart carries egress policies (its NOTES say what they allow).
+    egress: bool,
 }
 
 #[derive(Serialize)]
@@ -136,6 +139,13 @@ fn release_ctx(r: &Release, helm: &semver::Version) -> ReleaseCtx {
                 source: d.source.clone(),
             })
             .collect(),
+        mtls: r.entry.glue.contains(&crate::catalog::Feature::Mtls),
+        egress: r.entry.glue.iter().any(|f| {
+            matches!(
+                f,
+                crate::catalog::Feature::Egress | crate::catalog::Feature::EgressRegistry
+            )
+        }),
     }
 }
 
@@ -358,6 +368,26 @@ fn render_examples(
         skipped.push("pytorch-gpu: the cluster has no GPUs (gpus_per_node: 0)".to_string());
     }
     let tls = &e.env.operations.tls;
+    let mtls = &e.env.operations.mtls;
+    let mtls_mode = (mtls.mode != crate::matrix::MtlsMode::Off
+        && mtls.namespaces.contains(&smoke.namespace))
+    .then(|| mtls.mode.istio());
+    let serverless = e.env.deployment_mode.uses_knative();
+    // The InferenceService's host: Knative's `<name>.<namespace>.<domain>` (Serverless), KServe's
+    // domainTemplate `<name>-<namespace>.<domain>` (RawDeployment).
+    let host = if serverless {
+        format!("sklearn-iris.{}.{}", smoke.namespace, tls.domain)
+    } else {
+        format!("sklearn-iris-{}.{}", smoke.namespace, tls.domain)
+    };
+    let load_test = smoke.load_test.as_ref().filter(|_| sklearn);
+    let load_image = load_test.and_then(|lt| {
+        let wanted = crate::image::ImageRef::parse(&lt.image).ok()?;
+        e.images
+            .iter()
+            .find(|i| i.component == "extra" && i.source == wanted)
+            .map(|i| i.target.to_string())
+    });
     let ctx = context! {
         env => e.name,
         namespace => smoke.namespace,
@@ -372,14 +402,33 @@ fn render_examples(
         skipped => skipped,
         https => tls.https,
         self_signed => tls.issuer == crate::matrix::IssuerKind::SelfSignedCa,
+        mtls => mtls_mode,
+        serverless => serverless,
+        host => host,
+        load_test => load_test.is_some(),
+        requests => load_test.map(|l| l.requests),
+        concurrency => load_test.map(|l| l.concurrency),
+        image => load_image,
+        domain => tls.domain,
     };
     let base = format!("examples/{}", e.name);
     let mut files = vec![("00-namespace.yaml", None)];
     if sklearn {
+        files.push(("01-train-sklearn-iris.yaml", Some("kserve-sklearnserver")));
         files.push(("sklearn-iris.yaml", Some("kserve-sklearnserver")));
     }
     if pytorch {
+        files.push(("02-build-torchserve-model.yaml", Some("kserve-torchserve")));
         files.push(("pytorch-gpu.yaml", Some("kserve-torchserve")));
+    }
+    if load_test.is_some() {
+        if load_image.is_none() {
+            return Err(Error::internal(
+                "examples",
+                "the load test's image is not among the environment's images (validation checks this)",
+            ));
+        }
+        files.push(("load-test.yaml", None));
     }
     for (file, runtime) in files {
         let runtime_image = runtime.and_then(image);

@@ -111,6 +111,21 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
             knative_workloads.push(json!({"name": kw.name, "resources": [r]}));
         }
     }
+    if carries_knative_serving && env.env.operations.mtls.mode != crate::matrix::MtlsMode::Off {
+        // mTLS: the activator forwards requests into the model namespaces, whose pods accept
+        // only mesh traffic under STRICT; its own sidecar makes it a mesh client (Knative's
+        // guidance for Istio mTLS). The label selects istiod's object-level injection.
+        let labels = json!({"sidecar.istio.io/inject": "true"});
+        match knative_workloads
+            .iter_mut()
+            .find(|w| w.get("name").and_then(Value::as_str) == Some("activator"))
+        {
+            Some(Value::Object(w)) => {
+                w.insert("labels".into(), labels);
+            }
+            _ => knative_workloads.push(json!({"name": "activator", "labels": labels})),
+        }
+    }
     if !knative_workloads.is_empty() {
         set_path(
             &mut root,
