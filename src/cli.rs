@@ -29,6 +29,9 @@ struct Paths {
     /// Root of the generated tree.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -51,6 +54,9 @@ enum Command {
         /// Print mirror references instead of upstream ones.
         #[arg(long)]
         mirror: bool,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -58,6 +64,9 @@ enum Command {
     Explain {
         #[arg(long, default_value = "matrix.yaml")]
         matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
         /// One environment (default: all).
         #[arg(long)]
         env: Option<String>,
@@ -68,6 +77,9 @@ enum Command {
     Audit {
         #[arg(long, default_value = "matrix.yaml")]
         matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
         /// The environment the manifests were rendered for.
         #[arg(long)]
         env: String,
@@ -91,6 +103,74 @@ enum Command {
         version: String,
         #[command(flatten)]
         paths: Paths,
+    },
+    /// The catalog: list its entries and where each came from; import a version from its chart.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// The bumps from the matrix's versions to the newest catalog versions that fit a cluster
+    /// version, in an order `bump` accepts at every step, with every rule's verdict.
+    PlanUpgrade {
+        /// The cluster's new Kubernetes version (`1.31` or `v1.31.4`).
+        #[arg(long)]
+        kubernetes: String,
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Print only the steps, `COMPONENT VERSION` per line (for scripts).
+        #[arg(long)]
+        steps: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Every catalog entry: compiled in, added or replaced by a catalog directory, or pending
+    /// (TODOs left, each located).
+    List {
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Write catalog/<COMPONENT>/<VERSION>.yaml from the upstream chart(s), starting from the
+    /// nearest catalog version: images found by rendering, where each is set found by
+    /// rendering each candidate key with a sentinel, facts it cannot derive left as TODOs.
+    Import {
+        /// cert-manager, istio, knative-operator, knative-serving or kserve.
+        component: String,
+        version: String,
+        /// The upstream chart: a folder or a `.tgz` as `helm pull` leaves it (repeat for a
+        /// component with several charts, e.g. Istio's base, istiod and gateway).
+        #[arg(long = "chart")]
+        charts: Vec<PathBuf>,
+        /// The Knative Operator's kodata folder: Serving's images (it has no chart) and what an
+        /// operator version installs.
+        #[arg(long)]
+        kodata: Option<PathBuf>,
+        /// The `helm template` command, split on whitespace (`../shared/tools/helm-template
+        /// --charts ../shared/upstream/charts`).
+        #[arg(long, default_value = "helm template")]
+        helm: String,
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// Catalog directory to write into (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Also write the report to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+        /// Write nothing: compare the images and set-locations found with the catalog's entry
+        /// of this version; exit 1 when they differ.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -139,9 +219,16 @@ fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn load(path: &Path) -> Result<crate::plan::Plan> {
+/// The compiled-in catalog with the matrix's catalog directory laid over it.
+fn catalog_for(matrix: &Path, flag: Option<&Path>) -> Result<crate::catalog::Catalog> {
+    let dir = crate::catalog::overlay::dir_for(matrix, flag)?;
+    crate::catalog::overlay::load(dir.as_deref())
+}
+
+fn load(path: &Path, catalog: Option<&Path>) -> Result<crate::plan::Plan> {
     let text = read_matrix(path)?;
-    let plan = crate::plan(&file_label(path), &text)?;
+    let catalog = catalog_for(path, catalog)?;
+    let plan = crate::plan_with(&file_label(path), &text, &catalog)?;
     for w in crate::explain::warnings(&plan) {
         eprintln!("{w}");
     }
@@ -161,13 +248,13 @@ fn run(command: Command) -> Result<u8> {
     };
     match command {
         Command::Render(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
             let summary = output::write(&p.out, &tree, WriteOptions::default())?;
             say(&summary.report());
             Ok(0)
         }
         Command::Check(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
             let diff = output::diff(&p.out, &tree)?;
             if diff.is_empty() {
                 say(&format!(
@@ -183,7 +270,7 @@ fn run(command: Command) -> Result<u8> {
             }
         }
         Command::Diff(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
             say(&output::diff(&p.out, &tree)?);
             Ok(0)
         }
@@ -195,9 +282,10 @@ fn run(command: Command) -> Result<u8> {
             matrix,
             env,
             mirror,
+            catalog,
             format,
         } => {
-            let plan = load(&matrix)?;
+            let plan = load(&matrix, catalog.as_deref())?;
             let rows = crate::images::rows(&plan, env.as_deref())?;
             match format {
                 Format::Text => say(&crate::images::text(&rows, mirror)?),
@@ -210,8 +298,12 @@ fn run(command: Command) -> Result<u8> {
             }
             Ok(0)
         }
-        Command::Explain { matrix, env } => {
-            let plan = load(&matrix)?;
+        Command::Explain {
+            matrix,
+            catalog,
+            env,
+        } => {
+            let plan = load(&matrix, catalog.as_deref())?;
             if let Some(name) = &env {
                 crate::images::rows(&plan, Some(name))?;
             }
@@ -220,13 +312,14 @@ fn run(command: Command) -> Result<u8> {
         }
         Command::Audit {
             matrix,
+            catalog,
             env,
             releases,
             operator_manifests,
             format,
             input,
         } => {
-            let plan = load(&matrix)?;
+            let plan = load(&matrix, catalog.as_deref())?;
             let (label, text) = read_manifests(&input)?;
             let opts = crate::audit::Options {
                 env,
@@ -251,7 +344,8 @@ fn run(command: Command) -> Result<u8> {
                 .map_err(|_| Error::invalid(label.clone(), "is not UTF-8"))?;
             let edited = crate::bump::edit_version(&label, &text, &component, &version)?;
             // Validate and render everything in memory first: a refused bump changes nothing.
-            let plan = crate::plan(&label, edited.as_bytes())?;
+            let catalog = catalog_for(&paths.matrix, paths.catalog.as_deref())?;
+            let plan = crate::plan_with(&label, edited.as_bytes(), &catalog)?;
             for w in crate::explain::warnings(&plan) {
                 eprintln!("{w}");
             }
@@ -265,6 +359,100 @@ fn run(command: Command) -> Result<u8> {
             ));
             say(&summary.report());
             Ok(0)
+        }
+        Command::Catalog {
+            command: CatalogCommand::List { matrix, catalog },
+        } => {
+            let catalog = catalog_for(&matrix, catalog.as_deref())?;
+            say(&crate::catalog::overlay::list(&catalog));
+            Ok(0)
+        }
+        Command::Catalog {
+            command:
+                CatalogCommand::Import {
+                    component,
+                    version,
+                    charts,
+                    kodata,
+                    helm,
+                    matrix,
+                    catalog,
+                    report,
+                    force,
+                    check,
+                },
+        } => {
+            let dir = match &catalog {
+                Some(d) => d.clone(),
+                None => matrix
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .join("catalog"),
+            };
+            let loaded = crate::catalog::overlay::load(dir.is_dir().then_some(dir.as_path()))?;
+            let target = dir.join(&component).join(format!("{version}.yaml"));
+            if !check && target.exists() && !force {
+                return Err(Error::invalid(
+                    target.display().to_string(),
+                    "exists; pass --force to replace it (or --check to compare with it)",
+                ));
+            }
+            let renderer = crate::import::render::HelmCommand::new(&helm)?;
+            let opts = crate::import::Options {
+                component: component.clone(),
+                version: version.clone(),
+                charts,
+                kodata,
+            };
+            let outcome = crate::import::import(&opts, &loaded, &renderer)?;
+            if let Some(r) = &report {
+                std::fs::write(r, &outcome.report).map_err(|e| Error::io(r, e))?;
+            }
+            say(&outcome.report);
+            if check {
+                let want = loaded.get(&component, &version).ok_or_else(|| {
+                    Error::invalid(
+                        "--check",
+                        format!("{component} {version} is not a usable catalog entry to compare with"),
+                    )
+                })?;
+                let diffs = crate::import::compare_images(&outcome.entry, want);
+                if diffs.is_empty() {
+                    say(&format!(
+                        "{component} {version}: the chart's images and set-locations equal the catalog's\n"
+                    ));
+                    return Ok(0);
+                }
+                for d in &diffs {
+                    say(&format!("MISMATCH {component} {version}: {d}\n"));
+                }
+                return Ok(1);
+            }
+            let parent = target.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            let tmp = parent.join(format!(".{version}.yaml.deploygen-tmp"));
+            std::fs::write(&tmp, &outcome.yaml).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+            say(&format!("wrote {}\n", target.display()));
+            Ok(0)
+        }
+        Command::PlanUpgrade {
+            kubernetes,
+            matrix,
+            catalog,
+            steps,
+        } => {
+            let text = read_matrix(&matrix)?;
+            let catalog = catalog_for(&matrix, catalog.as_deref())?;
+            let path =
+                crate::upgrade::plan_upgrade(&file_label(&matrix), &text, &catalog, &kubernetes)?;
+            if steps {
+                say(&path.steps_text());
+            } else {
+                say(&path.text());
+            }
+            Ok(if path.failed() { 1 } else { 0 })
         }
     }
 }

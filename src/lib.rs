@@ -15,6 +15,7 @@ pub mod error;
 pub mod explain;
 pub mod image;
 pub mod images;
+pub mod import;
 pub mod locate;
 pub mod matrix;
 pub mod names;
@@ -22,6 +23,7 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod suggest;
+pub mod upgrade;
 pub mod validate;
 pub mod version;
 
@@ -31,6 +33,12 @@ pub use error::{Error, Result};
 pub fn plan(matrix_file: &str, text: &[u8]) -> Result<plan::Plan> {
     let catalog = catalog::Catalog::load()?;
     validate::plan_from_text(matrix_file, text, &catalog)
+}
+
+/// Builds the plan for matrix text against a given catalog (the compiled-in one with a catalog
+/// directory laid over it: `catalog::overlay::load`).
+pub fn plan_with(matrix_file: &str, text: &[u8], catalog: &catalog::Catalog) -> Result<plan::Plan> {
+    validate::plan_from_text(matrix_file, text, catalog)
 }
 
 /// The complete tree (manifest included) for matrix text, in memory.
