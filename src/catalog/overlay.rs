@@ -267,7 +267,9 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
         let keys: BTreeSet<&str> = r.values_keys.iter().map(String::as_str).collect();
         let mut named: Vec<(String, String)> = Vec::new();
         if let Some(v) = &r.values {
-            value_paths(v, "", &keys, &mut named);
+            let mut paths = Vec::new();
+            value_paths(v, "", &keys, &mut paths);
+            named.extend(paths.into_iter().map(|(p, k)| (at(&format!(".{p}")), k)));
         }
         for (field, path) in [
             ("deployment_mode_path", &r.deployment_mode_path),

@@ -149,6 +149,14 @@ pub fn discover(
     let mut sites: BTreeMap<String, String> = BTreeMap::new();
     for u in &base_uses {
         let q = qualify(&u.reference);
+        if u.reference == "auto" {
+            // Istio's gateway pods: istiod's injector fills in the proxy image (set on istiod).
+            d.inactive.insert(
+                u.reference.clone(),
+                format!("{} is filled in by Istio's sidecar injector (the proxy image, set on istiod)", site(u)),
+            );
+            continue;
+        }
         if let Some(why) = &u.inactive {
             d.inactive.insert(q, why.clone());
             continue;

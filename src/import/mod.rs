@@ -431,7 +431,7 @@ fn import_chart(
         Ok(t) => discover::uses_of("defaults", &t)
             .map_err(|m| ImportError::Render { what: path.display().to_string(), message: m })?
             .into_iter()
-            .filter(|u| u.inactive.is_none())
+            .filter(|u| u.inactive.is_none() && u.reference != "auto")
             .map(|u| qualify(&u.reference))
             .collect(),
         Err(_) => BTreeSet::new(),
@@ -450,6 +450,17 @@ fn import_chart(
     let mut all_keys: BTreeSet<String> = keys.iter().map(|(k, _)| k.clone()).collect();
     all_keys.extend(schema.iter().cloned());
     all_keys.extend(templates.iter().cloned());
+    // Istio nests its defaults under `_internal_defaults_do_not_set` (1.24+) or `defaults`
+    // (1.21-1.23), and users set them without that prefix (its zzz_profile.yaml merges them).
+    for wrapper in ["_internal_defaults_do_not_set", "defaults"] {
+        if templates.contains(wrapper) {
+            let stripped: Vec<String> = all_keys
+                .iter()
+                .filter_map(|k| k.strip_prefix(&format!("{wrapper}.")).map(str::to_string))
+                .collect();
+            all_keys.extend(stripped);
+        }
+    }
     let mut candidates: BTreeSet<String> = all_keys
         .iter()
         .filter(|k| discover::is_candidate(k) && !non_leaf.contains(*k))
