@@ -58,7 +58,6 @@ pub struct Catalog {
     pub pending: BTreeMap<(String, String), overlay::Pending>,
 }
 
-
 impl SetAt {
     /// How a reviewer reads where the image is set.
     pub fn describe(&self) -> String {
@@ -115,11 +114,12 @@ impl Catalog {
         };
         for (path, text) in files() {
             if *path == "rules.yaml" {
-                catalog.rules = parse_rules(text)
-                    .map_err(|e| Error::internal(format!("catalog/{path}"), e))?;
+                catalog.rules =
+                    parse_rules(text).map_err(|e| Error::internal(format!("catalog/{path}"), e))?;
                 continue;
             }
-            let entry = parse_entry(text).map_err(|e| Error::internal(format!("catalog/{path}"), e))?;
+            let entry =
+                parse_entry(text).map_err(|e| Error::internal(format!("catalog/{path}"), e))?;
             let expected = format!("{}/{}.yaml", entry.component, entry.version);
             if *path != expected {
                 return Err(Error::internal(

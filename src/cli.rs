@@ -414,7 +414,9 @@ fn run(command: Command) -> Result<u8> {
                 let want = loaded.get(&component, &version).ok_or_else(|| {
                     Error::invalid(
                         "--check",
-                        format!("{component} {version} is not a usable catalog entry to compare with"),
+                        format!(
+                            "{component} {version} is not a usable catalog entry to compare with"
+                        ),
                     )
                 })?;
                 let diffs = crate::import::compare_images(&outcome.entry, want);

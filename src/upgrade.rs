@@ -69,23 +69,31 @@ fn validate(label: &str, m: &Matrix, catalog: &Catalog) -> std::result::Result<P
 }
 
 /// Computes the path for matrix text at a cluster version (`1.31` or `v1.31.4`).
-pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &str) -> Result<UpgradePath> {
+pub fn plan_upgrade(
+    label: &str,
+    text: &[u8],
+    catalog: &Catalog,
+    kubernetes: &str,
+) -> Result<UpgradePath> {
     let (major, minor) = minor_of(kubernetes).map_err(|e| Error::invalid("--kubernetes", e))?;
     let cluster = match parse_lenient(kubernetes) {
         Ok(v) => format!("v{v}"),
         Err(_) => format!("v{major}.{minor}.0"),
     };
+    // The matrix must parse; its versions may already fail on the new cluster (a cluster set
+    // to the new version first): those failures are what the first steps fix.
     let mut matrix = crate::matrix::parse(label, text)?;
-    // The matrix as it is must be valid on its own cluster (a broken matrix is fixed first).
-    validate(label, &matrix, catalog).map_err(|p| {
-        Error::invalid(label, format!("the matrix does not validate as it is; fix it first: {}", p.join("; ")))
-    })?;
     for env in matrix.environments.values_mut() {
         env.cluster.kubernetes = cluster.clone();
     }
     let pinned: BTreeMap<String, String> = COMPONENTS
         .iter()
-        .filter_map(|c| matrix.versions.get(c).map(|v| (c.to_string(), v.to_string())))
+        .filter_map(|c| {
+            matrix
+                .versions
+                .get(c)
+                .map(|v| (c.to_string(), v.to_string()))
+        })
         .collect();
 
     // Candidates: catalog versions >= pinned whose range holds the cluster.
@@ -95,13 +103,19 @@ pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &st
         let current = parse_lenient(&pinned[c]).ok();
         let mut list = Vec::new();
         for v in catalog.versions(c) {
-            let Some(entry) = catalog.get(c, v) else { continue };
+            let Some(entry) = catalog.get(c, v) else {
+                continue;
+            };
             let parsed = parse_lenient(v).ok();
             if parsed < current {
                 continue;
             }
             let min = minor_of(&entry.kubernetes.min).unwrap_or((0, 0));
-            let max = entry.kubernetes.max.as_deref().and_then(|m| minor_of(m).ok());
+            let max = entry
+                .kubernetes
+                .max
+                .as_deref()
+                .and_then(|m| minor_of(m).ok());
             let fits = (major, minor) >= min && max.is_none_or(|m| (major, minor) <= m);
             if fits && catalog.known_bad(c, v).is_none() {
                 list.push(v.to_string());
@@ -109,7 +123,12 @@ pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &st
                 why_not.entry(c.to_string()).or_default().push(format!(
                     "{c} {v}: supports Kubernetes {}{} (source: {})",
                     entry.kubernetes.min,
-                    entry.kubernetes.max.as_ref().map(|m| format!(" to {m}")).unwrap_or_else(|| " and newer".into()),
+                    entry
+                        .kubernetes
+                        .max
+                        .as_ref()
+                        .map(|m| format!(" to {m}"))
+                        .unwrap_or_else(|| " and newer".into()),
                     entry.kubernetes.source
                 ));
             }
@@ -184,7 +203,10 @@ pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &st
         });
     };
     for (c, v) in &target {
-        let newer: Vec<&String> = candidates[c].iter().filter(|x| parse_lenient(x).ok() > parse_lenient(v).ok()).collect();
+        let newer: Vec<&String> = candidates[c]
+            .iter()
+            .filter(|x| parse_lenient(x).ok() > parse_lenient(v).ok())
+            .collect();
         for n in newer {
             why_not.entry(c.clone()).or_default().push(format!(
                 "{c} {n}: fits the cluster, but no matrix with it validates together with the others"
@@ -209,7 +231,11 @@ pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &st
         chains.insert(c.to_string(), chain);
     }
     // Rank: the install order of the pinned releases (the catalog's needs).
-    let rank = component_rank(label, text, catalog);
+    let mut target_matrix = matrix.clone();
+    for (c, v) in &target {
+        set_version(&mut target_matrix, c, v);
+    }
+    let rank = component_rank(label, &target_matrix, catalog);
     let mut order: Vec<&str> = COMPONENTS.to_vec();
     order.sort_by_key(|c| rank.get(*c).copied().unwrap_or(usize::MAX));
 
@@ -263,7 +289,11 @@ pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &st
         .map(|c| {
             (
                 c.to_string(),
-                (pinned[*c].clone(), target[*c].clone(), why_not.remove(*c).unwrap_or_default()),
+                (
+                    pinned[*c].clone(),
+                    target[*c].clone(),
+                    why_not.remove(*c).unwrap_or_default(),
+                ),
             )
         })
         .collect();
@@ -277,10 +307,10 @@ pub fn plan_upgrade(label: &str, text: &[u8], catalog: &Catalog, kubernetes: &st
     })
 }
 
-/// component -> position of its first release in the install order.
-fn component_rank(label: &str, text: &[u8], catalog: &Catalog) -> BTreeMap<String, usize> {
+/// component -> position of its first release in the install order of the target versions.
+fn component_rank(label: &str, target: &Matrix, catalog: &Catalog) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    if let Ok(plan) = crate::validate::plan_from_text(label, text, catalog) {
+    if let Ok(plan) = validate(label, target, catalog) {
         for (i, r) in plan.releases.iter().enumerate() {
             out.entry(r.component.clone()).or_insert(i);
         }
@@ -295,7 +325,10 @@ impl UpgradePath {
     pub fn text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "Upgrade path to Kubernetes {}", self.kubernetes);
-        let _ = writeln!(out, "\nTargets (newest catalog version that fits the cluster and the rules):");
+        let _ = writeln!(
+            out,
+            "\nTargets (newest catalog version that fits the cluster and the rules):"
+        );
         for (c, (from, to, why)) in &self.targets {
             let mark = if from == to { "stays" } else { "->" };
             let _ = writeln!(out, "  {c:<17} {from:<10} {mark} {to}");
@@ -304,20 +337,45 @@ impl UpgradePath {
             }
         }
         if !self.start_problems.is_empty() {
-            let _ = writeln!(out, "\nWith the pinned versions the new cluster is refused (these steps come first):");
+            let _ = writeln!(
+                out,
+                "\nWith the pinned versions the new cluster is refused (these steps come first):"
+            );
             for p in &self.start_problems {
                 let _ = writeln!(out, "  {p}");
             }
         }
-        let _ = writeln!(out, "\nSteps (set every environment's cluster.kubernetes to {}, then one bump at a time):", self.kubernetes);
+        let _ = writeln!(
+            out,
+            "\nSteps (set every environment's cluster.kubernetes to {}, then one bump at a time):",
+            self.kubernetes
+        );
+        let mut before: Vec<String> = Vec::new();
         for (i, s) in self.steps.iter().enumerate() {
-            let _ = writeln!(out, "  {}. deploygen bump {} {}      ({} -> {})", i + 1, s.component, s.to, s.from, s.to);
-            for w in &s.warnings {
+            let _ = writeln!(
+                out,
+                "  {}. deploygen bump {} {}      ({} -> {})",
+                i + 1,
+                s.component,
+                s.to,
+                s.from,
+                s.to
+            );
+            // Only what changes at this step: new warnings, and warnings it clears.
+            for w in s.warnings.iter().filter(|w| !before.contains(w)) {
                 let _ = writeln!(out, "       {w}");
             }
+            let cleared = before.iter().filter(|w| !s.warnings.contains(w)).count();
+            if cleared > 0 {
+                let _ = writeln!(out, "       ({cleared} earlier warning(s) cleared)");
+            }
+            before = s.warnings.clone();
         }
         if self.steps.is_empty() && self.blocked.is_empty() {
-            let _ = writeln!(out, "  none: the matrix already pins the newest versions that fit");
+            let _ = writeln!(
+                out,
+                "  none: the matrix already pins the newest versions that fit"
+            );
         }
         if !self.blocked.is_empty() {
             let _ = writeln!(out, "\nBlocked (what bump refuses):");
@@ -330,7 +388,14 @@ impl UpgradePath {
             for e in &plan.environments {
                 let _ = writeln!(out, "  environment {}:", e.name);
                 for v in &e.verdicts {
-                    let _ = writeln!(out, "    {:<8} [{}] {} (source: {})", v.level.as_str(), v.rule, v.message, v.source);
+                    let _ = writeln!(
+                        out,
+                        "    {:<8} [{}] {} (source: {})",
+                        v.level.as_str(),
+                        v.rule,
+                        v.message,
+                        v.source
+                    );
                 }
             }
         }
@@ -339,13 +404,18 @@ impl UpgradePath {
 
     /// `component version` per line, in order: what `.ci/upgrade-walk` feeds to bump.
     pub fn steps_text(&self) -> String {
-        self.steps.iter().map(|s| format!("{} {}\n", s.component, s.to)).collect()
+        self.steps
+            .iter()
+            .map(|s| format!("{} {}\n", s.component, s.to))
+            .collect()
     }
 
     pub fn failed(&self) -> bool {
         !self.blocked.is_empty()
             || self.last.as_ref().is_some_and(|p| {
-                p.environments.iter().any(|e| e.verdicts.iter().any(|v| v.level == Level::Fail))
+                p.environments
+                    .iter()
+                    .any(|e| e.verdicts.iter().any(|v| v.level == Level::Fail))
             })
     }
 }

@@ -132,7 +132,9 @@ impl Rust for serde_yaml::Value {
                     items.join(", ")
                 )
             }
-            V::Tagged(_) => panic!("catalog values hold a YAML tag, which the catalog does not use"),
+            V::Tagged(_) => {
+                panic!("catalog values hold a YAML tag, which the catalog does not use")
+            }
         }
     }
 }

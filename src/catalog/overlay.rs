@@ -255,7 +255,10 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
                     if !ids.contains(id.as_str()) || id == &img.id {
                         out.push((
                             at(&format!(".images[{ii}].set")),
-                            format!("image {} follows `{id}`, which is no other image of release {}", img.id, r.name),
+                            format!(
+                                "image {} follows `{id}`, which is no other image of release {}",
+                                img.id, r.name
+                            ),
                         ));
                     }
                 }
@@ -374,10 +377,8 @@ pub fn list(catalog: &Catalog) -> String {
         ));
     }
     rows.sort_by(|a, b| {
-        (a.0.as_str(), crate::version::parse_lenient(&a.1).ok()).cmp(&(
-            b.0.as_str(),
-            crate::version::parse_lenient(&b.1).ok(),
-        ))
+        (a.0.as_str(), crate::version::parse_lenient(&a.1).ok())
+            .cmp(&(b.0.as_str(), crate::version::parse_lenient(&b.1).ok()))
     });
     let mut out = String::new();
     for (c, v, status, origin) in &rows {

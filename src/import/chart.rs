@@ -240,7 +240,10 @@ fn schema_walk(
             schema_walk(sub, prefix, defs, out, depth + 1);
         }
     }
-    if let Some(props) = node.get("properties").and_then(serde_json::Value::as_object) {
+    if let Some(props) = node
+        .get("properties")
+        .and_then(serde_json::Value::as_object)
+    {
         for (k, child) in props {
             let path = join(prefix, k);
             out.insert(path.clone());
@@ -271,7 +274,9 @@ pub fn template_keys(chart: &Path) -> Result<BTreeSet<String>, ImportError> {
             while let Some(i) = rest.find(".Values.") {
                 rest = &rest[i + ".Values.".len()..];
                 let end = rest
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-'))
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+                    })
                     .unwrap_or(rest.len());
                 let path = rest[..end].trim_end_matches('.');
                 let mut acc = String::new();

@@ -129,9 +129,17 @@ pub fn is_candidate(key: &str) -> bool {
     if last.contains("pullpolicy") || last.contains("pullsecret") {
         return false;
     }
-    ["repository", "image", "tag", "hub", "registry", "version", "digest"]
-        .iter()
-        .any(|w| last.contains(w))
+    [
+        "repository",
+        "image",
+        "tag",
+        "hub",
+        "registry",
+        "version",
+        "digest",
+    ]
+    .iter()
+    .any(|w| last.contains(w))
 }
 
 /// Renders the base values, then every candidate key with a sentinel.
@@ -153,7 +161,10 @@ pub fn discover(
             // Istio's gateway pods: istiod's injector fills in the proxy image (set on istiod).
             d.inactive.insert(
                 u.reference.clone(),
-                format!("{} is filled in by Istio's sidecar injector (the proxy image, set on istiod)", site(u)),
+                format!(
+                    "{} is filled in by Istio's sidecar injector (the proxy image, set on istiod)",
+                    site(u)
+                ),
             );
             continue;
         }
@@ -167,7 +178,8 @@ pub fn discover(
             ..Found::default()
         });
         f.uses.push(site(u));
-        if u.object.starts_with("ClusterServingRuntime ") || u.object.starts_with("ServingRuntime ") {
+        if u.object.starts_with("ClusterServingRuntime ") || u.object.starts_with("ServingRuntime ")
+        {
             let name = u.object.rsplit(['/', ' ']).next().unwrap_or("").to_string();
             f.runtimes.insert(name);
         }
@@ -188,7 +200,8 @@ pub fn discover(
             }
         };
         let Ok(uses) = uses_of("probe", &text) else {
-            d.failed.push((key.clone(), "the render does not parse".into()));
+            d.failed
+                .push((key.clone(), "the render does not parse".into()));
             continue;
         };
         let mut moved: BTreeSet<(String, Role, bool)> = BTreeSet::new();
@@ -218,7 +231,7 @@ pub fn discover(
 }
 
 /// Keys that exactly move an image in a role.
-fn exact<'a>(f: &'a Found, role: Role) -> Vec<&'a str> {
+fn exact(f: &Found, role: Role) -> Vec<&str> {
     let mut v: Vec<&str> = f
         .moves
         .iter()
@@ -247,10 +260,11 @@ pub fn confirms(f: &Found, set: &SetAt) -> bool {
         }
         SetAt::Hub { hub, tag } => has(hub, Role::Hub) && has(tag, Role::Tag),
         SetAt::Follows(_) => {
-            exact(f, Role::Ref).is_empty()
-                && !(exact(f, Role::Repository).len() + exact(f, Role::Hub).len() > 0
-                    && !exact(f, Role::Tag).is_empty())
-                && f.moves.iter().any(|m| m.derived)
+            // No complete set-location of its own, and some key moves it as part of another's.
+            let has_part = |r: Role| -> bool { !exact(f, r).is_empty() };
+            let own_pair =
+                (has_part(Role::Repository) || has_part(Role::Hub)) && has_part(Role::Tag);
+            exact(f, Role::Ref).is_empty() && !own_pair && f.moves.iter().any(|m| m.derived)
         }
         _ => false,
     }
@@ -259,11 +273,7 @@ pub fn confirms(f: &Found, set: &SetAt) -> bool {
 /// The set-location the discovery shows, preferring `prefer` when it is confirmed; `follows`
 /// is resolved by the caller (it needs the other image's id): Err(keys) then names the
 /// derived keys.
-pub fn choose(
-    f: &Found,
-    prefer: Option<&[SetAt]>,
-    shared_hub: &BTreeMap<String, usize>,
-) -> Choice {
+pub fn choose(f: &Found, prefer: Option<&[SetAt]>, shared_hub: &BTreeMap<String, usize>) -> Choice {
     if let Some(p) = prefer {
         if !p.is_empty() && p.iter().all(|s| confirms(f, s)) {
             return Choice::Set(p.to_vec());
@@ -287,7 +297,11 @@ pub fn choose(
         // A repository and a tag key side by side win over keys far apart.
         let (repo, tag) = repos
             .iter()
-            .find_map(|r| tags.iter().find(|t| parent(t) == parent(r)).map(|t| (*r, *t)))
+            .find_map(|r| {
+                tags.iter()
+                    .find(|t| parent(t) == parent(r))
+                    .map(|t| (*r, *t))
+            })
             .unwrap_or((repos[0], tags[0]));
         return Choice::Set(vec![SetAt::Values(ValuesKeys::RepositoryTag {
             repository: repo.to_string(),
@@ -295,7 +309,12 @@ pub fn choose(
         })]);
     }
     let mut hubs = exact(f, Role::Hub);
-    hubs.sort_by_key(|h| (std::cmp::Reverse(shared_hub.get(*h).copied().unwrap_or(0)), h.len()));
+    hubs.sort_by_key(|h| {
+        (
+            std::cmp::Reverse(shared_hub.get(*h).copied().unwrap_or(0)),
+            h.len(),
+        )
+    });
     if let (Some(hub), Some(tag)) = (hubs.first(), hubs.first().and_then(|h| pick_tag(h))) {
         return Choice::Set(vec![SetAt::Hub {
             hub: hub.to_string(),
@@ -319,7 +338,12 @@ pub fn choose(
         return Choice::Derived(derived);
     }
     if !f.moves.is_empty() {
-        return Choice::Partial(f.moves.iter().map(|m| format!("{} ({:?})", m.key, m.role)).collect());
+        return Choice::Partial(
+            f.moves
+                .iter()
+                .map(|m| format!("{} ({:?})", m.key, m.role))
+                .collect(),
+        );
     }
     Choice::Unset
 }
@@ -354,13 +378,31 @@ mod tests {
     fn sentinel_positions() {
         let s = "dgprobe0001";
         assert_eq!(classify(s, s), Some((Role::Ref, false)));
-        assert_eq!(classify("dgprobe0001:v1", s), Some((Role::Repository, false)));
-        assert_eq!(classify("kserve/x:dgprobe0001", s), Some((Role::Tag, false)));
-        assert_eq!(classify("kserve/x:dgprobe0001-gpu", s), Some((Role::Tag, true)));
-        assert_eq!(classify("dgprobe0001/pilot:1.2", s), Some((Role::Hub, false)));
-        assert_eq!(classify("quay.io/x@dgprobe0001", s), Some((Role::Digest, false)));
+        assert_eq!(
+            classify("dgprobe0001:v1", s),
+            Some((Role::Repository, false))
+        );
+        assert_eq!(
+            classify("kserve/x:dgprobe0001", s),
+            Some((Role::Tag, false))
+        );
+        assert_eq!(
+            classify("kserve/x:dgprobe0001-gpu", s),
+            Some((Role::Tag, true))
+        );
+        assert_eq!(
+            classify("dgprobe0001/pilot:1.2", s),
+            Some((Role::Hub, false))
+        );
+        assert_eq!(
+            classify("quay.io/x@dgprobe0001", s),
+            Some((Role::Digest, false))
+        );
         assert_eq!(classify("dgprobe0001/quay.io/j/c:v1", s), None);
-        assert_eq!(classify("docker.io/istio/dgprobe0001:1.2", s), Some((Role::Repository, true)));
+        assert_eq!(
+            classify("docker.io/istio/dgprobe0001:1.2", s),
+            Some((Role::Repository, true))
+        );
         assert!(is_candidate("kserve.controller.rbacProxyImage"));
         assert!(!is_candidate("image.pullPolicy"));
     }

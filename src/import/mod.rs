@@ -92,7 +92,11 @@ pub struct Outcome {
 }
 
 /// The nearest other version of a component: the newest below, else the oldest above.
-pub fn nearest<'a>(catalog: &'a Catalog, component: &str, version: &str) -> Option<&'a ComponentVersion> {
+pub fn nearest<'a>(
+    catalog: &'a Catalog,
+    component: &str,
+    version: &str,
+) -> Option<&'a ComponentVersion> {
     let target = crate::version::parse_lenient(version).ok()?;
     let versions = catalog.versions(component);
     let parsed: Vec<(semver::Version, &str)> = versions
@@ -100,8 +104,14 @@ pub fn nearest<'a>(catalog: &'a Catalog, component: &str, version: &str) -> Opti
         .filter(|v| **v != version)
         .filter_map(|v| crate::version::parse_lenient(v).ok().map(|p| (p, *v)))
         .collect();
-    let below = parsed.iter().filter(|(p, _)| *p < target).max_by(|a, b| a.0.cmp(&b.0));
-    let above = parsed.iter().filter(|(p, _)| *p > target).min_by(|a, b| a.0.cmp(&b.0));
+    let below = parsed
+        .iter()
+        .filter(|(p, _)| *p < target)
+        .max_by(|a, b| a.0.cmp(&b.0));
+    let above = parsed
+        .iter()
+        .filter(|(p, _)| *p > target)
+        .min_by(|a, b| a.0.cmp(&b.0));
     below.or(above).and_then(|(_, v)| catalog.get(component, v))
 }
 
@@ -138,10 +148,9 @@ fn match_old<'a>(
     old_version: &str,
     new_version: &str,
 ) -> Option<&'a CatalogImage> {
-    if let Some(i) = olds
-        .iter()
-        .find(|i| subst(&i.reference, old_version, new_version) == reference || i.reference == reference)
-    {
+    if let Some(i) = olds.iter().find(|i| {
+        subst(&i.reference, old_version, new_version) == reference || i.reference == reference
+    }) {
         return Some(i);
     }
     let same: Vec<&CatalogImage> = olds
@@ -157,7 +166,10 @@ fn match_old<'a>(
 /// A new image id: the repository's last element, prefixed with the component unless it
 /// already starts with it.
 fn new_id(component: &str, reference: &str, taken: &BTreeSet<String>) -> String {
-    let name = repository_of(reference).rsplit('/').next().unwrap_or("image");
+    let name = repository_of(reference)
+        .rsplit('/')
+        .next()
+        .unwrap_or("image");
     let base = if name.starts_with(component) {
         name.to_string()
     } else {
@@ -183,7 +195,11 @@ impl Report {
 }
 
 /// Imports one component version. Nothing is written here: the caller writes `yaml`.
-pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Result<Outcome, ImportError> {
+pub fn import(
+    opts: &Options,
+    catalog: &Catalog,
+    renderer: &dyn Renderer,
+) -> Result<Outcome, ImportError> {
     let component = opts.component.as_str();
     let version = opts.version.as_str();
     if !catalog.components.contains_key(component) {
@@ -194,25 +210,36 @@ pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Res
             known.join(", ")
         )));
     }
-    crate::version::parse_lenient(version).map_err(|e| ImportError::Usage(format!("VERSION: {e}")))?;
+    crate::version::parse_lenient(version)
+        .map_err(|e| ImportError::Usage(format!("VERSION: {e}")))?;
     if version.contains(['/', '\\']) || version.starts_with('.') {
-        return Err(ImportError::Usage(format!("VERSION: `{version}` cannot name a file")));
+        return Err(ImportError::Usage(format!(
+            "VERSION: `{version}` cannot name a file"
+        )));
     }
     let base = nearest(catalog, component, version).ok_or_else(|| {
-        ImportError::Usage(format!("{component} has no other catalog version to start from"))
+        ImportError::Usage(format!(
+            "{component} has no other catalog version to start from"
+        ))
     })?;
     let old = base.version.as_str();
     let same = catalog.get(component, version);
     let mut rep = Report { lines: Vec::new() };
-    rep.say(format!("import {component} {version}, starting from catalog {component} {old}"));
+    rep.say(format!(
+        "import {component} {version}, starting from catalog {component} {old}"
+    ));
 
     // Charts, by name.
-    let mut charts: BTreeMap<String, (PathBuf, chart::ChartDir, chart::ChartFacts)> = BTreeMap::new();
+    let mut charts: BTreeMap<String, (PathBuf, chart::ChartDir, chart::ChartFacts)> =
+        BTreeMap::new();
     for path in &opts.charts {
         let dir = chart::open(path)?;
         let facts = chart::facts(&dir.root)?;
         if charts.contains_key(&facts.name) {
-            return Err(ImportError::Usage(format!("two --chart arguments hold chart `{}`", facts.name)));
+            return Err(ImportError::Usage(format!(
+                "two --chart arguments hold chart `{}`",
+                facts.name
+            )));
         }
         charts.insert(facts.name.clone(), (path.clone(), dir, facts));
     }
@@ -239,7 +266,10 @@ pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Res
     entry.kubernetes.max = base.kubernetes.max.as_ref().map(|m| {
         todo(format!("the highest Kubernetes minor {component} {version} supports, or remove max ({old}: {m})"))
     });
-    entry.kubernetes.source = todo(format!("where that range is written ({old}: {})", base.kubernetes.source));
+    entry.kubernetes.source = todo(format!(
+        "where that range is written ({old}: {})",
+        base.kubernetes.source
+    ));
     for r in &mut entry.rules {
         r.why = subst(&r.why, old, version);
         r.source = todo(format!(
@@ -254,25 +284,53 @@ pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Res
         entry.installs = Some(operator_installs(kodata, installs, old, version, &mut rep)?);
     } else if base.installs.is_some() {
         if let Some(i) = &mut entry.installs {
-            i.source = todo(format!("the Serving versions {version} bundles (pass --kodata) ({old}: {})", i.source));
+            i.source = todo(format!(
+                "the Serving versions {version} bundles (pass --kodata) ({old}: {})",
+                i.source
+            ));
         }
     }
 
     for r in &mut entry.releases {
-        let old_r = base.releases.iter().find(|o| o.name == r.name).cloned().unwrap_or_else(|| r.clone());
-        let prefer: Vec<CatalogImage> = same
-            .and_then(|s| s.releases.iter().find(|o| o.name == r.name))
-            .map(|o| o.images.clone())
-            .unwrap_or_default();
+        let old_r = base
+            .releases
+            .iter()
+            .find(|o| o.name == r.name)
+            .cloned()
+            .unwrap_or_else(|| r.clone());
+        let same_r = same.and_then(|s| s.releases.iter().find(|o| o.name == r.name));
+        let prefer: Vec<CatalogImage> = same_r.map(|o| o.images.clone()).unwrap_or_default();
+        // Re-importing a version the catalog has: render with the values it sets.
+        if let Some(s) = same_r {
+            r.values = s.values.clone();
+        }
         match &old_r.chart {
             Some(c) => match charts.get(&c.name) {
                 Some((path, dir, facts)) => {
-                    import_chart(r, &old_r, &prefer, path, &dir.root, facts, old, version, renderer, &mut rep, &mut comments)?;
+                    import_chart(
+                        r,
+                        &old_r,
+                        &prefer,
+                        path,
+                        &dir.root,
+                        facts,
+                        old,
+                        version,
+                        renderer,
+                        &mut rep,
+                        &mut comments,
+                    )?;
                 }
                 None => {
                     if let Some(ch) = &mut r.chart {
-                        ch.version = todo(format!("chart {} was not read: pass --chart with it", c.name));
-                        rep.say(format!("release {}: chart {} not given (--chart): copied from {old}", r.name, c.name));
+                        ch.version = todo(format!(
+                            "chart {} was not read: pass --chart with it",
+                            c.name
+                        ));
+                        rep.say(format!(
+                            "release {}: chart {} not given (--chart): copied from {old}",
+                            r.name, c.name
+                        ));
                     }
                 }
             },
@@ -296,7 +354,9 @@ pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Res
         format!("Imported by `deploygen catalog import {component} {version}`, starting from {old}; then completed by hand."),
         "Every TODO is a fact the chart cannot say: the catalog refuses this entry until none is left.".to_string(),
     ];
-    let yaml = write::entry(&header, &entry, &|id| comments.get(id).cloned().unwrap_or_default());
+    let yaml = write::entry(&header, &entry, &|id| {
+        comments.get(id).cloned().unwrap_or_default()
+    });
     let value: Value = serde_yaml::from_str(&yaml).map_err(|e| ImportError::Render {
         what: "catalog import".into(),
         message: format!("wrote YAML that does not parse (a deploygen bug): {e}"),
@@ -306,7 +366,10 @@ pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Res
     if todos.is_empty() {
         rep.say("nothing left to fill: the entry is usable as written");
     } else {
-        rep.say(format!("{} TODO(s) left for a person (the entry is refused until they are filled):", todos.len()));
+        rep.say(format!(
+            "{} TODO(s) left for a person (the entry is refused until they are filled):",
+            todos.len()
+        ));
         for (p, t) in &todos {
             rep.say(format!("  {p}: {t}"));
         }
@@ -325,10 +388,16 @@ pub fn import(opts: &Options, catalog: &Catalog, renderer: &dyn Renderer) -> Res
 
 /// Replaces a value the new chart no longer has with a TODO naming it.
 fn mark_stale(entry: &mut ComponentVersion, path: &str, message: &str) {
-    let Some(rest) = path.strip_prefix("releases[") else { return };
-    let Some((idx, field)) = rest.split_once(']') else { return };
+    let Some(rest) = path.strip_prefix("releases[") else {
+        return;
+    };
+    let Some((idx, field)) = rest.split_once(']') else {
+        return;
+    };
     let Ok(i) = idx.parse::<usize>() else { return };
-    let Some(r) = entry.releases.get_mut(i) else { return };
+    let Some(r) = entry.releases.get_mut(i) else {
+        return;
+    };
     let t = todo(format!("{message}: rename or remove it"));
     match field {
         ".deployment_mode_path" => r.deployment_mode_path = Some(t),
@@ -376,7 +445,11 @@ fn import_chart(
         path.display(),
         facts.app_version.as_deref().unwrap_or("none"),
         facts.kube_version.as_deref().unwrap_or("none"),
-        if facts.dependencies.is_empty() { "none".to_string() } else { facts.dependencies.join(", ") }
+        if facts.dependencies.is_empty() {
+            "none".to_string()
+        } else {
+            facts.dependencies.join(", ")
+        }
     ));
     if let Some(c) = &mut r.chart {
         c.version = facts.version.clone();
@@ -405,7 +478,11 @@ fn import_chart(
             }
         },
     };
-    let schema_defects: Vec<&ChartDefect> = old_r.defects.iter().filter(|d| d.fix == DefectFix::SkipSchemaValidation).collect();
+    let schema_defects: Vec<&ChartDefect> = old_r
+        .defects
+        .iter()
+        .filter(|d| d.fix == DefectFix::SkipSchemaValidation)
+        .collect();
     if refuses_defaults && schema_defects.is_empty() {
         r.defects.push(ChartDefect {
             id: format!("{name}-values-schema"),
@@ -417,19 +494,30 @@ fn import_chart(
     } else if !refuses_defaults && !schema_defects.is_empty() {
         let ids: Vec<&str> = schema_defects.iter().map(|d| d.id.as_str()).collect();
         rep.say(format!("release {name}: defect {} is fixed in {version}: the chart's defaults pass its schema; dropped", ids.join(", ")));
-        r.defects.retain(|d| d.fix != DefectFix::SkipSchemaValidation);
+        r.defects
+            .retain(|d| d.fix != DefectFix::SkipSchemaValidation);
     } else if refuses_defaults {
         for d in &mut r.defects {
             d.source = subst(&d.source, old, version);
         }
-        rep.say(format!("release {name}: defect(s) {} still present", schema_defects.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")));
+        rep.say(format!(
+            "release {name}: defect(s) {} still present",
+            schema_defects
+                .iter()
+                .map(|d| d.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let skip = refuses_defaults;
 
     // Images of the defaults alone (the catalog's values may switch some off).
     let default_images: BTreeSet<String> = match renderer.render(root, &ns, &empty, skip) {
         Ok(t) => discover::uses_of("defaults", &t)
-            .map_err(|m| ImportError::Render { what: path.display().to_string(), message: m })?
+            .map_err(|m| ImportError::Render {
+                what: path.display().to_string(),
+                message: m,
+            })?
             .into_iter()
             .filter(|u| u.inactive.is_none() && u.reference != "auto")
             .map(|u| qualify(&u.reference))
@@ -444,7 +532,11 @@ fn import_chart(
     let templates = chart::template_keys(root)?;
     let non_leaf: BTreeSet<String> = keys
         .iter()
-        .filter(|(_, v)| v.as_ref().is_none_or(|v| v.is_sequence() || v.is_mapping() && !v.as_mapping().is_some_and(|m| m.is_empty())))
+        .filter(|(_, v)| {
+            v.as_ref().is_none_or(|v| {
+                v.is_sequence() || v.is_mapping() && !v.as_mapping().is_some_and(|m| m.is_empty())
+            })
+        })
         .map(|(k, _)| k.clone())
         .collect();
     let mut all_keys: BTreeSet<String> = keys.iter().map(|(k, _)| k.clone()).collect();
@@ -474,8 +566,13 @@ fn import_chart(
             }
         }
     }
-    let d = discover::discover(renderer, root, &ns, &base_values, skip, &candidates)
-        .map_err(|m| ImportError::Render { what: format!("{} (chart {})", path.display(), facts.name), message: m })?;
+    let d =
+        discover::discover(renderer, root, &ns, &base_values, skip, &candidates).map_err(|m| {
+            ImportError::Render {
+                what: format!("{} (chart {})", path.display(), facts.name),
+                message: m,
+            }
+        })?;
     rep.say(format!(
         "release {name}: {} image(s) rendered; {} candidate key(s) probed, {} moved an image, {} did not render with a sentinel",
         d.images.len(),
@@ -521,7 +618,12 @@ fn import_chart(
     let pos = |f: &Found| {
         matched
             .get(&f.reference)
-            .and_then(|o| prefer.iter().chain(&old_r.images).position(|i| i.id == o.id))
+            .and_then(|o| {
+                prefer
+                    .iter()
+                    .chain(&old_r.images)
+                    .position(|i| i.id == o.id)
+            })
             .unwrap_or(usize::MAX)
     };
     found.sort_by(|a, b| (pos(a), &a.reference).cmp(&(pos(b), &b.reference)));
@@ -534,7 +636,11 @@ fn import_chart(
             Choice::Set(s) => {
                 if let Some(o) = old_img {
                     if o.set != s {
-                        rep.say(format!("  {id}: set-location moved: {} -> {}", describe(&o.set), describe(&s)));
+                        rep.say(format!(
+                            "  {id}: set-location moved: {} -> {}",
+                            describe(&o.set),
+                            describe(&s)
+                        ));
                     }
                 }
                 s
@@ -547,12 +653,22 @@ fn import_chart(
                 });
                 match owner {
                     Some(o) => vec![SetAt::Follows(ids[&o.reference].clone())],
-                    None => vec![unset(&f.reference, &format!("only derived from {}", keys.join(", ")))],
+                    None => vec![unset(
+                        &f.reference,
+                        &format!("only derived from {}", keys.join(", ")),
+                    )],
                 }
             }
             Choice::Partial(keys) => {
-                rep.say(format!("  {id}: keys move only part of {}: {}", f.reference, keys.join(", ")));
-                vec![unset(&f.reference, &format!("keys move only part of it ({})", keys.join(", ")))]
+                rep.say(format!(
+                    "  {id}: keys move only part of {}: {}",
+                    f.reference,
+                    keys.join(", ")
+                ));
+                vec![unset(
+                    &f.reference,
+                    &format!("keys move only part of it ({})", keys.join(", ")),
+                )]
             }
             Choice::Unset => {
                 rep.say(format!("  FLAG {id}: {}: no values key moves it: it cannot be mirrored by values (used at {})", f.reference, f.uses.join("; ")));
@@ -568,14 +684,29 @@ fn import_chart(
             })
         });
         if old_img.is_none() {
-            rep.say(format!("  added: {id} {} (used at {})", f.reference, f.uses.first().cloned().unwrap_or_default()));
-            comments.entry(id.clone()).or_default().push(format!("New in {version}: found by rendering the chart."));
+            rep.say(format!(
+                "  added: {id} {} (used at {})",
+                f.reference,
+                f.uses.first().cloned().unwrap_or_default()
+            ));
+            comments
+                .entry(id.clone())
+                .or_default()
+                .push(format!("New in {version}: found by rendering the chart."));
         }
-        images.push(CatalogImage { id, reference: f.reference.clone(), runtime, set });
+        images.push(CatalogImage {
+            id,
+            reference: f.reference.clone(),
+            runtime,
+            set,
+        });
     }
     for o in &old_r.images {
         if !images.iter().any(|i| i.id == o.id) {
-            rep.say(format!("  removed: {} {} (no longer rendered)", o.id, o.reference));
+            rep.say(format!(
+                "  removed: {} {} (no longer rendered)",
+                o.id, o.reference
+            ));
         }
     }
     r.images = images;
@@ -587,7 +718,9 @@ fn import_chart(
 
 fn unset(reference: &str, why: &str) -> SetAt {
     SetAt::Values(ValuesKeys::Reference {
-        reference: todo(format!("{reference}: {why}; it cannot be mirrored by values: find its key or drop the image")),
+        reference: todo(format!(
+            "{reference}: {why}; it cannot be mirrored by values: find its key or drop the image"
+        )),
     })
 }
 
@@ -597,9 +730,13 @@ fn describe(s: &[SetAt]) -> String {
 
 fn set_keys(s: &SetAt) -> Vec<String> {
     match s {
-        SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => vec![repository.clone(), tag.clone()],
+        SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => {
+            vec![repository.clone(), tag.clone()]
+        }
         SetAt::Values(ValuesKeys::Reference { reference }) => vec![reference.clone()],
-        SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => vec![repository.clone(), digest.clone()],
+        SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
+            vec![repository.clone(), digest.clone()]
+        }
         SetAt::Hub { hub, tag } => vec![hub.clone(), tag.clone()],
         _ => vec![],
     }
@@ -617,7 +754,10 @@ fn read_objects(dir: &Path) -> Result<Vec<crate::audit::manifest::Object>, Impor
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| ImportError::io(&f, e))?;
         let objs = crate::audit::manifest::read(&f.display().to_string(), &text, &|_| None)
-            .map_err(|e| ImportError::Chart { path: f.clone(), message: e.to_string() })?;
+            .map_err(|e| ImportError::Chart {
+                path: f.clone(),
+                message: e.to_string(),
+            })?;
         out.extend(objs);
     }
     Ok(out)
@@ -626,7 +766,10 @@ fn read_objects(dir: &Path) -> Result<Vec<crate::audit::manifest::Object>, Impor
 /// The override key of each image the operator deploys: `<workload>/<container>` where a
 /// container name is shared by different images (or always, with `qualified`), else the
 /// container name; a caching Image by its name; a ConfigMap key by `spec.config`.
-fn operator_sets(objects: &[crate::audit::manifest::Object], qualified: bool) -> BTreeMap<String, Vec<SetAt>> {
+fn operator_sets(
+    objects: &[crate::audit::manifest::Object],
+    qualified: bool,
+) -> BTreeMap<String, Vec<SetAt>> {
     let mut uses = crate::audit::images::collect(objects);
     uses.extend(crate::audit::operator::applied_extra_images(objects));
     let container = |path: &str| {
@@ -637,7 +780,10 @@ fn operator_sets(objects: &[crate::audit::manifest::Object], qualified: bool) ->
     let mut by_container: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for u in &uses {
         if let Some(c) = container(&u.path) {
-            by_container.entry(c).or_default().insert(qualify(&u.reference));
+            by_container
+                .entry(c)
+                .or_default()
+                .insert(qualify(&u.reference));
         }
     }
     let mut out: BTreeMap<String, Vec<SetAt>> = BTreeMap::new();
@@ -653,7 +799,10 @@ fn operator_sets(objects: &[crate::audit::manifest::Object], qualified: bool) ->
         } else if u.object.starts_with("Image ") {
             SetAt::KnativeOverride(workload)
         } else if u.object.starts_with("ConfigMap ") {
-            let cm = workload.strip_prefix("config-").unwrap_or(&workload).to_string();
+            let cm = workload
+                .strip_prefix("config-")
+                .unwrap_or(&workload)
+                .to_string();
             let key = u.path.strip_prefix("data.").unwrap_or(&u.path).to_string();
             SetAt::KnativeConfig { configmap: cm, key }
         } else {
@@ -699,14 +848,22 @@ fn serving_from_kodata(
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .map_err(|e| ImportError::io(&dir, e))?
         .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().trim_end_matches(".yaml").to_string())
+        .map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .trim_end_matches(".yaml")
+                .to_string()
+        })
         .collect();
     files.sort();
     let mut images = Vec::new();
     let mut taken = BTreeSet::new();
     for (reference, set) in &sets {
         let old = match_old(reference, prefer, version, version).or_else(|| {
-            old_r.images.iter().find(|i| repository_of(&i.reference) == repository_of(reference))
+            old_r
+                .images
+                .iter()
+                .find(|i| repository_of(&i.reference) == repository_of(reference))
         });
         let id = match old {
             Some(o) => o.id.clone(),
@@ -718,20 +875,43 @@ fn serving_from_kodata(
         };
         if let Some(o) = old {
             if &o.set != set {
-                rep.say(format!("  {id}: set-location moved: {} -> {}", describe(&o.set), describe(set)));
+                rep.say(format!(
+                    "  {id}: set-location moved: {} -> {}",
+                    describe(&o.set),
+                    describe(set)
+                ));
             }
         }
         taken.insert(id.clone());
-        images.push(CatalogImage { id, reference: reference.clone(), runtime: None, set: set.clone() });
+        images.push(CatalogImage {
+            id,
+            reference: reference.clone(),
+            runtime: None,
+            set: set.clone(),
+        });
     }
-    let pos = |i: &CatalogImage| old_r.images.iter().position(|o| o.id == i.id).unwrap_or(usize::MAX);
+    let pos = |i: &CatalogImage| {
+        old_r
+            .images
+            .iter()
+            .position(|o| o.id == i.id)
+            .unwrap_or(usize::MAX)
+    };
     images.sort_by(|a, b| (pos(a), &a.reference).cmp(&(pos(b), &b.reference)));
     for o in &old_r.images {
         if !images.iter().any(|i| i.id == o.id) {
-            rep.say(format!("  removed: {} (not in {version}'s manifests)", o.id));
+            rep.say(format!(
+                "  removed: {} (not in {version}'s manifests)",
+                o.id
+            ));
         }
     }
-    rep.say(format!("release {}: {} image(s) from {}", r.name, images.len(), dir.display()));
+    rep.say(format!(
+        "release {}: {} image(s) from {}",
+        r.name,
+        images.len(),
+        dir.display()
+    ));
     r.images = images;
     r.images_source = Some(format!(
         "knative/operator@knative-{tag}:cmd/operator/kodata/knative-serving/{version}/{{{}}}.yaml",
@@ -750,7 +930,10 @@ fn operator_installs(
 ) -> Result<Installs, ImportError> {
     let tag = operator_tag(kodata);
     if tag != version {
-        rep.say(format!("note: --kodata {} is named {tag}, not {version}", kodata.display()));
+        rep.say(format!(
+            "note: --kodata {} is named {tag}, not {version}",
+            kodata.display()
+        ));
     }
     let serving_dir = kodata.join("knative-serving");
     let mut servings: Vec<semver::Version> = std::fs::read_dir(&serving_dir)
@@ -760,7 +943,10 @@ fn operator_installs(
         .collect();
     servings.sort();
     let (Some(min), Some(max)) = (servings.first().cloned(), servings.last().cloned()) else {
-        return Err(ImportError::Usage(format!("{}: no Serving versions", serving_dir.display())));
+        return Err(ImportError::Usage(format!(
+            "{}: no Serving versions",
+            serving_dir.display()
+        )));
     };
     let mut net_istio = BTreeMap::new();
     let ingress = kodata.join("ingress");
@@ -778,7 +964,11 @@ fn operator_installs(
         let objects = read_objects(&dir)?;
         let ni_version = objects
             .iter()
-            .find_map(|o| o.at("metadata.labels").and_then(|l| l.get("app.kubernetes.io/version")).and_then(|v| v.as_str()))
+            .find_map(|o| {
+                o.at("metadata.labels")
+                    .and_then(|l| l.get("app.kubernetes.io/version"))
+                    .and_then(|v| v.as_str())
+            })
             .unwrap_or("?")
             .to_string();
         let sets = operator_sets(&objects, true);
@@ -789,11 +979,22 @@ fn operator_installs(
                     Some(SetAt::KnativeOverride(k)) => k.split('/').next().unwrap_or(k).to_string(),
                     _ => new_id("net-istio", &reference, &BTreeSet::new()),
                 };
-                CatalogImage { id, reference, runtime: None, set }
+                CatalogImage {
+                    id,
+                    reference,
+                    runtime: None,
+                    set,
+                }
             })
             .collect();
         images.sort_by(|a, b| a.id.cmp(&b.id));
-        net_istio.insert(minor, NetIstio { version: ni_version, images });
+        net_istio.insert(
+            minor,
+            NetIstio {
+                version: ni_version,
+                images,
+            },
+        );
     }
     rep.say(format!(
         "installs: Serving {min} to {max} in {} (the folder holds the versions copied there; the operator may bundle older ones: check min)",
@@ -814,37 +1015,71 @@ fn operator_installs(
 /// they agree). Ids, references, runtimes and set-locations per release.
 pub fn compare_images(got: &ComponentVersion, want: &ComponentVersion) -> Vec<String> {
     let mut out = Vec::new();
-    let show = |i: &CatalogImage| format!("{} [{}]{}", i.reference, describe(&i.set), i.runtime.as_ref().map(|r| format!(" runtime {r}")).unwrap_or_default());
+    let show = |i: &CatalogImage| {
+        format!(
+            "{} [{}]{}",
+            i.reference,
+            describe(&i.set),
+            i.runtime
+                .as_ref()
+                .map(|r| format!(" runtime {r}"))
+                .unwrap_or_default()
+        )
+    };
     for w in &want.releases {
         let Some(g) = got.releases.iter().find(|g| g.name == w.name) else {
             out.push(format!("release {}: not imported", w.name));
             continue;
         };
-        let gm: BTreeMap<&str, &CatalogImage> = g.images.iter().map(|i| (i.reference.as_str(), i)).collect();
-        let wm: BTreeMap<&str, &CatalogImage> = w.images.iter().map(|i| (i.reference.as_str(), i)).collect();
+        let gm: BTreeMap<&str, &CatalogImage> =
+            g.images.iter().map(|i| (i.reference.as_str(), i)).collect();
+        let wm: BTreeMap<&str, &CatalogImage> =
+            w.images.iter().map(|i| (i.reference.as_str(), i)).collect();
         for (r, wi) in &wm {
             match gm.get(r) {
-                None => out.push(format!("release {}: {} is in the catalog, not in the render", w.name, show(wi))),
+                None => out.push(format!(
+                    "release {}: {} is in the catalog, not in the render",
+                    w.name,
+                    show(wi)
+                )),
                 Some(gi) if gi.set != wi.set => out.push(format!(
                     "release {}: {}: catalog sets it at [{}], the render shows [{}]",
-                    w.name, r, describe(&wi.set), describe(&gi.set)
+                    w.name,
+                    r,
+                    describe(&wi.set),
+                    describe(&gi.set)
                 )),
                 _ => {}
             }
         }
         for (r, gi) in &gm {
             if !wm.contains_key(r) {
-                out.push(format!("release {}: {} is rendered, not in the catalog", w.name, show(gi)));
+                out.push(format!(
+                    "release {}: {} is rendered, not in the catalog",
+                    w.name,
+                    show(gi)
+                ));
             }
         }
     }
     if let (Some(g), Some(w)) = (&got.installs, &want.installs) {
         for (minor, wn) in &w.net_istio {
             match g.net_istio.get(minor) {
-                Some(gn) if gn.images.iter().map(|i| (&i.reference, &i.set)).collect::<Vec<_>>()
-                    != wn.images.iter().map(|i| (&i.reference, &i.set)).collect::<Vec<_>>() =>
+                Some(gn)
+                    if gn
+                        .images
+                        .iter()
+                        .map(|i| (&i.reference, &i.set))
+                        .collect::<Vec<_>>()
+                        != wn
+                            .images
+                            .iter()
+                            .map(|i| (&i.reference, &i.set))
+                            .collect::<Vec<_>>() =>
                 {
-                    out.push(format!("installs.net_istio.{minor}: images differ from the kodata"))
+                    out.push(format!(
+                        "installs.net_istio.{minor}: images differ from the kodata"
+                    ))
                 }
                 None => out.push(format!("installs.net_istio.{minor}: not in the kodata")),
                 _ => {}

@@ -10,9 +10,8 @@ use crate::catalog::{
 /// A YAML scalar, quoted where YAML would read it as something else.
 pub fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| {
-            c.is_ascii_alphanumeric() || "._-/@:".contains(c)
-        })
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/@:".contains(c))
         && !s.starts_with(['-', ':', '@'])
         && !s.contains(": ")
         && !s.ends_with(':')
@@ -56,7 +55,12 @@ fn set_at(s: &SetAt) -> String {
     }
 }
 
-fn images(out: &mut String, indent: &str, images: &[CatalogImage], comments: &dyn Fn(&str) -> Vec<String>) {
+fn images(
+    out: &mut String,
+    indent: &str,
+    images: &[CatalogImage],
+    comments: &dyn Fn(&str) -> Vec<String>,
+) {
     for img in images {
         for c in comments(&img.id) {
             let _ = writeln!(out, "{indent}# {c}");
@@ -94,14 +98,25 @@ fn rule(out: &mut String, r: &Rule) {
         let _ = writeln!(out, "    mode: {}", mode.as_str());
     }
     if let Some(v) = &r.versions {
-        let items: Vec<String> = v.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
+        let items: Vec<String> = v
+            .iter()
+            .map(|s| serde_json::to_string(s).unwrap_or_default())
+            .collect();
         let _ = writeln!(out, "    versions: [{}]", items.join(", "));
     }
     if let Some(map) = &r.per_kubernetes {
         let _ = writeln!(out, "    per_kubernetes:");
         for (k, v) in map {
-            let items: Vec<String> = v.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
-            let _ = writeln!(out, "      {}: [{}]", serde_json::to_string(k).unwrap_or_default(), items.join(", "));
+            let items: Vec<String> = v
+                .iter()
+                .map(|s| serde_json::to_string(s).unwrap_or_default())
+                .collect();
+            let _ = writeln!(
+                out,
+                "      {}: [{}]",
+                serde_json::to_string(k).unwrap_or_default(),
+                items.join(", ")
+            );
         }
     }
     let _ = writeln!(out, "    why: {}", scalar(&r.why));
@@ -116,7 +131,11 @@ fn installs(out: &mut String, i: &Installs) {
     let _ = writeln!(out, "  source: {}", scalar(&i.source));
     let _ = writeln!(out, "  net_istio:");
     for (minor, n) in &i.net_istio {
-        let _ = writeln!(out, "    {}:", serde_json::to_string(minor).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "    {}:",
+            serde_json::to_string(minor).unwrap_or_default()
+        );
         let _ = writeln!(out, "      version: {}", scalar(&n.version));
         let _ = writeln!(out, "      images:");
         images(out, "        ", &n.images, &|_| Vec::new());
@@ -126,7 +145,11 @@ fn installs(out: &mut String, i: &Installs) {
 
 fn defect(out: &mut String, d: &ChartDefect) {
     let _ = writeln!(out, "      - id: {}", scalar(&d.id));
-    let _ = writeln!(out, "        helm: {}", serde_json::to_string(&d.helm.to_string()).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "        helm: {}",
+        serde_json::to_string(&d.helm.to_string()).unwrap_or_default()
+    );
     let _ = writeln!(out, "        why: {}", scalar(&d.why));
     let _ = writeln!(out, "        source: {}", scalar(&d.source));
     let fix = match d.fix {
@@ -216,7 +239,10 @@ fn release(out: &mut String, r: &ReleaseEntry, comments: &dyn Fn(&str) -> Vec<St
             out,
             "    # Every values key of the chart (values.yaml, values.schema.json, the templates' .Values paths),"
         );
-        let _ = writeln!(out, "    # as `deploygen catalog import` read them: the keys above must be among them.");
+        let _ = writeln!(
+            out,
+            "    # as `deploygen catalog import` read them: the keys above must be among them."
+        );
         let _ = writeln!(out, "    values_keys:");
         for k in &r.values_keys {
             let _ = writeln!(out, "      - {}", scalar(k));
@@ -238,9 +264,17 @@ pub fn entry(
     let _ = writeln!(out, "version: {}", scalar(&e.version));
     let _ = writeln!(out, "label: {}", scalar(&e.label));
     let _ = writeln!(out, "kubernetes:");
-    let _ = writeln!(out, "  min: {}", serde_json::to_string(&e.kubernetes.min).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "  min: {}",
+        serde_json::to_string(&e.kubernetes.min).unwrap_or_default()
+    );
     if let Some(m) = &e.kubernetes.max {
-        let _ = writeln!(out, "  max: {}", serde_json::to_string(m).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "  max: {}",
+            serde_json::to_string(m).unwrap_or_default()
+        );
     }
     let _ = writeln!(out, "  source: {}", scalar(&e.kubernetes.source));
     if !e.rules.is_empty() {
@@ -269,6 +303,9 @@ mod tests {
         assert_eq!(scalar("1.30"), "\"1.30\"");
         assert_eq!(scalar("true"), "\"true\"");
         assert_eq!(scalar("TODO: fill me"), "\"TODO: fill me\"");
-        assert_eq!(scalar("docker.io/kserve/agent:v0.16.0"), "docker.io/kserve/agent:v0.16.0");
+        assert_eq!(
+            scalar("docker.io/kserve/agent:v0.16.0"),
+            "docker.io/kserve/agent:v0.16.0"
+        );
     }
 }
