@@ -118,7 +118,8 @@ fn write_catalog_data(path: &Path, files: &[(String, PathBuf)]) {
     let mut rules = None;
     let mut failures = Vec::new();
     for (rel, abs) in files {
-        let text = std::fs::read_to_string(abs).unwrap_or_else(|e| panic!("{}: {e}", abs.display()));
+        let text =
+            std::fs::read_to_string(abs).unwrap_or_else(|e| panic!("{}: {e}", abs.display()));
         let value: serde_yaml::Value = match serde_yaml::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
@@ -129,7 +130,9 @@ fn write_catalog_data(path: &Path, files: &[(String, PathBuf)]) {
         let mut todos = Vec::new();
         find_todos(&value, "", &mut todos);
         for t in todos {
-            failures.push(format!("catalog/{rel}: {t}: still to be filled (a compiled-in entry holds no TODO)"));
+            failures.push(format!(
+                "catalog/{rel}: {t}: still to be filled (a compiled-in entry holds no TODO)"
+            ));
         }
         if rel == "rules.yaml" {
             match serde_yaml::from_value::<types::GlobalRules>(value) {
@@ -147,7 +150,8 @@ fn write_catalog_data(path: &Path, files: &[(String, PathBuf)]) {
                         entry.component, entry.version
                     ));
                 }
-                writeln!(code, "        ({rel:?}, {}),", entry.rust()).expect("writing to a String");
+                writeln!(code, "        ({rel:?}, {}),", entry.rust())
+                    .expect("writing to a String");
             }
             Err(e) => failures.push(format!("catalog/{rel}: {e}")),
         }
@@ -167,7 +171,9 @@ fn write_catalog_data(path: &Path, files: &[(String, PathBuf)]) {
 /// Key paths of every string starting with `TODO:`.
 fn find_todos(v: &serde_yaml::Value, path: &str, out: &mut Vec<String>) {
     match v {
-        serde_yaml::Value::String(s) if s.trim_start().starts_with("TODO:") => out.push(path.to_string()),
+        serde_yaml::Value::String(s) if s.trim_start().starts_with("TODO:") => {
+            out.push(path.to_string())
+        }
         serde_yaml::Value::Sequence(items) => {
             for (i, item) in items.iter().enumerate() {
                 find_todos(item, &format!("{path}[{i}]"), out);
@@ -175,8 +181,15 @@ fn find_todos(v: &serde_yaml::Value, path: &str, out: &mut Vec<String>) {
         }
         serde_yaml::Value::Mapping(m) => {
             for (k, item) in m {
-                let key = k.as_str().map(str::to_string).unwrap_or_else(|| format!("{k:?}"));
-                let p = if path.is_empty() { key } else { format!("{path}.{key}") };
+                let key = k
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{k:?}"));
+                let p = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
                 find_todos(item, &p, out);
             }
         }
