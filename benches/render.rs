@@ -19,6 +19,21 @@ fn time<F: FnMut()>(name: &str, iterations: u32, mut f: F) -> Duration {
 }
 
 fn main() {
+    // The compiled-in catalog is Rust data (build.rs): a render parses no catalog YAML.
+    let parses = deploygen::catalog::yaml_parses();
+    deploygen::render("matrix.yaml", MATRIX.as_bytes()).expect("default matrix renders");
+    assert_eq!(
+        deploygen::catalog::yaml_parses(),
+        parses,
+        "a no-op render parsed catalog YAML"
+    );
+    println!("catalog YAML files parsed by a render: 0");
+    time("catalog: compiled-in (generated Rust)", 200, || {
+        std::hint::black_box(deploygen::catalog::Catalog::load().expect("catalog"));
+    });
+    time("catalog: parsing its YAML (before)", 50, || {
+        std::hint::black_box(deploygen::catalog::Catalog::parse_embedded().expect("catalog"));
+    });
     let render = time("validate + render (default matrix)", 50, || {
         let tree =
             deploygen::render("matrix.yaml", MATRIX.as_bytes()).expect("default matrix renders");

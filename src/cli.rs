@@ -33,6 +33,9 @@ struct Paths {
     /// Root of the generated tree.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+    #[arg(long)]
+    catalog: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +58,9 @@ enum Command {
         /// Print mirror references instead of upstream ones.
         #[arg(long)]
         mirror: bool,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -62,6 +68,9 @@ enum Command {
     Explain {
         #[arg(long, default_value = "matrix.yaml")]
         matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
         /// One environment (default: all).
         #[arg(long)]
         env: Option<String>,
@@ -72,6 +81,9 @@ enum Command {
     Audit {
         #[arg(long, default_value = "matrix.yaml")]
         matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
         /// The environment the manifests were rendered for.
         #[arg(long)]
         env: String,
@@ -95,6 +107,74 @@ enum Command {
         version: String,
         #[command(flatten)]
         paths: Paths,
+    },
+    /// The catalog: list its entries and where each came from; import a version from its chart.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+    /// The bumps from the matrix's versions to the newest catalog versions that fit a cluster
+    /// version, in an order `bump` accepts at every step, with every rule's verdict.
+    PlanUpgrade {
+        /// The cluster's new Kubernetes version (`1.31` or `v1.31.4`).
+        #[arg(long)]
+        kubernetes: String,
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Print only the steps, `COMPONENT VERSION` per line (for scripts).
+        #[arg(long)]
+        steps: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Every catalog entry: compiled in, added or replaced by a catalog directory, or pending
+    /// (TODOs left, each located).
+    List {
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Write catalog/<COMPONENT>/<VERSION>.yaml from the upstream chart(s), starting from the
+    /// nearest catalog version: images found by rendering, where each is set found by
+    /// rendering each candidate key with a sentinel, facts it cannot derive left as TODOs.
+    Import {
+        /// cert-manager, istio, knative-operator, knative-serving or kserve.
+        component: String,
+        version: String,
+        /// The upstream chart: a folder or a `.tgz` as `helm pull` leaves it (repeat for a
+        /// component with several charts, e.g. Istio's base, istiod and gateway).
+        #[arg(long = "chart")]
+        charts: Vec<PathBuf>,
+        /// The Knative Operator's kodata folder: Serving's images (it has no chart) and what an
+        /// operator version installs.
+        #[arg(long)]
+        kodata: Option<PathBuf>,
+        /// The `helm template` command, split on whitespace (`../shared/tools/helm-template
+        /// --charts ../shared/upstream/charts`).
+        #[arg(long, default_value = "helm template")]
+        helm: String,
+        #[arg(long, default_value = "matrix.yaml")]
+        matrix: PathBuf,
+        /// Catalog directory to write into (default: `catalog/` beside the matrix).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Also write the report to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+        /// Write nothing: compare the images and set-locations found with the catalog's entry
+        /// of this version; exit 1 when they differ.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -195,16 +275,23 @@ fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-fn load_bytes(path: &Path, text: &[u8]) -> Result<crate::plan::Plan> {
-    let plan = crate::plan(&file_label(path), text)?;
+/// The compiled-in catalog with the matrix's catalog directory laid over it.
+fn catalog_for(matrix: &Path, flag: Option<&Path>) -> Result<crate::catalog::Catalog> {
+    let dir = crate::catalog::overlay::dir_for(matrix, flag)?;
+    crate::catalog::overlay::load(dir.as_deref())
+}
+
+fn load_bytes(path: &Path, text: &[u8], catalog: Option<&Path>) -> Result<crate::plan::Plan> {
+    let catalog = catalog_for(path, catalog)?;
+    let plan = crate::plan_with(&file_label(path), text, &catalog)?;
     for w in crate::explain::warnings(&plan) {
         warn(&w);
     }
     Ok(plan)
 }
 
-fn load(path: &Path) -> Result<crate::plan::Plan> {
-    load_bytes(path, &input::read_matrix(path)?)
+fn load(path: &Path, catalog: Option<&Path>) -> Result<crate::plan::Plan> {
+    load_bytes(path, &input::read_matrix(path)?, catalog)
 }
 
 fn tree_for(plan: &crate::plan::Plan) -> Result<crate::render::Tree> {
@@ -245,12 +332,12 @@ fn protected(matrix: &Path, root: &Path) -> Vec<String> {
 /// rendering; a bad matrix is refused before the lock (or the output folder) is created.
 fn render_locked(p: &Paths, command: &str) -> Result<(TreeLock, crate::render::Tree)> {
     let bytes = input::read_matrix(&p.matrix)?;
-    let mut tree = tree_for(&load_bytes(&p.matrix, &bytes)?)?;
+    let mut tree = tree_for(&load_bytes(&p.matrix, &bytes, p.catalog.as_deref())?)?;
     refuse_early(&p.out, &tree)?;
     let lock = TreeLock::exclusive(&p.out, command)?;
     let again = input::read_matrix(&p.matrix)?;
     if again != bytes {
-        tree = tree_for(&load_bytes(&p.matrix, &again)?)?;
+        tree = tree_for(&load_bytes(&p.matrix, &again, p.catalog.as_deref())?)?;
     }
     Ok((lock, tree))
 }
@@ -281,7 +368,7 @@ fn run(command: Command) -> Result<Done> {
             })
         }
         Command::Check(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
             let _lock = TreeLock::shared(&p.out)?;
             let diff = output::diff(&p.out, &tree)?;
             if diff.is_empty() {
@@ -300,7 +387,7 @@ fn run(command: Command) -> Result<Done> {
             }
         }
         Command::Diff(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
             let _lock = TreeLock::shared(&p.out)?;
             Ok(Done::ok(output::diff(&p.out, &tree)?))
         }
@@ -309,9 +396,10 @@ fn run(command: Command) -> Result<Done> {
             matrix,
             env,
             mirror,
+            catalog,
             format,
         } => {
-            let plan = load(&matrix)?;
+            let plan = load(&matrix, catalog.as_deref())?;
             let rows = crate::images::rows(&plan, env.as_deref())?;
             match format {
                 Format::Text => Ok(Done::ok(crate::images::text(&rows, mirror)?)),
@@ -323,8 +411,12 @@ fn run(command: Command) -> Result<Done> {
                 }
             }
         }
-        Command::Explain { matrix, env } => {
-            let plan = load(&matrix)?;
+        Command::Explain {
+            matrix,
+            catalog,
+            env,
+        } => {
+            let plan = load(&matrix, catalog.as_deref())?;
             if let Some(name) = &env {
                 crate::images::rows(&plan, Some(name))?;
             }
@@ -332,13 +424,14 @@ fn run(command: Command) -> Result<Done> {
         }
         Command::Audit {
             matrix,
+            catalog,
             env,
             releases,
             operator_manifests,
             format,
             input,
         } => {
-            let plan = load(&matrix)?;
+            let plan = load(&matrix, catalog.as_deref())?;
             let (label, text) = read_manifests(&input)?;
             let opts = crate::audit::Options {
                 env,
@@ -360,6 +453,27 @@ fn run(command: Command) -> Result<Done> {
             version,
             paths,
         } => bump(&component, &version, &paths),
+        Command::Catalog { command } => catalog_command(command),
+        Command::PlanUpgrade {
+            kubernetes,
+            matrix,
+            catalog,
+            steps,
+        } => {
+            let text = input::read_matrix(&matrix)?;
+            let catalog = catalog_for(&matrix, catalog.as_deref())?;
+            let path =
+                crate::upgrade::plan_upgrade(&file_label(&matrix), &text, &catalog, &kubernetes)?;
+            Ok(Done {
+                code: if path.failed() { 1 } else { 0 },
+                stdout: if steps {
+                    path.steps_text()
+                } else {
+                    path.text()
+                },
+                wrote: false,
+            })
+        }
     }
 }
 
@@ -400,10 +514,11 @@ fn bump_plan(
     bytes: &[u8],
     component: &str,
     version: &str,
+    catalog: &crate::catalog::Catalog,
 ) -> Result<(String, crate::render::Tree)> {
     let (text, _) = input::precheck(label, bytes)?;
     let edited = crate::bump::edit_version(label, text, component, version)?;
-    let plan = crate::plan(label, edited.as_bytes())?;
+    let plan = crate::plan_with(label, edited.as_bytes(), catalog)?;
     let tree = tree_for(&plan)?;
     Ok((edited, tree))
 }
@@ -413,13 +528,14 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     let label = file_label(&paths.matrix);
     // A symlinked matrix stays a link: the edit goes to the file it points to.
     let real = std::fs::canonicalize(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
+    let catalog = catalog_for(&paths.matrix, paths.catalog.as_deref())?;
     let bytes = input::read_matrix(&real)?;
-    let (_, tree) = bump_plan(&label, &bytes, component, version)?;
+    let (_, tree) = bump_plan(&label, &bytes, component, version, &catalog)?;
     refuse_early(&paths.out, &tree)?;
     let _lock = TreeLock::exclusive(&paths.out, "bump")?;
     let bytes = input::read_matrix(&real)?;
-    let (edited, tree) = bump_plan(&label, &bytes, component, version)?;
-    let plan = crate::plan(&label, edited.as_bytes())?;
+    let (edited, tree) = bump_plan(&label, &bytes, component, version, &catalog)?;
+    let plan = crate::plan_with(&label, edited.as_bytes(), &catalog)?;
     for w in crate::explain::warnings(&plan) {
         warn(&w);
     }
@@ -455,4 +571,95 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
         wrote: changed || !summary.is_noop(),
         stdout: format!("{head}{}", summary.report()),
     })
+}
+
+/// `deploygen catalog list|import`.
+fn catalog_command(command: CatalogCommand) -> Result<Done> {
+    match command {
+        CatalogCommand::List { matrix, catalog } => {
+            let catalog = catalog_for(&matrix, catalog.as_deref())?;
+            Ok(Done::ok(crate::catalog::overlay::list(&catalog)))
+        }
+        CatalogCommand::Import {
+            component,
+            version,
+            charts,
+            kodata,
+            helm,
+            matrix,
+            catalog,
+            report,
+            force,
+            check,
+        } => {
+            let dir = match &catalog {
+                Some(d) => d.clone(),
+                None => matrix
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .join("catalog"),
+            };
+            let loaded = crate::catalog::overlay::load(dir.is_dir().then_some(dir.as_path()))?;
+            let target = dir.join(&component).join(format!("{version}.yaml"));
+            if !check && target.exists() && !force {
+                return Err(Error::invalid(
+                    target.display().to_string(),
+                    "exists; pass --force to replace it (or --check to compare with it)",
+                ));
+            }
+            let renderer = crate::import::render::HelmCommand::new(&helm)?;
+            let opts = crate::import::Options {
+                component: component.clone(),
+                version: version.clone(),
+                charts,
+                kodata,
+            };
+            let outcome = crate::import::import(&opts, &loaded, &renderer)?;
+            if let Some(r) = &report {
+                std::fs::write(r, &outcome.report).map_err(|e| Error::io(r, e))?;
+            }
+            let mut stdout = outcome.report.clone();
+            if check {
+                let want = loaded.get(&component, &version).ok_or_else(|| {
+                    Error::invalid(
+                        "--check",
+                        format!(
+                            "{component} {version} is not a usable catalog entry to compare with"
+                        ),
+                    )
+                })?;
+                let diffs = crate::import::compare_images(&outcome.entry, want);
+                if diffs.is_empty() {
+                    stdout.push_str(&format!(
+                        "{component} {version}: the chart's images and set-locations equal the catalog's\n"
+                    ));
+                    return Ok(Done::ok(stdout));
+                }
+                for d in &diffs {
+                    stdout.push_str(&format!("MISMATCH {component} {version}: {d}\n"));
+                }
+                return Ok(Done {
+                    code: 1,
+                    stdout,
+                    wrote: false,
+                });
+            }
+            let parent = target.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            // Exclusive, unpredictable temp name beside the target, then a rename.
+            let tmp = output::fs_safe::stage(&target, outcome.yaml.as_bytes(), None)
+                .map_err(|e| Error::io(&target, e))?;
+            std::fs::rename(&tmp, &target).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                Error::io(&target, e)
+            })?;
+            stdout.push_str(&format!("wrote {}\n", target.display()));
+            Ok(Done {
+                code: 0,
+                stdout,
+                wrote: true,
+            })
+        }
+    }
 }

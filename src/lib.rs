@@ -17,6 +17,7 @@ pub mod explain;
 pub mod generated;
 pub mod image;
 pub mod images;
+pub mod import;
 pub mod input;
 pub mod locate;
 pub mod matrix;
@@ -27,6 +28,7 @@ pub mod plan;
 pub mod render;
 pub mod suggest;
 pub mod text;
+pub mod upgrade;
 pub mod validate;
 pub mod version;
 
@@ -36,6 +38,12 @@ pub use error::{Error, Result};
 pub fn plan(matrix_file: &str, text: &[u8]) -> Result<plan::Plan> {
     let catalog = catalog::Catalog::load()?;
     validate::plan_from_text(matrix_file, text, &catalog)
+}
+
+/// Builds the plan for matrix text against a given catalog (the compiled-in one with a catalog
+/// directory laid over it: `catalog::overlay::load`).
+pub fn plan_with(matrix_file: &str, text: &[u8], catalog: &catalog::Catalog) -> Result<plan::Plan> {
+    validate::plan_from_text(matrix_file, text, catalog)
 }
 
 /// The complete tree (manifest included) for matrix text, in memory.

@@ -153,13 +153,30 @@ fn resolve_components(
                 semver,
                 entry: entry.clone(),
             }),
-            None => p.at(
-                &path,
-                format!(
-                    "{name} {version} is not in the catalog; known versions: {}",
-                    catalog.versions(name).join(", ")
+            None => match catalog.pending.get(&(name.to_string(), version.to_string())) {
+                // A catalog-directory entry with TODOs left: not usable until they are filled.
+                Some(pending) => p.at(
+                    &path,
+                    format!(
+                        "{name} {version} is in {} but not usable yet: fill its {} TODO(s) first: {}",
+                        pending.path.display(),
+                        pending.todos.len(),
+                        pending
+                            .todos
+                            .iter()
+                            .map(|t| t.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
                 ),
-            ),
+                None => p.at(
+                    &path,
+                    format!(
+                        "{name} {version} is not in the catalog; known versions: {}",
+                        catalog.versions(name).join(", ")
+                    ),
+                ),
+            },
         }
     }
     if out.len() != COMPONENTS.len() {
@@ -385,6 +402,13 @@ fn check_set_keys(what: &str, image: &ImageRef, img: &CatalogImage, p: &mut Prob
             p.at(
                 "versions",
                 format!("{what} is pinned by digest but set through a tag key"),
+            );
+        }
+        if matches!(s, SetAt::Values(ValuesKeys::RepositoryDigest { .. })) && image.digest.is_none()
+        {
+            p.at(
+                "versions",
+                format!("{what} has no digest but is set through a digest key"),
             );
         }
     }

@@ -66,6 +66,10 @@ fn every_image_record_yields_both_the_list_entry_and_the_override() {
                 SetAt::Values(ValuesKeys::Reference { reference }) => {
                     assert_eq!(at(reference), Some(t.to_string()))
                 }
+                SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
+                    assert_eq!(at(repository), Some(t.repository()), "{}", img.id);
+                    assert_eq!(at(digest), t.digest.clone(), "{}", img.id);
+                }
                 SetAt::Hub { hub, tag } => {
                     assert_eq!(at(hub), Some(t.hub()));
                     assert_eq!(at(tag), t.tag.clone());

@@ -166,6 +166,14 @@ fn write_images(root: &mut Value, env: &EnvPlan, release: &Release, at: &dyn Fn(
                 SetAt::Values(ValuesKeys::Reference { reference }) => {
                     set_path(root, &at(reference), json!(t.to_string()));
                 }
+                SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
+                    set_path(root, &at(repository), json!(t.repository()));
+                    set_path(
+                        root,
+                        &at(digest),
+                        json!(t.digest.clone().unwrap_or_default()),
+                    );
+                }
                 SetAt::Hub { hub, tag } => {
                     set_path(root, &at(hub), json!(t.hub()));
                     set_path(root, &at(tag), json!(t.tag.clone().unwrap_or_default()));

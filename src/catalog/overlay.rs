@@ -1,0 +1,393 @@
+//! A catalog directory the user extends without rebuilding deploygen: `catalog/` beside the
+//! matrix, or `--catalog DIR`. Its `<component>/<version>.yaml` files add versions to the
+//! compiled-in catalog or replace compiled-in ones; a file byte-identical to the compiled-in
+//! one is the compiled-in entry (not parsed again). An entry still holding `TODO:`s (as
+//! `deploygen catalog import` leaves them) loads as *pending*: it is listed, with every TODO
+//! located, and refused wherever a matrix pins it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::{parse_entry, parse_rules, Catalog, ComponentVersion, SetAt, ValuesKeys};
+use crate::error::{Error, Problem, Result};
+
+/// Where a catalog entry came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into deploygen (the file in its catalog/ at build time).
+    CompiledIn,
+    /// A catalog directory adds this version.
+    Overlay(PathBuf),
+    /// A catalog directory's file replaces the compiled-in entry of this version.
+    Replaces(PathBuf),
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::CompiledIn => "compiled in".into(),
+            Origin::Overlay(p) => format!("{} (catalog directory)", p.display()),
+            Origin::Replaces(p) => format!(
+                "{} (catalog directory; replaces the compiled-in entry)",
+                p.display()
+            ),
+        }
+    }
+}
+
+/// An entry not usable yet: what is left to fill, located in its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub path: PathBuf,
+    pub todos: Vec<Problem>,
+}
+
+/// The catalog directory for a matrix: `--catalog DIR` when given (it must exist), else
+/// `catalog/` beside the matrix when it is a directory.
+pub fn dir_for(matrix: &Path, flag: Option<&Path>) -> Result<Option<PathBuf>> {
+    if let Some(dir) = flag {
+        if !dir.is_dir() {
+            return Err(Error::invalid(
+                "--catalog",
+                format!("`{}` is not a directory", dir.display()),
+            ));
+        }
+        return Ok(Some(dir.to_path_buf()));
+    }
+    let parent = matrix
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let beside = parent.join("catalog");
+    Ok(beside.is_dir().then_some(beside))
+}
+
+/// The compiled-in catalog with `dir` laid over it.
+pub fn load(dir: Option<&Path>) -> Result<Catalog> {
+    let mut catalog = Catalog::load()?;
+    let Some(dir) = dir else {
+        return Ok(catalog);
+    };
+    let compiled: BTreeMap<&str, &str> = super::files().iter().copied().collect();
+    let mut problems = Vec::new();
+    for (rel, path) in yaml_files(dir)? {
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        if compiled.get(rel.as_str()).map(|t| t.as_bytes()) == Some(bytes.as_slice()) {
+            continue; // the compiled-in entry itself
+        }
+        let label = path.display().to_string();
+        let Ok(text) = String::from_utf8(bytes) else {
+            problems.push(Problem {
+                location: label,
+                message: "is not UTF-8".into(),
+            });
+            continue;
+        };
+        if rel == "rules.yaml" {
+            match parse_rules(&text) {
+                Ok(rules) => {
+                    for k in rules.known_bad {
+                        if catalog.known_bad(&k.component, &k.version).is_none() {
+                            catalog.rules.known_bad.push(k);
+                        }
+                    }
+                }
+                Err(e) => problems.push(yaml_problem(&label, &e)),
+            }
+            continue;
+        }
+        match read_entry(&label, &rel, &text) {
+            Ok(Read::Ready(entry)) => {
+                let key = (entry.component.clone(), entry.version.clone());
+                let origin = if catalog.origins.get(&key) == Some(&Origin::CompiledIn) {
+                    Origin::Replaces(path.clone())
+                } else {
+                    Origin::Overlay(path.clone())
+                };
+                catalog.insert(*entry, origin);
+            }
+            Ok(Read::Pending(key, todos)) => {
+                catalog.pending.insert(
+                    key,
+                    Pending {
+                        path: path.clone(),
+                        todos,
+                    },
+                );
+            }
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
+/// `<component>/<version>.yaml` and `rules.yaml` below `dir`, sorted.
+fn yaml_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    let top = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for e in top {
+        let e = e.map_err(|e| Error::io(dir, e))?;
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if p.is_dir() {
+            for f in std::fs::read_dir(&p).map_err(|e| Error::io(&p, e))? {
+                let f = f.map_err(|e| Error::io(&p, e))?;
+                let fname = f.file_name().to_string_lossy().into_owned();
+                if fname.ends_with(".yaml") && f.path().is_file() {
+                    out.push((format!("{name}/{fname}"), f.path()));
+                }
+            }
+        } else if name == "rules.yaml" {
+            out.push((name, p));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+enum Read {
+    Ready(Box<ComponentVersion>),
+    Pending((String, String), Vec<Problem>),
+}
+
+fn yaml_problem(label: &str, e: &serde_yaml::Error) -> Problem {
+    let location = match e.location() {
+        Some(l) => format!("{label}:{}:{}", l.line(), l.column()),
+        None => label.to_string(),
+    };
+    Problem {
+        location,
+        message: e.to_string(),
+    }
+}
+
+/// Reads one entry: located problems for a broken file, its TODOs for an unfinished one.
+fn read_entry(label: &str, rel: &str, text: &str) -> std::result::Result<Read, Vec<Problem>> {
+    let value: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(label, &e)])?;
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |path: &str| match crate::locate::locate_in(&lines, path) {
+        Some((l, c)) => format!("{label}:{l}:{c}: {path}"),
+        None => format!("{label}: {path}"),
+    };
+    let mut todos = Vec::new();
+    find_todos(&value, "", &mut todos);
+    let entry = parse_entry(text).map_err(|e| vec![yaml_problem(label, &e)])?;
+    let expected = format!("{}/{}.yaml", entry.component, entry.version);
+    if rel != expected {
+        return Err(vec![Problem {
+            location: label.to_string(),
+            message: format!(
+                "holds {} {}, so it must be named {expected}",
+                entry.component, entry.version
+            ),
+        }]);
+    }
+    if !todos.is_empty() {
+        let key = (entry.component.clone(), entry.version.clone());
+        let problems = todos
+            .into_iter()
+            .map(|(path, text)| Problem {
+                location: at(&path),
+                message: text,
+            })
+            .collect();
+        return Ok(Read::Pending(key, problems));
+    }
+    let problems: Vec<Problem> = check_entry(&entry)
+        .into_iter()
+        .map(|(path, message)| Problem {
+            location: at(&path),
+            message,
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(Read::Ready(Box::new(entry)))
+    } else {
+        Err(problems)
+    }
+}
+
+/// (key path, text) of every string value starting with `TODO:`.
+pub fn find_todos(v: &serde_yaml::Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_yaml::Value::String(s) if s.trim_start().starts_with("TODO:") => {
+            out.push((path.to_string(), s.trim().to_string()))
+        }
+        serde_yaml::Value::Sequence(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_todos(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        serde_yaml::Value::Mapping(m) => {
+            for (k, item) in m {
+                let key = k
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{k:?}"));
+                let p = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
+                find_todos(item, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Consistency of one entry: every values key it names is a key of the chart (when the entry
+/// records the chart's keys), and every `follows` names an image of the same release.
+/// Returns (key path in the file, message).
+pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (ri, r) in entry.releases.iter().enumerate() {
+        let at = |rest: &str| format!("releases[{ri}]{rest}");
+        let ids: BTreeSet<&str> = r.images.iter().map(|i| i.id.as_str()).collect();
+        for (ii, img) in r.images.iter().enumerate() {
+            for s in &img.set {
+                if let SetAt::Follows(id) = s {
+                    if !ids.contains(id.as_str()) || id == &img.id {
+                        out.push((
+                            at(&format!(".images[{ii}].set")),
+                            format!(
+                                "image {} follows `{id}`, which is no other image of release {}",
+                                img.id, r.name
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        if r.values_keys.is_empty() {
+            continue;
+        }
+        let keys: BTreeSet<&str> = r.values_keys.iter().map(String::as_str).collect();
+        let mut named: Vec<(String, String)> = Vec::new();
+        if let Some(v) = &r.values {
+            let mut paths = Vec::new();
+            value_paths(v, "", &keys, &mut paths);
+            named.extend(paths.into_iter().map(|(p, k)| (at(&format!(".{p}")), k)));
+        }
+        for (field, path) in [
+            ("deployment_mode_path", &r.deployment_mode_path),
+            ("domain_path", &r.domain_path),
+            ("url_scheme_path", &r.url_scheme_path),
+        ] {
+            if let Some(p) = path {
+                named.push((at(&format!(".{field}")), p.clone()));
+            }
+        }
+        for (wi, w) in r.workloads.iter().enumerate() {
+            if let Some(p) = &w.path {
+                named.push((at(&format!(".workloads[{wi}].path")), p.clone()));
+            }
+        }
+        for (ii, img) in r.images.iter().enumerate() {
+            for s in &img.set {
+                let keys_of: Vec<&String> = match s {
+                    SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => {
+                        vec![repository, tag]
+                    }
+                    SetAt::Values(ValuesKeys::Reference { reference }) => vec![reference],
+                    SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
+                        vec![repository, digest]
+                    }
+                    SetAt::Hub { hub, tag } => vec![hub, tag],
+                    _ => vec![],
+                };
+                for k in keys_of {
+                    named.push((at(&format!(".images[{ii}].set")), k.clone()));
+                }
+            }
+        }
+        for (where_, key) in named {
+            if !keys.contains(key.as_str()) {
+                let hint = crate::suggest::hint(&key, keys.iter().copied());
+                out.push((
+                    where_,
+                    format!(
+                        "`{key}` is not a values key of chart {} {}{hint}",
+                        r.chart.as_ref().map(|c| c.name.as_str()).unwrap_or("?"),
+                        r.chart.as_ref().map(|c| c.version.as_str()).unwrap_or("?"),
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Leaf paths of a values tree, stopping where the chart's keys stop (free-form maps such as
+/// `podAnnotations`, or lists).
+fn value_paths(
+    v: &serde_yaml::Value,
+    prefix: &str,
+    keys: &BTreeSet<&str>,
+    out: &mut Vec<(String, String)>,
+) {
+    let Some(m) = v.as_mapping() else {
+        if !prefix.is_empty() {
+            out.push((format!("values.{prefix}"), prefix.to_string()));
+        }
+        return;
+    };
+    for (k, child) in m {
+        let Some(k) = k.as_str() else { continue };
+        let path = if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        let has_children = keys
+            .range(format!("{path}.").as_str()..)
+            .next()
+            .is_some_and(|n| n.starts_with(&format!("{path}.")));
+        if child.is_mapping() && has_children {
+            value_paths(child, &path, keys, out);
+        } else {
+            out.push((format!("values.{path}"), path));
+        }
+    }
+}
+
+/// One line per entry: component, version, where it came from, and whether it is usable.
+pub fn list(catalog: &Catalog) -> String {
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    for (component, versions) in &catalog.components {
+        for version in versions.keys() {
+            let origin = catalog
+                .origin(component, version)
+                .map(Origin::describe)
+                .unwrap_or_default();
+            rows.push((component.clone(), version.clone(), "ready".into(), origin));
+        }
+    }
+    for ((component, version), p) in &catalog.pending {
+        rows.push((
+            component.clone(),
+            version.clone(),
+            format!("pending ({} TODO)", p.todos.len()),
+            format!("{} (catalog directory)", p.path.display()),
+        ));
+    }
+    rows.sort_by(|a, b| {
+        (a.0.as_str(), crate::version::parse_lenient(&a.1).ok())
+            .cmp(&(b.0.as_str(), crate::version::parse_lenient(&b.1).ok()))
+    });
+    let mut out = String::new();
+    for (c, v, status, origin) in &rows {
+        out.push_str(&format!("{c:<18} {v:<10} {status:<18} {origin}\n"));
+    }
+    for p in catalog.pending.values() {
+        for t in &p.todos {
+            out.push_str(&format!("  {t}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,53 @@
+//! `deploygen plan-upgrade`: the way from the default matrix to the newest catalog versions
+//! that fit Kubernetes 1.31, in an order `bump` accepts at every step.
+
+use deploygen::catalog::Catalog;
+use deploygen::upgrade::plan_upgrade;
+
+const MATRIX: &str = include_str!("../matrix.yaml");
+
+#[test]
+fn the_path_to_kubernetes_1_31_bumps_one_component_at_a_time_in_an_order_bump_accepts() {
+    let catalog = Catalog::load().unwrap();
+    let path = plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "1.31").unwrap();
+    assert!(!path.failed(), "{}", path.text());
+    let steps: Vec<(String, String)> = path
+        .steps
+        .iter()
+        .map(|s| (s.component.clone(), s.to.clone()))
+        .collect();
+    let pos = |c: &str, v: &str| {
+        steps
+            .iter()
+            .position(|s| s.0 == c && s.1 == v)
+            .unwrap_or_else(|| panic!("{c} {v} not in {steps:?}"))
+    };
+    // Istio 1.22 does not run on 1.31: it goes first; then install order (needs).
+    assert_eq!(steps[0], ("istio".into(), "1.24.6".into()));
+    assert!(pos("cert-manager", "v1.17.4") < pos("kserve", "v0.15.2"));
+    assert!(pos("istio", "1.25.5") < pos("knative-operator", "v1.16.6"));
+    // The operator first, then Serving one minor at a time.
+    assert!(pos("knative-operator", "v1.17.8") < pos("knative-serving", "1.16.3"));
+    assert!(pos("knative-serving", "1.16.3") < pos("knative-serving", "1.17.1"));
+    assert_eq!(
+        steps.last().unwrap(),
+        &("kserve".to_string(), "v0.16.0".to_string())
+    );
+    assert_eq!(steps.len(), 10);
+    // Every step is a matrix `bump` validates; the end state is the targets.
+    let text = path.text();
+    assert!(
+        text.contains("istio 1.22.8 supports only Kubernetes 1.27 to 1.30"),
+        "{text}"
+    );
+    assert!(text.contains("[kserve-min-cert-manager]"), "{text}");
+    assert_eq!(path.steps_text().lines().count(), 10);
+}
+
+#[test]
+fn a_cluster_no_istio_version_supports_is_blocked_not_a_panic() {
+    let catalog = Catalog::load().unwrap();
+    let path = plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "1.40").unwrap();
+    assert!(path.failed(), "{}", path.text());
+    assert!(plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "one-thirty").is_err());
+}
