@@ -156,6 +156,44 @@ pub struct ReleaseEntry {
     /// Known defects of this chart version and how the tree works around them.
     #[serde(default)]
     pub defects: Vec<ChartDefect>,
+    /// Values keys (relative to the upstream chart) that give its pods image pull secrets.
+    #[serde(default)]
+    pub pull_secrets: Vec<PullSecretKey>,
+}
+
+/// Where a chart takes image pull secrets, and in which form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSecretKey {
+    pub path: String,
+    /// `names` (`[regcred]`, Istio's global.imagePullSecrets) or `objects` (`[{name: regcred}]`).
+    pub form: PullSecretForm,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullSecretForm {
+    Names,
+    Objects,
+}
+
+mod embedded_keys {
+    include!(concat!(env!("OUT_DIR"), "/chart_keys.rs"));
+}
+
+/// The values keys of an upstream chart (`catalog/<component>/<chart>-<version>.keys`), if the
+/// catalog records them.
+pub fn chart_keys(component: &str, chart: &str, version: &str) -> Option<std::collections::BTreeSet<&'static str>> {
+    let want = format!("{component}/{chart}-{version}.keys");
+    embedded_keys::CHART_KEYS
+        .iter()
+        .find(|(p, _)| *p == want)
+        .map(|(_, text)| {
+            text.lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .collect()
+        })
 }
 
 /// A defect of a released chart, with the tool versions it bites under and its workaround.

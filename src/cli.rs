@@ -51,6 +51,10 @@ enum Command {
         /// Print mirror references instead of upstream ones.
         #[arg(long)]
         mirror: bool,
+        /// The registry of an environment whose mirror is bound at install time
+        /// (`mirror: {from_value: ...}`), as HOST[:PORT][/PATH]; needs --env.
+        #[arg(long, requires = "env")]
+        registry: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -78,11 +82,24 @@ enum Command {
         /// KnativeServing from its own manifests instead of the catalog's Serving images.
         #[arg(long)]
         operator_manifests: Option<PathBuf>,
+        /// The registry the manifests were rendered with, for an environment whose mirror is
+        /// bound at install time (required there): every image must be on it.
+        #[arg(long)]
+        registry: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Manifests to read; `-` (the default) reads standard input.
         #[arg(default_value = "-")]
         input: PathBuf,
+    },
+    /// Place upstream chart archives (from `helm pull` on a connected machine) into the tree
+    /// for `layout.vendored_charts`, write their sha256 lock and re-render.
+    Vendor {
+        /// Folder holding `<chart>-<version>.tgz` for every chart the matrix pins.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        paths: Paths,
     },
     /// Pin COMPONENT to VERSION in the matrix (after validating it) and re-render the tree.
     Bump {
@@ -148,8 +165,12 @@ fn load(path: &Path) -> Result<crate::plan::Plan> {
     Ok(plan)
 }
 
-fn tree_for(plan: &crate::plan::Plan) -> Result<crate::render::Tree> {
-    let tree = crate::render::render_tree(plan)?;
+fn tree_for(plan: &crate::plan::Plan, root: &Path) -> Result<crate::render::Tree> {
+    let mut tree = crate::render::render_tree(plan)?;
+    // Vendored charts: the lock, verified against the archives on disk, is part of the tree.
+    if let Some((path, text)) = crate::vendor::verified_lock(plan, root)? {
+        tree.insert(path, text);
+    }
     Ok(output::with_manifest(tree, &plan.matrix_file))
 }
 
@@ -161,14 +182,36 @@ fn run(command: Command) -> Result<u8> {
     };
     match command {
         Command::Render(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix)?, &p.out)?;
             let summary = output::write(&p.out, &tree, WriteOptions::default())?;
             say(&summary.report());
             Ok(0)
         }
         Command::Check(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let plan = load(&p.matrix)?;
+            let tree = tree_for(&plan, &p.out)?;
             let diff = output::diff(&p.out, &tree)?;
+            // The parent helmfile (layout.parent) must include the stack in every environment.
+            if let Some(report) = crate::parent::check(&plan, &p.out)? {
+                for n in &report.notes {
+                    eprintln!("note: {n}");
+                }
+                for f in &report.failures {
+                    eprintln!("error: {f}");
+                }
+                if !report.failures.is_empty() {
+                    say(&diff);
+                    eprintln!(
+                        "the parent helmfile does not run the stack in every environment it declares"
+                    );
+                    return Ok(1);
+                }
+                say(&format!(
+                    "{}: includes {} in every environment it declares\n",
+                    plan.matrix.layout.parent.as_ref().map(|x| x.helmfile.as_str()).unwrap_or_default(),
+                    plan.matrix.layout.helmfile
+                ));
+            }
             if diff.is_empty() {
                 say(&format!(
                     "{}: the tree is current ({} files)\n",
@@ -183,7 +226,7 @@ fn run(command: Command) -> Result<u8> {
             }
         }
         Command::Diff(p) => {
-            let tree = tree_for(&load(&p.matrix)?)?;
+            let tree = tree_for(&load(&p.matrix)?, &p.out)?;
             say(&output::diff(&p.out, &tree)?);
             Ok(0)
         }
@@ -195,9 +238,27 @@ fn run(command: Command) -> Result<u8> {
             matrix,
             env,
             mirror,
+            registry,
             format,
         } => {
-            let plan = load(&matrix)?;
+            let mut plan = load(&matrix)?;
+            if let (Some(r), Some(e)) = (&registry, &env) {
+                plan = crate::binding::bind(&plan, e, r)?;
+            }
+            if mirror {
+                let bound: Vec<String> = plan
+                    .environments
+                    .iter()
+                    .filter(|e| env.as_deref().is_none_or(|n| n == e.name))
+                    .filter_map(|e| e.bound_value().map(|v| format!("{} (from `{v}`)", e.name)))
+                    .collect();
+                if !bound.is_empty() {
+                    return Err(Error::invalid(
+                        "--mirror",
+                        format!("the mirror of {} is bound at install time: give it with --env ENV --registry HOST:PORT", bound.join(", ")),
+                    ));
+                }
+            }
             let rows = crate::images::rows(&plan, env.as_deref())?;
             match format {
                 Format::Text => say(&crate::images::text(&rows, mirror)?),
@@ -223,10 +284,13 @@ fn run(command: Command) -> Result<u8> {
             env,
             releases,
             operator_manifests,
+            registry,
             format,
             input,
         } => {
             let plan = load(&matrix)?;
+            let plan =
+                crate::binding::require_bound(&plan, &env, registry.as_deref(), "the manifests were rendered with")?;
             let (label, text) = read_manifests(&input)?;
             let opts = crate::audit::Options {
                 env,
@@ -239,6 +303,10 @@ fn run(command: Command) -> Result<u8> {
                 Format::Json => say(&audit.json()),
             }
             Ok(if audit.failures() > 0 { 1 } else { 0 })
+        }
+        Command::Vendor { from, paths } => {
+            say(&vendor(&from, &paths)?);
+            Ok(0)
         }
         Command::Bump {
             component,
@@ -255,7 +323,7 @@ fn run(command: Command) -> Result<u8> {
             for w in crate::explain::warnings(&plan) {
                 eprintln!("{w}");
             }
-            let tree = tree_for(&plan)?;
+            let tree = tree_for(&plan, &paths.out)?;
             output::preview(&paths.out, &tree)?;
             write_matrix(&paths.matrix, &edited)?;
             let summary = output::write(&paths.out, &tree, WriteOptions::default())?;
@@ -298,6 +366,35 @@ fn read_manifests(input: &Path) -> Result<(String, String)> {
         )
     })?;
     Ok((label, text))
+}
+
+/// `deploygen vendor`: archives in, lock and tree written (the lock goes through the owned,
+/// atomic writes like every generated file).
+fn vendor(from: &Path, paths: &Paths) -> Result<String> {
+    let plan = load(&paths.matrix)?;
+    if !plan.matrix.layout.vendored_charts {
+        return Err(Error::invalid(
+            paths.matrix.display().to_string(),
+            "layout.vendored_charts is off: set it to true to keep chart archives in the tree",
+        ));
+    }
+    let mut tree = crate::render::render_tree(&plan)?;
+    output::preview(&paths.out, &output::with_manifest(tree.clone(), &plan.matrix_file))?;
+    let (placed, (lock_path, lock)) = crate::vendor::place(&plan, from, &paths.out)?;
+    tree.insert(lock_path, lock);
+    let tree = output::with_manifest(tree, &plan.matrix_file);
+    let summary = output::write(&paths.out, &tree, WriteOptions::default())?;
+    let mut out = String::new();
+    for p in &placed {
+        out.push_str(&format!("{:>9} {p}\n", "placed"));
+    }
+    out.push_str(&format!(
+        "{} chart archives placed, {} already in place\n",
+        placed.len(),
+        crate::vendor::entries(&plan).len() - placed.len()
+    ));
+    out.push_str(&summary.report());
+    Ok(out)
 }
 
 fn write_matrix(path: &Path, text: &str) -> Result<()> {

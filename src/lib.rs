@@ -6,7 +6,9 @@
 //! Pipeline: `matrix` (raw input) -> `validate` (+ `catalog`, `compat`) -> `plan` ->
 //! `render` (templates) -> `output` (owned, atomic writes).
 
+pub mod airgap;
 pub mod audit;
+pub mod binding;
 pub mod bump;
 pub mod catalog;
 pub mod cli;
@@ -15,14 +17,19 @@ pub mod error;
 pub mod explain;
 pub mod image;
 pub mod images;
+pub mod layout;
 pub mod locate;
 pub mod matrix;
 pub mod names;
 pub mod output;
+pub mod parent;
 pub mod plan;
 pub mod render;
+pub mod sha256;
+pub mod site;
 pub mod suggest;
 pub mod validate;
+pub mod vendor;
 pub mod version;
 
 pub use error::{Error, Result};

@@ -225,6 +225,12 @@ fn atomic_write(path: &Path, content: &str) -> Result<()> {
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(content.as_bytes())?;
+        // Generated scripts (airgap/copy-images.sh) are executable.
+        #[cfg(unix)]
+        if content.starts_with("#!") {
+            use std::os::unix::fs::PermissionsExt as _;
+            f.set_permissions(fs::Permissions::from_mode(0o755))?;
+        }
         f.sync_all()?;
         fs::rename(&tmp, path)
     })();
