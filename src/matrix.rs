@@ -308,7 +308,7 @@ pub struct Operations {
     pub smoke_tests: SmokeTests,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     /// kube-prometheus-stack runs in the cluster (Prometheus Operator CRDs present):
@@ -381,7 +381,7 @@ pub enum NetworkPolicies {
     Off,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
     /// Where certificates come from: `self-signed-ca` (a CA of the cluster's own, for sites
@@ -412,7 +412,7 @@ pub enum IssuerKind {
     External,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmokeTests {
     /// Render the test InferenceServices into examples/<env>/.
@@ -432,4 +432,39 @@ fn default_smoke_namespace() -> String {
 
 fn default_smoke_size() -> String {
     "10Gi".to_string()
+}
+
+// An absent block means the same as an empty one: the serde defaults, not the types' zero
+// values (an `operations:` without `smoke_tests:` once got an empty namespace).
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            prometheus: false,
+            namespace: default_monitoring_namespace(),
+            selector_labels: BTreeMap::new(),
+            grafana_dashboards: false,
+            dashboard_labels: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Tls {
+            issuer: IssuerKind::default(),
+            external_issuer: None,
+            https: false,
+            domain: default_domain(),
+        }
+    }
+}
+
+impl Default for SmokeTests {
+    fn default() -> Self {
+        SmokeTests {
+            enabled: false,
+            namespace: default_smoke_namespace(),
+            volume_size: default_smoke_size(),
+        }
+    }
 }
