@@ -21,8 +21,7 @@ pub const PLACEHOLDER: &str = "deploygen-bound-registry.invalid";
 
 /// Same grammar as `validate::check_mirror` (DNS name or IPv4, optional port, optional path
 /// prefix), as a Go RE2 pattern for the install-time check.
-pub const REGISTRY_PATTERN: &str =
-    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$";
+pub const REGISTRY_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$";
 
 /// An environment's mirror registry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -79,7 +78,9 @@ impl Mirror {
     pub fn label(&self) -> String {
         match self {
             Mirror::Fixed(m) => m.clone(),
-            Mirror::Bound(b) => format!("the registry in `{}` (bound at install time)", b.from_value),
+            Mirror::Bound(b) => {
+                format!("the registry in `{}` (bound at install time)", b.from_value)
+            }
         }
     }
 }
@@ -90,7 +91,8 @@ pub fn check_value_path(path: &str) -> std::result::Result<(), String> {
         && path.len() <= 253
         && path.split('.').all(|p| {
             let mut c = p.chars();
-            c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+            c.next()
+                .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
                 && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
         });
     if ok {
@@ -247,7 +249,10 @@ fn tokenize(v: &Value, exprs: &mut Vec<String>, bound: bool) -> Result<Value> {
                 if k.contains("{{") || k.contains("}}") || k.contains(TOKEN) {
                     return Err(Error::internal(
                         "gotmpl",
-                        format!("values key `{}` holds template delimiters", k.escape_debug()),
+                        format!(
+                            "values key `{}` holds template delimiters",
+                            k.escape_debug()
+                        ),
                     ));
                 }
                 out.insert(k.clone(), tokenize(x, exprs, bound)?);
@@ -275,11 +280,13 @@ fn string_expr(s: &str, bound: bool) -> Result<String> {
         if i > 0 {
             // A placeholder followed by a path is the registry (with its path prefix); a bare
             // one in a host list (registries-skipping-tag-resolving) is the host.
-            parts.push(if piece.starts_with('/') || piece.starts_with(':') || piece.starts_with('@') {
-                "$registry".to_string()
-            } else {
-                "$registryHost".to_string()
-            });
+            parts.push(
+                if piece.starts_with('/') || piece.starts_with(':') || piece.starts_with('@') {
+                    "$registry".to_string()
+                } else {
+                    "$registryHost".to_string()
+                },
+            );
         }
         if !piece.is_empty() {
             parts.push(go_string(piece));
@@ -300,9 +307,18 @@ mod tests {
             "evil": "{{ .Values }}\n---\nx: y",
         });
         let text = gotmpl_yaml(&v, true).unwrap();
-        assert!(text.contains(r#"repository: {{ print $registry "/jetstack/x" | toJson }}"#), "{text}");
-        assert!(text.contains(r#"skip: {{ print "kind.local," $registryHost | toJson }}"#), "{text}");
-        assert!(text.contains(r#"evil: {{ "{{ .Values }}\n---\nx: y" | toJson }}"#), "{text}");
+        assert!(
+            text.contains(r#"repository: {{ print $registry "/jetstack/x" | toJson }}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"skip: {{ print "kind.local," $registryHost | toJson }}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"evil: {{ "{{ .Values }}\n---\nx: y" | toJson }}"#),
+            "{text}"
+        );
         assert!(!text.contains(PLACEHOLDER));
         assert!(gotmpl_yaml(&v, false).is_err());
     }

@@ -184,7 +184,11 @@ mod embedded_keys {
 
 /// The values keys of an upstream chart (`catalog/<component>/<chart>-<version>.keys`), if the
 /// catalog records them.
-pub fn chart_keys(component: &str, chart: &str, version: &str) -> Option<std::collections::BTreeSet<&'static str>> {
+pub fn chart_keys(
+    component: &str,
+    chart: &str,
+    version: &str,
+) -> Option<std::collections::BTreeSet<&'static str>> {
     let want = format!("{component}/{chart}-{version}.keys");
     embedded_keys::CHART_KEYS
         .iter()

@@ -208,7 +208,12 @@ fn run(command: Command) -> Result<u8> {
                 }
                 say(&format!(
                     "{}: includes {} in every environment it declares\n",
-                    plan.matrix.layout.parent.as_ref().map(|x| x.helmfile.as_str()).unwrap_or_default(),
+                    plan.matrix
+                        .layout
+                        .parent
+                        .as_ref()
+                        .map(|x| x.helmfile.as_str())
+                        .unwrap_or_default(),
                     plan.matrix.layout.helmfile
                 ));
             }
@@ -289,8 +294,12 @@ fn run(command: Command) -> Result<u8> {
             input,
         } => {
             let plan = load(&matrix)?;
-            let plan =
-                crate::binding::require_bound(&plan, &env, registry.as_deref(), "the manifests were rendered with")?;
+            let plan = crate::binding::require_bound(
+                &plan,
+                &env,
+                registry.as_deref(),
+                "the manifests were rendered with",
+            )?;
             let (label, text) = read_manifests(&input)?;
             let opts = crate::audit::Options {
                 env,
@@ -379,7 +388,10 @@ fn vendor(from: &Path, paths: &Paths) -> Result<String> {
         ));
     }
     let mut tree = crate::render::render_tree(&plan)?;
-    output::preview(&paths.out, &output::with_manifest(tree.clone(), &plan.matrix_file))?;
+    output::preview(
+        &paths.out,
+        &output::with_manifest(tree.clone(), &plan.matrix_file),
+    )?;
     let (placed, (lock_path, lock)) = crate::vendor::place(&plan, from, &paths.out)?;
     tree.insert(lock_path, lock);
     let tree = output::with_manifest(tree, &plan.matrix_file);

@@ -235,7 +235,10 @@ mod tests {
     #[test]
     fn relative_paths() {
         assert_eq!(relative("", "applications/kserve"), "applications/kserve");
-        assert_eq!(relative("applications/kserve", "applications/kserve/charts/x"), "charts/x");
+        assert_eq!(
+            relative("applications/kserve", "applications/kserve/charts/x"),
+            "charts/x"
+        );
         assert_eq!(relative("a/b", "c/d"), "../../c/d");
         assert_eq!(relative("a", "a"), ".");
     }

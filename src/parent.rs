@@ -55,13 +55,14 @@ fn parts(text: &str) -> Vec<String> {
 
 /// Line (1-based) where `needle` first starts a key in `text`.
 fn line_of(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start();
-        t.starts_with(&format!("{key}:"))
-            || t.starts_with(&format!("\"{key}\":"))
-            || t.starts_with(&format!("'{key}':"))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.starts_with(&format!("{key}:"))
+                || t.starts_with(&format!("\"{key}\":"))
+                || t.starts_with(&format!("'{key}':"))
+        })
+        .map(|i| i + 1)
 }
 
 /// `*` matches within one path segment (helmfile's glob of `helmfiles:` paths).
@@ -134,7 +135,11 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
             }
         }
     }
-    let dir = parent.helmfile.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let dir = parent
+        .helmfile
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or("");
     let ours = normalize(&layout.helmfile);
     let ours_dir = normalize(layout.helmfile_dir());
     let mut report = Report::default();
@@ -194,8 +199,14 @@ mod tests {
         let t = untemplate("helmfiles:\n  - path: a/helmfile.yaml\n    values:\n      - {{ toYaml .Values | nindent 8 }}\n");
         let v: serde_yaml::Value = serde_yaml::from_str(&t).unwrap();
         assert!(v.get("helmfiles").is_some());
-        assert!(glob_match("applications/*/helmfile.yaml", "applications/kserve/helmfile.yaml"));
-        assert!(!glob_match("applications/*/helmfile.yaml", "applications/kserve/x/helmfile.yaml"));
+        assert!(glob_match(
+            "applications/*/helmfile.yaml",
+            "applications/kserve/helmfile.yaml"
+        ));
+        assert!(!glob_match(
+            "applications/*/helmfile.yaml",
+            "applications/kserve/x/helmfile.yaml"
+        ));
         assert_eq!(normalize("./a/../b/c"), "b/c");
     }
 }

@@ -81,7 +81,10 @@ impl EnvPlan {
     /// The registry images are rewritten to: the fixed mirror, or for a mirror bound at
     /// install time the placeholder the values templates replace (`binding::PLACEHOLDER`).
     pub fn mirror(&self) -> Option<&str> {
-        self.env.mirror.as_ref().map(crate::binding::Mirror::planned)
+        self.env
+            .mirror
+            .as_ref()
+            .map(crate::binding::Mirror::planned)
     }
 
     /// The helmfile environment value a bound mirror is read from (`offline.registry`).

@@ -694,11 +694,17 @@ fn check_layout(matrix: &Matrix, p: &mut Problems) {
             if matrix.environments.contains_key(&x.environment) {
                 p.at(
                     format!("{at}.environment"),
-                    format!("`{}` is an environment of the matrix, so it is not excluded", x.environment),
+                    format!(
+                        "`{}` is an environment of the matrix, so it is not excluded",
+                        x.environment
+                    ),
                 );
             }
             if x.reason.trim().is_empty() {
-                p.at(format!("{at}.reason"), "say why the environment goes without the stack");
+                p.at(
+                    format!("{at}.reason"),
+                    "say why the environment goes without the stack",
+                );
             }
         }
     }

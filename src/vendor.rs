@@ -142,10 +142,7 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
             }
             Err(err) => problems.push(crate::error::Problem {
                 location: archive.display().to_string(),
-                message: format!(
-                    "locked ({}:{line}) but not readable: {err}",
-                    full.display()
-                ),
+                message: format!("locked ({}:{line}) but not readable: {err}", full.display()),
             }),
         }
     }

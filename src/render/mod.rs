@@ -205,11 +205,22 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
     let gotmpl = values_are_gotmpl(plan);
     // Paths in the helmfile are relative to its own folder: helmfile resolves them from there.
     let env_dir = layout.from_helmfile(&layout.environments);
-    let local = |p: String| if p.starts_with("../") { p } else { format!("./{p}") };
+    let local = |p: String| {
+        if p.starts_with("../") {
+            p
+        } else {
+            format!("./{p}")
+        }
+    };
     let chart_paths: BTreeMap<&str, String> = plan
         .releases
         .iter()
-        .map(|r| (r.name.as_str(), local(layout.from_helmfile(&layout.chart_dir(&r.name)))))
+        .map(|r| {
+            (
+                r.name.as_str(),
+                local(layout.from_helmfile(&layout.chart_dir(&r.name))),
+            )
+        })
         .collect();
     let values_ext = if gotmpl { "yaml.gotmpl" } else { "yaml" };
     let repos = if layout.vendored_charts {
@@ -231,7 +242,11 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
             bound => plan.environments.iter().filter_map(|e| e.bound_value().map(|v| (e.name.clone(), v.to_string()))).collect::<BTreeMap<_, _>>(),
         },
     )?;
-    put(&mut tree, &layout.helmfile, format!("{yaml_header}{helmfile}"))?;
+    put(
+        &mut tree,
+        &layout.helmfile,
+        format!("{yaml_header}{helmfile}"),
+    )?;
 
     put(&mut tree, &layout.schema, crate::matrix::json_schema())?;
 
@@ -264,7 +279,11 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         crate::explain::doc_context(plan),
     )?;
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
-    put(&mut tree, &layout.versions_report, format!("{md_header}{doc}"))?;
+    put(
+        &mut tree,
+        &layout.versions_report,
+        format!("{md_header}{doc}"),
+    )?;
 
     self_check(&tree)?;
     Ok(tree)
@@ -474,7 +493,11 @@ fn render_examples(
         let runtime_image = runtime.and_then(image);
         let c = context! { runtime_image => runtime_image, ..ctx.clone() };
         let text = unbind(render_one(env, &format!("examples/{file}.j2"), c)?);
-        put(tree, &format!("{base}/{file}"), format!("{yaml_header}{text}"))?;
+        put(
+            tree,
+            &format!("{base}/{file}"),
+            format!("{yaml_header}{text}"),
+        )?;
     }
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
     let mut readme = render_one(env, "examples/README.md.j2", ctx)?;
@@ -487,7 +510,11 @@ fn render_examples(
             markdown_cell(value.to_string())
         ));
     }
-    put(tree, &format!("{base}/README.md"), format!("{md_header}{readme}"))?;
+    put(
+        tree,
+        &format!("{base}/README.md"),
+        format!("{md_header}{readme}"),
+    )?;
     Ok(())
 }
 
