@@ -58,6 +58,10 @@ enum Command {
         /// Print mirror references instead of upstream ones.
         #[arg(long)]
         mirror: bool,
+        /// The registry of an environment whose mirror is bound at install time
+        /// (`mirror: {from_value: ...}`), as HOST[:PORT][/PATH]; needs --env.
+        #[arg(long, requires = "env")]
+        registry: Option<String>,
         /// Catalog directory laid over the compiled-in catalog (default: `catalog/` beside the matrix).
         #[arg(long)]
         catalog: Option<PathBuf>,
@@ -94,11 +98,24 @@ enum Command {
         /// KnativeServing from its own manifests instead of the catalog's Serving images.
         #[arg(long)]
         operator_manifests: Option<PathBuf>,
+        /// The registry the manifests were rendered with, for an environment whose mirror is
+        /// bound at install time (required there): every image must be on it.
+        #[arg(long)]
+        registry: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Manifests to read; `-` (the default) reads standard input.
         #[arg(default_value = "-")]
         input: PathBuf,
+    },
+    /// Place upstream chart archives (from `helm pull` on a connected machine) into the tree
+    /// for `layout.vendored_charts`, write their sha256 lock and re-render.
+    Vendor {
+        /// Folder holding `<chart>-<version>.tgz` for every chart the matrix pins.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        paths: Paths,
     },
     /// Pin COMPONENT to VERSION in the matrix (after validating it) and re-render the tree.
     Bump {
@@ -294,8 +311,12 @@ fn load(path: &Path, catalog: Option<&Path>) -> Result<crate::plan::Plan> {
     load_bytes(path, &input::read_matrix(path)?, catalog)
 }
 
-fn tree_for(plan: &crate::plan::Plan) -> Result<crate::render::Tree> {
-    let tree = crate::render::render_tree(plan)?;
+fn tree_for(plan: &crate::plan::Plan, root: &Path) -> Result<crate::render::Tree> {
+    let mut tree = crate::render::render_tree(plan)?;
+    // Vendored charts: the lock, verified against the archives on disk, is part of the tree.
+    if let Some((path, text)) = crate::vendor::verified_lock(plan, root)? {
+        tree.insert(path, text);
+    }
     Ok(output::with_manifest(tree, &plan.matrix_file))
 }
 
@@ -332,12 +353,18 @@ fn protected(matrix: &Path, root: &Path) -> Vec<String> {
 /// rendering; a bad matrix is refused before the lock (or the output folder) is created.
 fn render_locked(p: &Paths, command: &str) -> Result<(TreeLock, crate::render::Tree)> {
     let bytes = input::read_matrix(&p.matrix)?;
-    let mut tree = tree_for(&load_bytes(&p.matrix, &bytes, p.catalog.as_deref())?)?;
+    let mut tree = tree_for(
+        &load_bytes(&p.matrix, &bytes, p.catalog.as_deref())?,
+        &p.out,
+    )?;
     refuse_early(&p.out, &tree)?;
     let lock = TreeLock::exclusive(&p.out, command)?;
     let again = input::read_matrix(&p.matrix)?;
     if again != bytes {
-        tree = tree_for(&load_bytes(&p.matrix, &again, p.catalog.as_deref())?)?;
+        tree = tree_for(
+            &load_bytes(&p.matrix, &again, p.catalog.as_deref())?,
+            &p.out,
+        )?;
     }
     Ok((lock, tree))
 }
@@ -368,12 +395,41 @@ fn run(command: Command) -> Result<Done> {
             })
         }
         Command::Check(p) => {
-            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
+            let plan = load(&p.matrix, p.catalog.as_deref())?;
+            let tree = tree_for(&plan, &p.out)?;
             let _lock = TreeLock::shared(&p.out)?;
             let diff = output::diff(&p.out, &tree)?;
+            // The parent helmfile (layout.parent) must include the stack in every environment.
+            let mut parent_ok = String::new();
+            if let Some(report) = crate::parent::check(&plan, &p.out)? {
+                for n in &report.notes {
+                    warn(&format!("note: {n}"));
+                }
+                for f in &report.failures {
+                    warn(&format!("error: {f}"));
+                }
+                if !report.failures.is_empty() {
+                    warn("the parent helmfile does not run the stack in every environment it declares");
+                    return Ok(Done {
+                        code: 1,
+                        stdout: diff,
+                        wrote: false,
+                    });
+                }
+                parent_ok = format!(
+                    "{}: includes {} in every environment it declares\n",
+                    plan.matrix
+                        .layout
+                        .parent
+                        .as_ref()
+                        .map(|x| x.helmfile.as_str())
+                        .unwrap_or_default(),
+                    plan.matrix.layout.helmfile
+                );
+            }
             if diff.is_empty() {
                 Ok(Done::ok(format!(
-                    "{}: the tree is current ({} files)\n",
+                    "{parent_ok}{}: the tree is current ({} files)\n",
                     p.out.display(),
                     tree.len()
                 )))
@@ -387,7 +443,7 @@ fn run(command: Command) -> Result<Done> {
             }
         }
         Command::Diff(p) => {
-            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?)?;
+            let tree = tree_for(&load(&p.matrix, p.catalog.as_deref())?, &p.out)?;
             let _lock = TreeLock::shared(&p.out)?;
             Ok(Done::ok(output::diff(&p.out, &tree)?))
         }
@@ -396,10 +452,28 @@ fn run(command: Command) -> Result<Done> {
             matrix,
             env,
             mirror,
+            registry,
             catalog,
             format,
         } => {
-            let plan = load(&matrix, catalog.as_deref())?;
+            let mut plan = load(&matrix, catalog.as_deref())?;
+            if let (Some(r), Some(e)) = (&registry, &env) {
+                plan = crate::binding::bind(&plan, e, r)?;
+            }
+            if mirror {
+                let bound: Vec<String> = plan
+                    .environments
+                    .iter()
+                    .filter(|e| env.as_deref().is_none_or(|n| n == e.name))
+                    .filter_map(|e| e.bound_value().map(|v| format!("{} (from `{v}`)", e.name)))
+                    .collect();
+                if !bound.is_empty() {
+                    return Err(Error::invalid(
+                        "--mirror",
+                        format!("the mirror of {} is bound at install time: give it with --env ENV --registry HOST:PORT", bound.join(", ")),
+                    ));
+                }
+            }
             let rows = crate::images::rows(&plan, env.as_deref())?;
             match format {
                 Format::Text => Ok(Done::ok(crate::images::text(&rows, mirror)?)),
@@ -428,10 +502,17 @@ fn run(command: Command) -> Result<Done> {
             env,
             releases,
             operator_manifests,
+            registry,
             format,
             input,
         } => {
             let plan = load(&matrix, catalog.as_deref())?;
+            let plan = crate::binding::require_bound(
+                &plan,
+                &env,
+                registry.as_deref(),
+                "the manifests were rendered with",
+            )?;
             let (label, text) = read_manifests(&input)?;
             let opts = crate::audit::Options {
                 env,
@@ -454,6 +535,7 @@ fn run(command: Command) -> Result<Done> {
             paths,
         } => bump(&component, &version, &paths),
         Command::Catalog { command } => catalog_command(command),
+        Command::Vendor { from, paths } => vendor(&from, &paths),
         Command::PlanUpgrade {
             kubernetes,
             matrix,
@@ -515,11 +597,12 @@ fn bump_plan(
     component: &str,
     version: &str,
     catalog: &crate::catalog::Catalog,
+    root: &Path,
 ) -> Result<(String, crate::render::Tree)> {
     let (text, _) = input::precheck(label, bytes)?;
     let edited = crate::bump::edit_version(label, text, component, version)?;
     let plan = crate::plan_with(label, edited.as_bytes(), catalog)?;
-    let tree = tree_for(&plan)?;
+    let tree = tree_for(&plan, root)?;
     Ok((edited, tree))
 }
 
@@ -530,11 +613,11 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     let real = std::fs::canonicalize(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
     let catalog = catalog_for(&paths.matrix, paths.catalog.as_deref())?;
     let bytes = input::read_matrix(&real)?;
-    let (_, tree) = bump_plan(&label, &bytes, component, version, &catalog)?;
+    let (_, tree) = bump_plan(&label, &bytes, component, version, &catalog, &paths.out)?;
     refuse_early(&paths.out, &tree)?;
     let _lock = TreeLock::exclusive(&paths.out, "bump")?;
     let bytes = input::read_matrix(&real)?;
-    let (edited, tree) = bump_plan(&label, &bytes, component, version, &catalog)?;
+    let (edited, tree) = bump_plan(&label, &bytes, component, version, &catalog, &paths.out)?;
     let plan = crate::plan_with(&label, edited.as_bytes(), &catalog)?;
     for w in crate::explain::warnings(&plan) {
         warn(&w);
@@ -662,4 +745,42 @@ fn catalog_command(command: CatalogCommand) -> Result<Done> {
             })
         }
     }
+}
+
+/// `deploygen vendor`: archives in, lock and tree written (the lock goes through the owned,
+/// all-or-nothing writes like every generated file).
+fn vendor(from: &Path, paths: &Paths) -> Result<Done> {
+    let plan = load(&paths.matrix, paths.catalog.as_deref())?;
+    if !plan.matrix.layout.vendored_charts {
+        return Err(Error::invalid(
+            paths.matrix.display().to_string(),
+            "layout.vendored_charts is off: set it to true to keep chart archives in the tree",
+        ));
+    }
+    let mut tree = crate::render::render_tree(&plan)?;
+    refuse_early(
+        &paths.out,
+        &output::with_manifest(tree.clone(), &plan.matrix_file),
+    )?;
+    let _lock = TreeLock::exclusive(&paths.out, "vendor")?;
+    let (placed, (lock_path, lock)) = crate::vendor::place(&plan, from, &paths.out)?;
+    tree.insert(lock_path, lock);
+    let tree = output::with_manifest(tree, &plan.matrix_file);
+    let protect = protected(&paths.matrix, &paths.out);
+    let summary = output::write_with(&paths.out, &tree, &protect, None, WriteOptions::default())?;
+    let mut out = String::new();
+    for p in &placed {
+        out.push_str(&format!("{:>9} {p}\n", "placed"));
+    }
+    out.push_str(&format!(
+        "{} chart archives placed, {} already in place\n",
+        placed.len(),
+        crate::vendor::entries(&plan).len() - placed.len()
+    ));
+    out.push_str(&summary.report());
+    Ok(Done {
+        code: 0,
+        wrote: !placed.is_empty() || !summary.is_noop(),
+        stdout: out,
+    })
 }

@@ -78,7 +78,7 @@ pub fn env_doc(plan: &Plan, e: &EnvPlan) -> EnvDoc {
         name: e.name.clone(),
         kubernetes: e.env.cluster.kubernetes.clone(),
         mode: e.env.deployment_mode.as_str().to_string(),
-        mirror: e.env.mirror.clone(),
+        mirror: e.mirror_label(),
         profile: e.env.profile.clone(),
         storage_class: e.env.cluster.storage_class.clone(),
         gpus_per_node: e.env.cluster.gpus_per_node,

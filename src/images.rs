@@ -11,9 +11,25 @@ use crate::plan::Plan;
 /// Folder of the kubespray-offline image lists in the tree.
 pub const IMAGELIST_DIR: &str = "airgap/kubespray-offline/imagelists";
 
-/// One `<app>.txt` per application: the upstream references every mirrored environment needs
-/// (kubespray-offline pulls these, then pushes them to the mirror with the registry host
-/// stripped, which is the path the values point at).
+/// Value of the helmfile `app:` label of every release: the name of the whole-app image list.
+pub const APP: &str = "kserve";
+
+/// The image list an image goes into, as the layout splits them.
+pub fn list_name<'a>(plan: &Plan, img: &'a crate::plan::PlannedImage) -> &'a str {
+    use crate::layout::ImageListPer;
+    if img.component == "extra" {
+        return &img.app;
+    }
+    match plan.matrix.layout.image_list_per {
+        ImageListPer::Release => &img.app,
+        ImageListPer::Component => &img.component,
+        ImageListPer::App => APP,
+    }
+}
+
+/// One `<list>.txt` per release, component or app (`layout.image_list_per`): the upstream
+/// references every mirrored environment needs (kubespray-offline pulls these, then pushes
+/// them to the mirror with the registry host stripped, which is the path the values point at).
 pub fn image_lists(plan: &Plan) -> Vec<(String, String)> {
     let mirrored: Vec<_> = plan
         .environments
@@ -23,12 +39,13 @@ pub fn image_lists(plan: &Plan) -> Vec<(String, String)> {
     let mut by_app: BTreeMap<&str, (BTreeSet<String>, BTreeSet<&str>)> = BTreeMap::new();
     for e in &mirrored {
         for img in e.shipped_images() {
-            let slot = by_app.entry(&img.app).or_default();
+            let slot = by_app.entry(list_name(plan, img)).or_default();
             slot.0.insert(img.source.to_string());
             slot.1.insert(&e.name);
         }
     }
     let header = crate::generated::header(&plan.matrix_file, "#");
+    let dir = &plan.matrix.layout.image_lists;
     by_app
         .into_iter()
         .map(|(app, (refs, envs))| {
@@ -42,7 +59,7 @@ pub fn image_lists(plan: &Plan) -> Vec<(String, String)> {
                 text.push_str(&r);
                 text.push('\n');
             }
-            (format!("{IMAGELIST_DIR}/{app}.txt"), text)
+            (crate::layout::Layout::join(dir, &format!("{app}.txt")), text)
         })
         .collect()
 }

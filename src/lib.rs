@@ -6,7 +6,9 @@
 //! Pipeline: `matrix` (raw input) -> `validate` (+ `catalog`, `compat`) -> `plan` ->
 //! `render` (templates) -> `output` (owned, atomic writes).
 
+pub mod airgap;
 pub mod audit;
+pub mod binding;
 pub mod bump;
 pub mod capacity;
 pub mod catalog;
@@ -19,17 +21,22 @@ pub mod image;
 pub mod images;
 pub mod import;
 pub mod input;
+pub mod layout;
 pub mod locate;
 pub mod matrix;
 pub mod names;
 pub mod operations;
 pub mod output;
+pub mod parent;
 pub mod plan;
 pub mod render;
+pub mod sha256;
+pub mod site;
 pub mod suggest;
 pub mod text;
 pub mod upgrade;
 pub mod validate;
+pub mod vendor;
 pub mod version;
 
 pub use error::{Error, Result};

@@ -29,6 +29,10 @@ pub struct Matrix {
     pub profiles: BTreeMap<String, Profile>,
     /// The environments rendered, each one becomes a helmfile environment (`helmfile -e NAME`).
     pub environments: BTreeMap<String, Environment>,
+    /// Where the generated files go in the repository, and how charts reach the site
+    /// (default: deploygen's own layout; see `crate::layout`).
+    #[serde(default)]
+    pub layout: crate::layout::Layout,
 }
 
 /// Versions of the tools that install the tree (`helm version`, `helmfile version`).
@@ -131,9 +135,11 @@ pub struct Environment {
     pub profile: String,
     /// `Serverless` (Knative) or `RawDeployment` (no Knative releases).
     pub deployment_mode: DeploymentMode,
-    /// Private registry (`host[:port]`) every image is pulled from; absent = public registries.
+    /// Private registry every image is pulled from; absent = public registries. Either fixed,
+    /// `host[:port][/path]`, or bound at install time from a helmfile environment value:
+    /// `{from_value: offline.registry}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mirror: Option<String>,
+    pub mirror: Option<crate::binding::Mirror>,
     /// KServe serving runtimes whose images this environment ships (`sklearnserver`, …).
     pub serving_runtimes: Vec<String>,
     /// Images the catalog cannot know (a team's own model server); listed and mirrored too.
@@ -145,6 +151,18 @@ pub struct Environment {
     /// Monitoring, access control, network policy, TLS, smoke tests (all off by default).
     #[serde(default)]
     pub operations: Operations,
+    /// How the Istio ingress gateway's Service is exposed (default: LoadBalancer).
+    #[serde(default)]
+    pub gateway: crate::site::Gateway,
+    /// Secrets (in each release's namespace) every chart's pods pull images with, for a
+    /// private mirror that needs credentials. Set at each chart's own keys (catalog `pull_secrets`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<String>,
+    /// Escape hatch: per release, values for what the matrix does not model, relative to the
+    /// upstream chart (as its values.yaml is written), merged last. A key the pinned chart
+    /// does not have is an error.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -311,7 +329,7 @@ pub struct Operations {
     pub egress: Egress,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     /// kube-prometheus-stack runs in the cluster (Prometheus Operator CRDs present):
@@ -389,7 +407,7 @@ pub enum NetworkPolicies {
     Off,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
     /// Where certificates come from: `self-signed-ca` (a CA of the cluster's own, for sites
@@ -420,7 +438,7 @@ pub enum IssuerKind {
     External,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmokeTests {
     /// Render the test InferenceServices into examples/<env>/.
@@ -525,4 +543,41 @@ fn default_smoke_namespace() -> String {
 
 fn default_smoke_size() -> String {
     "10Gi".to_string()
+}
+
+// An absent block means the same as an empty one: the serde defaults, not the types' zero
+// values (an `operations:` without `smoke_tests:` once got an empty namespace).
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            prometheus: false,
+            namespace: default_monitoring_namespace(),
+            selector_labels: BTreeMap::new(),
+            grafana_dashboards: false,
+            dashboard_labels: BTreeMap::new(),
+            dcgm_exporter: false,
+        }
+    }
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Tls {
+            issuer: IssuerKind::default(),
+            external_issuer: None,
+            https: false,
+            domain: default_domain(),
+        }
+    }
+}
+
+impl Default for SmokeTests {
+    fn default() -> Self {
+        SmokeTests {
+            enabled: false,
+            namespace: default_smoke_namespace(),
+            volume_size: default_smoke_size(),
+            load_test: None,
+        }
+    }
 }

@@ -51,7 +51,11 @@ pub fn check_cidr(s: &str) -> Result<(), String> {
 /// mirror's own address when it is an IP. The port defaults to 443 (HTTPS) as containerd
 /// does.
 pub fn mirror_endpoint(env: &Environment) -> Option<(String, u16)> {
-    let mirror = env.mirror.as_deref()?;
+    // A mirror bound at install time has no address yet: only `mirror_cidr` can name it.
+    let mirror = match env.mirror.as_ref()? {
+        crate::binding::Mirror::Fixed(m) => m.as_str(),
+        crate::binding::Mirror::Bound(_) => return None,
+    };
     let host_port = mirror.split('/').next().unwrap_or(mirror);
     let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
         match rest.split_once("]:") {
@@ -131,12 +135,18 @@ pub fn check(env: &Environment, at: &dyn Fn(&str) -> String, p: &mut dyn FnMut(S
             );
         }
         // (A mirror that is not a registry address is reported as such, not again here.)
-        let valid_mirror = env
-            .mirror
-            .as_deref()
-            .is_some_and(|m| crate::validate::check_mirror(m).is_ok());
-        if valid_mirror && eg.mirror_cidr.is_none() && mirror_endpoint(env).is_none() {
-            p(path(".mirror_cidr"), "the mirror is named by a host name, which a NetworkPolicy cannot match: give its address as a CIDR".into());
+        match &env.mirror {
+            Some(crate::binding::Mirror::Fixed(m)) => {
+                let valid_mirror = crate::validate::check_mirror(m).is_ok();
+                if valid_mirror && eg.mirror_cidr.is_none() && mirror_endpoint(env).is_none() {
+                    p(path(".mirror_cidr"), "the mirror is named by a host name, which a NetworkPolicy cannot match: give its address as a CIDR".into());
+                }
+            }
+            Some(crate::binding::Mirror::Bound(b)) if eg.mirror_cidr.is_none() => p(
+                path(".mirror_cidr"),
+                format!("the mirror is bound at install time (`{}`), so the egress policy cannot know its address: give the mirror's address as a CIDR", b.from_value),
+            ),
+            _ => {}
         }
     }
 

@@ -78,8 +78,26 @@ impl EnvPlan {
         self.releases.iter().any(|r| r == release)
     }
 
+    /// The registry images are rewritten to: the fixed mirror, or for a mirror bound at
+    /// install time the placeholder the values templates replace (`binding::PLACEHOLDER`).
     pub fn mirror(&self) -> Option<&str> {
-        self.env.mirror.as_deref()
+        self.env
+            .mirror
+            .as_ref()
+            .map(crate::binding::Mirror::planned)
+    }
+
+    /// The helmfile environment value a bound mirror is read from (`offline.registry`).
+    pub fn bound_value(&self) -> Option<&str> {
+        self.env
+            .mirror
+            .as_ref()
+            .and_then(crate::binding::Mirror::bound_value)
+    }
+
+    /// The mirror as reports and comments name it.
+    pub fn mirror_label(&self) -> Option<String> {
+        self.env.mirror.as_ref().map(crate::binding::Mirror::label)
     }
 }
 

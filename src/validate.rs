@@ -103,6 +103,7 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
             e.verdicts.extend(extra);
         }
     }
+    check_layout(&matrix, &mut p);
     if matrix.environments.is_empty() {
         p.at(
             "environments",
@@ -482,9 +483,24 @@ fn resolve_environment(
             ),
         );
     }
-    if let Some(m) = &env.mirror {
-        if let Err(e) = check_mirror(m) {
-            p.at(at(".mirror"), e);
+    match &env.mirror {
+        Some(crate::binding::Mirror::Fixed(m)) => {
+            if let Err(e) = check_mirror(m) {
+                p.at(at(".mirror"), e);
+            }
+        }
+        Some(crate::binding::Mirror::Bound(b)) => {
+            if let Err(e) = crate::binding::check_value_path(&b.from_value) {
+                p.at(at(".mirror.from_value"), e);
+            }
+        }
+        None => {}
+    }
+    {
+        let mut site = Vec::new();
+        crate::site::check(env, releases, &at, &mut site);
+        for (path, message) in site {
+            p.at(path, message);
         }
     }
     let runtimes: BTreeSet<&str> = releases
@@ -687,6 +703,49 @@ fn check_operations(
     crate::operations::check(env, at, &mut |path, message| p.at(path, message));
 }
 
+/// Layout paths are plain relative paths; the parent's exclusions name environments it may
+/// declare (the parent itself is read by `deploygen check`).
+fn check_layout(matrix: &Matrix, p: &mut Problems) {
+    let layout = &matrix.layout;
+    for (key, path, _) in layout.paths() {
+        if let Err(e) = crate::layout::check_path(path) {
+            p.at(format!("layout.{key}"), e);
+        }
+    }
+    if !layout.helmfile.ends_with(".yaml") && !layout.helmfile.ends_with(".yaml.gotmpl") {
+        p.at(
+            "layout.helmfile",
+            "a helmfile is named *.yaml (or *.yaml.gotmpl)",
+        );
+    }
+    if let Some(parent) = &layout.parent {
+        if parent.helmfile == layout.helmfile {
+            p.at(
+                "layout.parent.helmfile",
+                "the parent helmfile is the stack's own helmfile",
+            );
+        }
+        for (i, x) in parent.excluded_environments.iter().enumerate() {
+            let at = format!("layout.parent.excluded_environments[{i}]");
+            if matrix.environments.contains_key(&x.environment) {
+                p.at(
+                    format!("{at}.environment"),
+                    format!(
+                        "`{}` is an environment of the matrix, so it is not excluded",
+                        x.environment
+                    ),
+                );
+            }
+            if x.reason.trim().is_empty() {
+                p.at(
+                    format!("{at}.reason"),
+                    "say why the environment goes without the stack",
+                );
+            }
+        }
+    }
+}
+
 /// `host[:port]` optionally followed by a path prefix (`harbor.local/astrago`).
 pub fn check_mirror(m: &str) -> std::result::Result<(), String> {
     let (host, prefix) = match m.split_once('/') {
@@ -710,7 +769,7 @@ fn plan_images(
 ) -> Vec<PlannedImage> {
     let at = format!("environments.{env_name}");
     let target = |src: &ImageRef| match &env.mirror {
-        Some(m) => src.mirrored(m),
+        Some(m) => src.mirrored(m.planned()),
         None => src.clone(),
     };
     let mut out = Vec::new();

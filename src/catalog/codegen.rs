@@ -154,7 +154,7 @@ macro_rules! unit_enum {
         }
     )*};
 }
-unit_enum!(RuleKind, DefectFix, Feature);
+unit_enum!(RuleKind, DefectFix, Feature, PullSecretForm);
 
 /// `struct_rust!(Type { field, … })`: a struct literal naming every field, so a field added to
 /// a type and not here fails the build (exhaustive destructuring).
@@ -182,7 +182,9 @@ struct_rust! {
     ReleaseEntry {
         name, namespace, chart, needs, values, deployment_mode_path, domain_path,
         url_scheme_path, workloads, images, images_source, glue, defects, values_keys,
+        pull_secrets,
     }
+    PullSecretKey { path, form, source }
     ChartDefect { id, helm, why, source, fix }
     Chart { repository, name, version, source }
     Workload { id, path, knative_workload }

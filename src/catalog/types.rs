@@ -145,6 +145,26 @@ pub struct ReleaseEntry {
     /// them. When present, every key this entry names must be one of them.
     #[serde(default)]
     pub values_keys: Vec<String>,
+    /// Values keys (relative to the upstream chart) that give its pods image pull secrets.
+    #[serde(default)]
+    pub pull_secrets: Vec<PullSecretKey>,
+}
+
+/// Where a chart takes image pull secrets, and in which form.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSecretKey {
+    pub path: String,
+    /// `names` (`[regcred]`, Istio's global.imagePullSecrets) or `objects` (`[{name: regcred}]`).
+    pub form: PullSecretForm,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullSecretForm {
+    Names,
+    Objects,
 }
 
 /// A defect of a released chart, with the tool versions it bites under and its workaround.

@@ -4,8 +4,8 @@
 //! reports it. So are temp files a killed run left behind (render removes those) and
 //! generated files whose mode was changed.
 //!
-//! A generated folder is one that directly holds a generated file, other than the root (which
-//! holds the matrix, the sources, README ...). Helm's own output in a chart folder
+//! A generated folder is one that directly holds a generated file, other than the root and the
+//! folder of the generated helmfile (which hold the matrix, the sources, README ...). Helm's own output in a chart folder
 //! (`charts/`, `Chart.lock`, written by `helm dependency build`) is expected there.
 
 use std::collections::BTreeSet;
@@ -97,6 +97,15 @@ pub fn findings(root: &Path, tree: &Tree) -> Vec<String> {
         })
         .collect();
     for dir in folders(tree) {
+        // The folder of the generated helmfile is a project folder like the root (a
+        // sub-helmfile sits beside its matrix and README): helmfile reads only the files the
+        // helmfile names, so other files there are the user's.
+        if ["helmfile.yaml", "helmfile.yaml.gotmpl"]
+            .iter()
+            .any(|h| tree.contains_key(&join(&dir, h)))
+        {
+            continue;
+        }
         let chart = tree.contains_key(&join(&dir, "Chart.yaml"));
         for (name, kind) in entries(root, &dir) {
             let rel = join(&dir, &name);

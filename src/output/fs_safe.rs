@@ -134,8 +134,16 @@ pub fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
 
 /// Mode bits a generated file may not have: any execute bit (git records it; Helm would ship
 /// it), or not readable and writable by its owner.
-pub fn mode_problem(meta: &Metadata) -> Option<String> {
+pub fn mode_problem(meta: &Metadata, executable: bool) -> Option<String> {
     let mode = meta.permissions().mode() & 0o7777;
+    if executable {
+        // Generated scripts: read-write-execute for the owner, no special bits.
+        return (mode & 0o7000 != 0 || mode & 0o700 != 0o700).then(|| {
+            format!(
+                "has mode {mode:04o}; generated scripts are executable (0755): `deploygen render` restores it"
+            )
+        });
+    }
     (mode & 0o7111 != 0 || mode & 0o600 != 0o600).then(|| {
         format!(
             "has mode {mode:04o}; generated files are plain read-write files (0644 under the \

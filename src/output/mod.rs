@@ -149,6 +149,11 @@ enum Existing {
     NotAFile(&'static str),
 }
 
+/// Generated scripts (`#!`, e.g. airgap/copy-images.sh) are written executable.
+fn executable(content: &str) -> bool {
+    content.starts_with("#!")
+}
+
 fn existing(root: &Path, rel: &str, want: &str) -> std::result::Result<Existing, Problem> {
     let full = root.join(rel);
     let located = |why: String| Problem {
@@ -164,9 +169,9 @@ fn existing(root: &Path, rel: &str, want: &str) -> std::result::Result<Existing,
         Ok(Node::Dir) => Ok(Existing::NotAFile("a folder")),
         Ok(Node::Other(kind)) => Ok(Existing::NotAFile(kind)),
         Ok(Node::File(meta)) => match fs_safe::read_file(&full) {
-            Ok(Some(bytes)) if bytes == want.as_bytes() => {
-                Ok(Existing::Same(fs_safe::mode_problem(&meta)))
-            }
+            Ok(Some(bytes)) if bytes == want.as_bytes() => Ok(Existing::Same(
+                fs_safe::mode_problem(&meta, executable(want)),
+            )),
             Ok(Some(bytes)) => Ok(Existing::Different(bytes)),
             Ok(None) => Ok(Existing::Different(
                 b"(a file too large to show)\n".to_vec(),
@@ -383,10 +388,11 @@ pub fn write_with(
         });
     }
     for p in &content {
+        let text = &tree[p.as_str()];
         steps.push(txn::Step::Write {
             target: root.join(p.as_str()),
-            bytes: tree[p.as_str()].as_bytes().to_vec(),
-            mode: None,
+            bytes: text.as_bytes().to_vec(),
+            mode: executable(text).then_some(0o755),
         });
     }
     for p in &c.removals {

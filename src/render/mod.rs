@@ -7,6 +7,8 @@ pub mod glue;
 pub mod syntax;
 pub mod values;
 
+use std::collections::BTreeMap;
+
 use minijinja::{context, AutoEscape, Environment, Value as JValue};
 use serde::Serialize;
 
@@ -193,19 +195,58 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         .iter()
         .map(|r| release_ctx(r, &helm))
         .collect();
+    let layout = &plan.matrix.layout;
     let env_names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
-
+    let gotmpl = values_are_gotmpl(plan);
+    // Paths in the helmfile are relative to its own folder: helmfile resolves them from there.
+    let env_dir = layout.from_helmfile(&layout.environments);
+    let local = |p: String| {
+        if p.starts_with("../") {
+            p
+        } else {
+            format!("./{p}")
+        }
+    };
+    let chart_paths: BTreeMap<&str, String> = plan
+        .releases
+        .iter()
+        .map(|r| {
+            (
+                r.name.as_str(),
+                local(layout.from_helmfile(&layout.chart_dir(&r.name))),
+            )
+        })
+        .collect();
+    let values_ext = if gotmpl { "yaml.gotmpl" } else { "yaml" };
+    let repos = if layout.vendored_charts {
+        Vec::new()
+    } else {
+        repositories(plan)
+    };
     let helmfile = render_one(
         &env,
         "helmfile.yaml.j2",
-        context! { releases => &releases, environments => &env_names, repositories => repositories(plan) },
+        context! {
+            releases => &releases,
+            environments => &env_names,
+            repositories => repos,
+            vendored => layout.vendored_charts,
+            env_dir => env_dir,
+            chart_paths => chart_paths,
+            values_ext => values_ext,
+            bound => plan.environments.iter().filter_map(|e| e.bound_value().map(|v| (e.name.clone(), v.to_string()))).collect::<BTreeMap<_, _>>(),
+        },
     )?;
-    tree.insert("helmfile.yaml".into(), format!("{yaml_header}{helmfile}"));
+    put(
+        &mut tree,
+        &layout.helmfile,
+        format!("{yaml_header}{helmfile}"),
+    )?;
 
-    tree.insert("matrix.schema.json".into(), crate::matrix::json_schema());
+    put(&mut tree, &layout.schema, crate::matrix::json_schema())?;
 
     for (release, ctx) in plan.releases.iter().zip(&releases) {
-        render_chart(&env, release, ctx, &yaml_header, &mut tree)?;
+        render_chart(&env, plan, release, ctx, &yaml_header, &mut tree)?;
     }
 
     for e in &plan.environments {
@@ -221,7 +262,10 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
     }
 
     for (path, text) in crate::images::image_lists(plan) {
-        tree.insert(path, text);
+        put(&mut tree, &path, text)?;
+    }
+    for (path, text) in crate::airgap::files(plan) {
+        put(&mut tree, &path, text)?;
     }
 
     let doc = render_one(
@@ -230,20 +274,45 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         crate::explain::doc_context(plan),
     )?;
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
-    tree.insert("COMPONENT_VERSIONS.md".into(), format!("{md_header}{doc}"));
+    put(
+        &mut tree,
+        &layout.versions_report,
+        format!("{md_header}{doc}"),
+    )?;
 
     self_check(&tree)?;
     Ok(tree)
 }
 
+/// Release values files are `.yaml.gotmpl` (helmfile renders them) when some environment binds
+/// its registry at install time; helmfile names one values path per release for every
+/// environment, so all environments then use the same extension.
+pub fn values_are_gotmpl(plan: &Plan) -> bool {
+    plan.environments.iter().any(|e| e.bound_value().is_some())
+}
+
+/// Adds a file to the tree; two outputs on one path (a layout that puts two things in one
+/// place) are an error, never a silent overwrite.
+fn put(tree: &mut Tree, path: &str, text: String) -> Result<()> {
+    if tree.contains_key(path) {
+        return Err(Error::invalid(
+            "layout",
+            format!("two generated files would both be {path}; give them distinct places"),
+        ));
+    }
+    tree.insert(path.to_string(), text);
+    Ok(())
+}
+
 fn render_chart(
     env: &Environment,
+    plan: &Plan,
     release: &Release,
     ctx: &ReleaseCtx,
     yaml_header: &str,
     tree: &mut Tree,
 ) -> Result<()> {
-    let base = format!("applications/{}", release.name);
+    let base = plan.matrix.layout.chart_dir(&release.name);
     let chart = render_one(env, "chart/Chart.yaml.j2", context! { release => ctx })?;
     tree.insert(
         format!("{base}/Chart.yaml"),
@@ -305,19 +374,34 @@ fn render_environment(
     yaml_header: &str,
     tree: &mut Tree,
 ) -> Result<()> {
-    let base = format!("environments/{}", e.name);
+    let base = crate::layout::Layout::join(&plan.matrix.layout.environments, &e.name);
     let hv = values::helmfile_environment(e);
     let text = render_one(
         env,
         "environment/environment.yaml.j2",
-        context! { env => e.name, mode => e.env.deployment_mode.as_str(), mirror => e.mirror(), values => JValue::from_serialize(&hv) },
+        context! { env => e.name, mode => e.env.deployment_mode.as_str(), mirror => e.mirror_label(), bound => e.bound_value(), values => JValue::from_serialize(&hv) },
     )?;
-    tree.insert(
-        format!("{base}/environment.yaml"),
+    put(
+        tree,
+        &format!("{base}/environment.yaml"),
         format!("{yaml_header}{text}"),
-    );
+    )?;
+    let gotmpl = values_are_gotmpl(plan);
+    let bound = e.bound_value();
     for r in &plan.releases {
         let v = values::environment_values(plan, e, r);
+        // A .gotmpl file is a Go template: every string goes through an expression (see
+        // binding::gotmpl_yaml), and the header must not hold template delimiters.
+        let body = if gotmpl && e.installs(&r.name) {
+            let mut b = String::new();
+            if let Some(value) = bound {
+                b.push_str(&crate::binding::preamble(value));
+            }
+            b.push_str(&crate::binding::gotmpl_yaml(&v, bound.is_some())?);
+            Some(JValue::from_safe_string(b.trim_end().to_string()))
+        } else {
+            None
+        };
         let text = render_one(
             env,
             "environment/release.yaml.j2",
@@ -326,16 +410,22 @@ fn render_environment(
                 release => r.name,
                 installed => e.installs(&r.name),
                 mode => e.env.deployment_mode.as_str(),
-                mirror => e.mirror(),
+                mirror => e.mirror_label(),
                 profile => e.env.profile,
                 nested => r.values_root(),
                 values => JValue::from_serialize(&v),
+                body => body,
             },
         )?;
-        tree.insert(
-            format!("{base}/{}.yaml", r.name),
-            format!("{yaml_header}{text}"),
-        );
+        let (name, head) = if gotmpl {
+            (
+                format!("{base}/{}.yaml.gotmpl", r.name),
+                yaml_header.replace("{{", "{ {").replace("}}", "} }"),
+            )
+        } else {
+            (format!("{base}/{}.yaml", r.name), yaml_header.to_string())
+        };
+        put(tree, &name, format!("{head}{text}"))?;
     }
     Ok(())
 }
@@ -395,7 +485,7 @@ fn render_examples(
         storage_class => e.env.cluster.storage_class,
         kubernetes => e.env.cluster.kubernetes,
         mode => e.env.deployment_mode.as_str(),
-        mirror => e.mirror(),
+        mirror => e.mirror_label(),
         loader_image => image("kserve-storage-initializer"),
         sklearn => sklearn,
         pytorch => pytorch,
@@ -411,7 +501,10 @@ fn render_examples(
         image => load_image,
         domain => tls.domain,
     };
-    let base = format!("examples/{}", e.name);
+    let base = crate::layout::Layout::join(&plan.matrix.layout.examples, &e.name);
+    // A registry bound at install time is unknown here: the examples name it ${REGISTRY}
+    // (their README says to substitute it with envsubst).
+    let unbind = |t: String| t.replace(crate::binding::PLACEHOLDER, "${REGISTRY}");
     let mut files = vec![("00-namespace.yaml", None)];
     if sklearn {
         files.push(("01-train-sklearn-iris.yaml", Some("kserve-sklearnserver")));
@@ -433,12 +526,29 @@ fn render_examples(
     for (file, runtime) in files {
         let runtime_image = runtime.and_then(image);
         let c = context! { runtime_image => runtime_image, ..ctx.clone() };
-        let text = render_one(env, &format!("examples/{file}.j2"), c)?;
-        tree.insert(format!("{base}/{file}"), format!("{yaml_header}{text}"));
+        let text = unbind(render_one(env, &format!("examples/{file}.j2"), c)?);
+        put(
+            tree,
+            &format!("{base}/{file}"),
+            format!("{yaml_header}{text}"),
+        )?;
     }
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
-    let readme = render_one(env, "examples/README.md.j2", ctx)?;
-    tree.insert(format!("{base}/README.md"), format!("{md_header}{readme}"));
+    let mut readme = render_one(env, "examples/README.md.j2", ctx)?;
+    if let Some(value) = e.bound_value() {
+        readme.push_str(&format!(
+            "\nThe mirror is bound at install time (`{}`), so these files name it `${{REGISTRY}}`:\n\
+             apply them with `REGISTRY=192.168.56.11:35000 envsubst '$REGISTRY' < FILE | kubectl apply -f -`\n\
+             (the same value as `{}`).\n",
+            markdown_cell(value.to_string()),
+            markdown_cell(value.to_string())
+        ));
+    }
+    put(
+        tree,
+        &format!("{base}/README.md"),
+        format!("{md_header}{readme}"),
+    )?;
     Ok(())
 }
 
@@ -446,6 +556,12 @@ fn render_examples(
 /// templates). A failure here is a template bug, caught before anything is written.
 fn self_check(tree: &Tree) -> Result<()> {
     for (path, text) in tree {
+        if text.contains(crate::binding::PLACEHOLDER) {
+            return Err(Error::internal(
+                format!("rendered {path}"),
+                "holds the bound-registry placeholder",
+            ));
+        }
         if path.contains("/templates/") {
             continue;
         }

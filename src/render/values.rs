@@ -134,6 +134,10 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
         );
     }
 
+    // Site choices (gateway exposure, pull secrets), then the matrix's overrides, merged last.
+    for (path, v) in crate::site::values(release, env) {
+        set_path(&mut root, &at(&path), v);
+    }
     if let Some(mirror) = env.mirror() {
         write_images(&mut root, env, release, &at);
         if carries_knative_serving {
@@ -148,6 +152,11 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
                 json!(skip),
             );
         }
+    }
+    if let (Some(over), Some(key)) = (env.env.overrides.get(&release.name), release.values_root()) {
+        let mut nested = Value::Object(Map::new());
+        set_parts(&mut nested, &[key], over.clone());
+        crate::site::merge(&mut root, &nested);
     }
     root
 }
