@@ -38,12 +38,6 @@ fn main() {
         .into_iter()
         .filter(|(rel, _)| rel.ends_with(".yaml"))
         .collect::<Vec<_>>();
-    // Values keys of each pinned upstream chart (catalog/<component>/<chart>-<version>.keys,
-    // written by .ci/chart-keys.py): what `overrides:` may name.
-    let chart_keys = collect(&root.join("catalog"))
-        .into_iter()
-        .filter(|(rel, _)| rel.ends_with(".keys"))
-        .collect::<Vec<_>>();
 
     let mut env = minijinja::Environment::new();
     env.set_syntax(syntax::syntax_config());
@@ -66,7 +60,6 @@ fn main() {
     write_table(&out.join("template_files.rs"), "TEMPLATE_FILES", &templates);
     write_table(&out.join("catalog_files.rs"), "CATALOG_FILES", &catalog);
     write_catalog_data(&out.join("catalog_data.rs"), &catalog);
-    write_table(&out.join("chart_keys.rs"), "CHART_KEYS", &chart_keys);
     println!("cargo::rerun-if-changed=templates");
     println!("cargo::rerun-if-changed=catalog");
     println!("cargo::rerun-if-changed=src/render/syntax.rs");

@@ -173,25 +173,3 @@ impl Catalog {
             .find(|k| k.component == component && k.version == version)
     }
 }
-
-mod embedded_keys {
-    include!(concat!(env!("OUT_DIR"), "/chart_keys.rs"));
-}
-
-/// The values keys of an upstream chart (`catalog/<component>/<chart>-<version>.keys`), if the
-/// catalog records them.
-pub fn chart_keys(
-    component: &str,
-    chart: &str,
-    version: &str,
-) -> Option<std::collections::BTreeSet<&'static str>> {
-    let want = format!("{component}/{chart}-{version}.keys");
-    embedded_keys::CHART_KEYS
-        .iter()
-        .find(|(p, _)| *p == want)
-        .map(|(_, text)| {
-            text.lines()
-                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-                .collect()
-        })
-}

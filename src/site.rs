@@ -123,11 +123,11 @@ pub fn check(
             problems.push((path, format!("release {release} has no upstream chart (deploygen writes all of it from the matrix); nothing to override")));
             continue;
         };
-        let Some(keys) = crate::catalog::chart_keys(&r.component, &chart.name, &chart.version)
-        else {
-            problems.push((path, format!("the catalog records no values keys of chart {} {} (catalog/{}/{}-{}.keys); run .ci/chart-keys.py write", chart.name, chart.version, r.component, chart.name, chart.version)));
+        if r.entry.values_keys.is_empty() {
+            problems.push((path, format!("the catalog records no values keys of chart {} {} (`values_keys` of release {release} in catalog/{}/{}.yaml); `deploygen catalog import` or .ci/chart-keys.py write them", chart.name, chart.version, r.component, r.version)));
             continue;
-        };
+        }
+        let keys: BTreeSet<&str> = r.entry.values_keys.iter().map(String::as_str).collect();
         let Value::Object(map) = values else {
             problems.push((path, "expected a map of the chart's values".into()));
             continue;
@@ -166,7 +166,7 @@ fn check_keys(
             let hint = crate::suggest::hint(k, siblings.iter().copied());
             problems.push((
                 format!("{at}.{full}"),
-                format!("chart {chart} {version} has no values key `{full}`{hint} (catalog/…/{chart}-{version}.keys lists the keys it has)"),
+                format!("chart {chart} {version} has no values key `{full}`{hint} (the catalog's `values_keys` list the keys it has)"),
             ));
             continue;
         }

@@ -1,11 +1,12 @@
 //! What `check` sees besides file contents. deploygen owns its generated folders (a chart's
-//! folder and its `templates/`, an environment's folder, the image lists ...): a file there
+//! folder and its `templates/`, an environment's folder): a file there
 //! that it did not generate is packaged by Helm or fed to helmfile all the same, so `check`
 //! reports it. So are temp files a killed run left behind (render removes those) and
 //! generated files whose mode was changed.
 //!
-//! A generated folder is one that directly holds a generated file, other than the root and the
-//! folder of the generated helmfile (which hold the matrix, the sources, README ...). Helm's own output in a chart folder
+//! The folders it owns whole are chart folders (and folders below them) and environment
+//! folders; other folders that hold generated files (the root, the helmfile's folder, the
+//! image lists, the examples) are shared with the user. Helm's own output in a chart folder
 //! (`charts/`, `Chart.lock`, written by `helm dependency build`) is expected there.
 
 use std::collections::BTreeSet;
@@ -14,6 +15,29 @@ use std::path::Path;
 
 use super::fs_safe::{self, Node, TEMP_SUFFIX};
 use crate::generated::Tree;
+
+/// Whether deploygen owns every file of `dir`: a chart folder or a folder below one (Helm
+/// packages every file there), or an environment's values folder (it holds the generated
+/// `environment.yaml`). Other folders that hold generated files are shared with the user:
+/// the root, the helmfile's folder (beside the matrix), the image lists (Astrago keeps every
+/// app's list in one folder), the examples.
+fn owned_folder(tree: &Tree, dir: &str) -> bool {
+    let holds = |name: &str| tree.contains_key(&join(dir, name));
+    if holds("environment.yaml") || holds("environment.yaml.gotmpl") {
+        return true;
+    }
+    let mut at = dir;
+    loop {
+        if tree.contains_key(&join(at, "Chart.yaml")) {
+            return true;
+        }
+        match at.rsplit_once('/') {
+            Some((parent, _)) => at = parent,
+            None if !at.is_empty() => at = "",
+            None => return false,
+        }
+    }
+}
 
 /// Folders (relative, `""` for the root) that directly hold a generated file.
 fn folders(tree: &Tree) -> BTreeSet<String> {
@@ -96,16 +120,7 @@ pub fn findings(root: &Path, tree: &Tree) -> Vec<String> {
             )
         })
         .collect();
-    for dir in folders(tree) {
-        // The folder of the generated helmfile is a project folder like the root (a
-        // sub-helmfile sits beside its matrix and README): helmfile reads only the files the
-        // helmfile names, so other files there are the user's.
-        if ["helmfile.yaml", "helmfile.yaml.gotmpl"]
-            .iter()
-            .any(|h| tree.contains_key(&join(&dir, h)))
-        {
-            continue;
-        }
+    for dir in folders(tree).into_iter().filter(|d| owned_folder(tree, d)) {
         let chart = tree.contains_key(&join(&dir, "Chart.yaml"));
         for (name, kind) in entries(root, &dir) {
             let rel = join(&dir, &name);
