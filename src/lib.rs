@@ -30,6 +30,7 @@ pub mod output;
 pub mod parent;
 pub mod plan;
 pub mod render;
+pub mod resolve;
 pub mod sha256;
 pub mod site;
 pub mod suggest;
@@ -44,13 +45,13 @@ pub use error::{Error, Result};
 /// Loads the embedded catalog and builds the plan for matrix text.
 pub fn plan(matrix_file: &str, text: &[u8]) -> Result<plan::Plan> {
     let catalog = catalog::Catalog::load()?;
-    validate::plan_from_text(matrix_file, text, &catalog)
+    resolve::plan_from_text(matrix_file, text, &catalog)
 }
 
 /// Builds the plan for matrix text against a given catalog (the compiled-in one with a catalog
 /// directory laid over it: `catalog::overlay::load`).
 pub fn plan_with(matrix_file: &str, text: &[u8], catalog: &catalog::Catalog) -> Result<plan::Plan> {
-    validate::plan_from_text(matrix_file, text, catalog)
+    resolve::plan_from_text(matrix_file, text, catalog)
 }
 
 /// The complete tree (manifest included) for matrix text, in memory.

@@ -62,7 +62,7 @@ fn set_version(m: &mut Matrix, component: &str, version: &str) {
 }
 
 fn validate(label: &str, m: &Matrix, catalog: &Catalog) -> std::result::Result<Plan, Vec<String>> {
-    crate::validate::build(label, m.clone(), catalog).map_err(|e| match e {
+    crate::resolve::build(label, m.clone(), catalog).map_err(|e| match e {
         Error::Invalid(p) => p.into_iter().map(|p| p.to_string()).collect(),
         other => vec![other.to_string()],
     })
