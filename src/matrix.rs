@@ -266,7 +266,7 @@ pub struct Operations {
     pub smoke_tests: SmokeTests,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     /// kube-prometheus-stack runs in the cluster (Prometheus Operator CRDs present):
@@ -289,6 +289,20 @@ pub struct Monitoring {
 
 fn default_monitoring_namespace() -> String {
     "monitoring".to_string()
+}
+
+// An absent block (or an absent `operations:`) means the same as an empty one: the serde
+// defaults of each field, not `String::default()` (which no name check accepts).
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            prometheus: false,
+            namespace: default_monitoring_namespace(),
+            selector_labels: BTreeMap::new(),
+            grafana_dashboards: false,
+            dashboard_labels: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -339,7 +353,7 @@ pub enum NetworkPolicies {
     Off,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tls {
     /// Where certificates come from: `self-signed-ca` (a CA of the cluster's own, for sites
@@ -361,6 +375,17 @@ fn default_domain() -> String {
     "example.com".to_string()
 }
 
+impl Default for Tls {
+    fn default() -> Self {
+        Tls {
+            issuer: IssuerKind::default(),
+            external_issuer: None,
+            https: false,
+            domain: default_domain(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum IssuerKind {
@@ -370,7 +395,7 @@ pub enum IssuerKind {
     External,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmokeTests {
     /// Render the test InferenceServices into examples/<env>/.
@@ -390,4 +415,14 @@ fn default_smoke_namespace() -> String {
 
 fn default_smoke_size() -> String {
     "10Gi".to_string()
+}
+
+impl Default for SmokeTests {
+    fn default() -> Self {
+        SmokeTests {
+            enabled: false,
+            namespace: default_smoke_namespace(),
+            volume_size: default_smoke_size(),
+        }
+    }
 }
