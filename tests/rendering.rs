@@ -1,0 +1,84 @@
+//! Rendering details the default matrix does not exercise, driven through a catalog changed
+//! on purpose.
+
+mod common;
+
+use deploygen::catalog::Catalog;
+use serde_yaml::Value;
+
+use common::MATRIX;
+
+fn helmfile_repositories(catalog: &Catalog) -> Vec<(String, String, bool)> {
+    let matrix = deploygen::matrix::parse("matrix.yaml", MATRIX.as_bytes()).expect("parses");
+    let plan = deploygen::validate::build("matrix.yaml", matrix, catalog).expect("valid");
+    let tree = deploygen::render::render_tree(&plan).expect("renders");
+    let text = &tree["helmfile.yaml"];
+    let docs: Vec<Value> = serde_yaml::Deserializer::from_str(text)
+        .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
+        .collect();
+    let repos = docs
+        .iter()
+        .find_map(|d| d.get("repositories"))
+        .and_then(Value::as_sequence)
+        .expect("repositories");
+    repos
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().expect("name").to_string(),
+                r["url"].as_str().expect("url").to_string(),
+                r.get("oci").and_then(Value::as_bool).unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+/// One repository per URL, named after the component label; a second and third URL of one
+/// label get `-2` and `-3`, and OCI repositories lose their scheme and say `oci: true`.
+#[test]
+fn helm_repositories_are_one_per_url_with_unique_names() {
+    let mut catalog = Catalog::load().expect("catalog");
+    let default = helmfile_repositories(&catalog);
+    let istio: Vec<_> = default
+        .iter()
+        .filter(|r| r.0.starts_with("istio"))
+        .collect();
+    assert_eq!(
+        istio,
+        [&(
+            "istio".to_string(),
+            "https://blob.istio.io/istio-release/charts".to_string(),
+            false
+        )],
+        "the three Istio charts share one repository"
+    );
+    assert!(default.contains(&("kserve".into(), "ghcr.io/kserve/charts".into(), true)));
+
+    let entry = catalog
+        .components
+        .get_mut("istio")
+        .and_then(|v| v.get_mut("1.22.8"))
+        .expect("istio 1.22.8");
+    let urls = ["https://a.example/charts", "oci://b.example/charts"];
+    for (release, url) in entry.releases.iter_mut().skip(1).zip(urls) {
+        release.chart.as_mut().expect("chart").repository = url.to_string();
+    }
+    let repos = helmfile_repositories(&catalog);
+    let istio: Vec<_> = repos
+        .iter()
+        .filter(|r| r.0.starts_with("istio"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        istio,
+        [
+            (
+                "istio".into(),
+                "https://blob.istio.io/istio-release/charts".into(),
+                false
+            ),
+            ("istio-2".into(), "https://a.example/charts".into(), false),
+            ("istio-3".into(), "b.example/charts".into(), true),
+        ]
+    );
+}
