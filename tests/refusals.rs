@@ -715,3 +715,39 @@ fn net_istio_images_follow_the_serving_minor_not_the_operator_minor() {
         .collect();
     assert_eq!(planned, want("1.14"));
 }
+
+/// A refusal shows the first 100 problems, located, and then a note with how many more.
+#[test]
+fn at_most_100_problems_are_shown_then_a_note_says_how_many_more() {
+    let with_bad_lists = |n: usize| {
+        let items: String = (0..n)
+            .map(|i| format!("      - {{image: docker.io/acme/s{i}:v1, list: Bad_{i}, why: x}}\n"))
+            .collect();
+        add_to_env("airgap", &format!("    extra_images:\n{items}"))
+    };
+    let problems = refusal("max-reported", &with_bad_lists(100));
+    assert_eq!(problems.len(), 100, "exactly 100: no note");
+    assert!(problems
+        .iter()
+        .all(|p| p.location != deploygen::error::NOTE));
+
+    let problems = refusal("max-reported", &with_bad_lists(103));
+    assert_eq!(problems.len(), 101, "100 problems and the note");
+    let note = problems.last().expect("a note");
+    assert_eq!(note.location, deploygen::error::NOTE);
+    assert_eq!(note.message, "3 more problems not shown; fix these first");
+    // The shown ones are the first ones, located by line.
+    assert!(
+        problems[0]
+            .location
+            .strip_prefix("matrix.yaml:")
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            && key_path(&problems[0].location) == "environments.airgap.extra_images[0].list",
+        "{:?}",
+        problems[0]
+    );
+    assert_eq!(
+        key_path(&problems[99].location),
+        "environments.airgap.extra_images[99].list"
+    );
+}
