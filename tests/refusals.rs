@@ -649,6 +649,22 @@ fn every_catalog_rule_refuses_a_broken_catalog_fact() {
             &[("versions", "two releases share one namespace/name")],
         ),
         catalog_case(
+            "catalog-operator-serving-span-max",
+            |c| {
+                let installs = pinned(c, "knative-operator").installs.as_mut().expect("installs");
+                installs.serving.max = semver::Version::new(1, 15, 2);
+            },
+            &[("versions.knative-serving", "[knative-operator-installs] knative-operator v1.15.10 installs Knative Serving 1.12.0 to 1.15.2, not 1.15.3")],
+        ),
+        catalog_case(
+            "catalog-operator-serving-span-min",
+            |c| {
+                let installs = pinned(c, "knative-operator").installs.as_mut().expect("installs");
+                installs.serving.min = semver::Version::new(1, 15, 4);
+            },
+            &[("versions.knative-serving", "[knative-operator-installs] knative-operator v1.15.10 installs Knative Serving 1.15.4 to 1.15.3, not 1.15.3")],
+        ),
+        catalog_case(
             "catalog-operator-bundles-net-istio",
             |c| {
                 pinned(c, "knative-operator")

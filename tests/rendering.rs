@@ -82,3 +82,17 @@ fn helm_repositories_are_one_per_url_with_unique_names() {
         ]
     );
 }
+
+/// Only the Knative releases are conditional on `knative.enabled` (left out in RawDeployment).
+#[test]
+fn only_knative_releases_are_knative_only() {
+    let plan = deploygen::plan("matrix.yaml", MATRIX.as_bytes()).expect("valid");
+    let knative_only: Vec<&str> = plan
+        .releases
+        .iter()
+        .filter(|r| r.knative_only)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(knative_only, ["knative-operator", "knative-serving"]);
+    assert_eq!(plan.releases.len(), 8);
+}
