@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Per-file table of a cargo-mutants run, for mutants/REPORT.md.
 
-Usage: mutants/summarize.py OUTDIR...   (each OUTDIR holds mutants.out/outcomes.json; when
-several runs cover one file, the last one given wins for that file)
+Usage: mutants/summarize.py OUTDIR...   (each OUTDIR holds mutants.out/outcomes.json; runs are
+merged by mutant name, a later run's outcome replacing an earlier one's)
 """
 import collections
 import json
@@ -16,25 +16,25 @@ KINDS = {
     "Timeout": "timeout",
 }
 
-per_file = {}
-missed = {}
+# mutant name -> (file, outcome); a later run's outcome for the same mutant wins, so partial
+# runs of one file add up and a re-run after new tests replaces the earlier result.
+outcome = {}
 for out in sys.argv[1:]:
     path = pathlib.Path(out) / "mutants.out" / "outcomes.json"
     data = json.loads(path.read_text())
-    counts = collections.defaultdict(collections.Counter)
-    names = collections.defaultdict(list)
     for o in data["outcomes"]:
         m = o["scenario"]
         if not isinstance(m, dict) or "Mutant" not in m:
             continue  # the baseline
-        f = m["Mutant"]["file"]
-        kind = KINDS.get(o["summary"], o["summary"])
-        counts[f][kind] += 1
-        if kind == "missed":
-            names[f].append(m["Mutant"]["name"])
-    for f, c in counts.items():
-        per_file[f] = c
-        missed[f] = names[f]
+        name = m["Mutant"]["name"]
+        outcome[name] = (m["Mutant"]["file"], KINDS.get(o["summary"], o["summary"]))
+
+per_file = collections.defaultdict(collections.Counter)
+missed = collections.defaultdict(list)
+for name, (f, kind) in outcome.items():
+    per_file[f][kind] += 1
+    if kind == "missed":
+        missed[f].append(name)
 
 print("| file | mutants | caught | missed | unviable | timeout |")
 print("|---|---:|---:|---:|---:|---:|")
