@@ -96,3 +96,64 @@ fn only_knative_releases_are_knative_only() {
     assert_eq!(knative_only, ["knative-operator", "knative-serving"]);
     assert_eq!(plan.releases.len(), 8);
 }
+
+/// The smoke-test examples of an environment: sklearn-iris where sklearnserver ships,
+/// pytorch-gpu where torchserve ships and nodes have GPUs; the README says why one is missing.
+#[test]
+fn smoke_test_examples_follow_the_runtimes_and_the_gpus() {
+    let airgap = MATRIX.find("\n  airgap:\n").expect("airgap");
+    let variant = |runtimes: &str, gpus: &str| {
+        let tail = MATRIX[airgap..]
+            .replacen(
+                "serving_runtimes: [sklearnserver, huggingfaceserver, torchserve]",
+                &format!("serving_runtimes: [{runtimes}]"),
+                1,
+            )
+            .replacen("gpus_per_node: 4", &format!("gpus_per_node: {gpus}"), 1);
+        assert_ne!(tail, MATRIX[airgap..], "the airgap environment changed");
+        let text = format!("{}{tail}", &MATRIX[..airgap]);
+        let tree = deploygen::render("matrix.yaml", text.as_bytes()).expect("renders");
+        let files: Vec<String> = tree
+            .keys()
+            .filter_map(|k| k.strip_prefix("examples/airgap/"))
+            .map(str::to_string)
+            .collect();
+        let readme = tree["examples/airgap/README.md"].clone();
+        (files, readme)
+    };
+    let no_sklearn = "sklearn-iris: serving runtime sklearnserver is not enabled here";
+    let no_torchserve = "pytorch-gpu: serving runtime torchserve is not enabled here";
+    let no_gpus = "pytorch-gpu: the cluster has no GPUs (gpus_per_node: 0)";
+
+    let (files, readme) = variant("sklearnserver, torchserve", "1");
+    assert_eq!(
+        files,
+        [
+            "00-namespace.yaml",
+            "README.md",
+            "pytorch-gpu.yaml",
+            "sklearn-iris.yaml"
+        ]
+    );
+    for why in [no_sklearn, no_torchserve, no_gpus] {
+        assert!(!readme.contains(why), "{why}");
+    }
+
+    let (files, readme) = variant("huggingfaceserver", "4");
+    assert_eq!(files, ["00-namespace.yaml", "README.md"]);
+    assert!(
+        readme.contains(no_sklearn) && readme.contains(no_torchserve),
+        "{readme}"
+    );
+    assert!(!readme.contains(no_gpus));
+
+    let (files, readme) = variant("sklearnserver, torchserve", "0");
+    assert_eq!(
+        files,
+        ["00-namespace.yaml", "README.md", "sklearn-iris.yaml"]
+    );
+    assert!(
+        readme.contains(no_gpus) && !readme.contains(no_torchserve),
+        "{readme}"
+    );
+}
