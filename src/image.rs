@@ -238,19 +238,23 @@ fn check_tag(t: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Digest algorithms a registry and a container runtime verify (go-digest's registered ones,
+/// which distribution/reference's parser requires), with the length of their hex encoding.
+const DIGESTS: [(&str, usize); 3] = [("sha256", 64), ("sha384", 96), ("sha512", 128)];
+
 fn check_digest(d: &str) -> Result<(), String> {
     let Some((alg, hex)) = d.split_once(':') else {
         return Err(format!("digest `{d}` is not algorithm:hex"));
     };
-    let alg_ok = !alg.is_empty()
-        && alg
-            .split(['+', '.', '_', '-'])
-            .all(|p| !p.is_empty() && p.bytes().all(is_alnum));
-    let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    let len_ok = alg != "sha256" || hex.len() == 64;
-    if !alg_ok || !hex_ok || !len_ok {
+    let Some(&(_, len)) = DIGESTS.iter().find(|(a, _)| *a == alg) else {
         return Err(format!(
-            "digest `{d}` is not valid (algorithm:hex; sha256 takes 64 hex digits)"
+            "digest `{d}`: algorithm `{alg}` is not sha256, sha384 or sha512"
+        ));
+    };
+    let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if hex.len() != len || !hex.bytes().all(lower_hex) {
+        return Err(format!(
+            "digest `{d}` is not valid ({alg} takes {len} lowercase hex digits)"
         ));
     }
     Ok(())

@@ -359,6 +359,21 @@ fn default_monitoring_namespace() -> String {
     "monitoring".to_string()
 }
 
+// An absent block (or an absent `operations:`) means the same as an empty one: the serde
+// defaults of each field, not `String::default()` (which no name check accepts).
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            prometheus: false,
+            namespace: default_monitoring_namespace(),
+            selector_labels: BTreeMap::new(),
+            grafana_dashboards: false,
+            dashboard_labels: BTreeMap::new(),
+            dcgm_exporter: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessControl {
@@ -427,6 +442,17 @@ pub struct Tls {
 
 fn default_domain() -> String {
     "example.com".to_string()
+}
+
+impl Default for Tls {
+    fn default() -> Self {
+        Tls {
+            issuer: IssuerKind::default(),
+            external_issuer: None,
+            https: false,
+            domain: default_domain(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -543,32 +569,6 @@ fn default_smoke_namespace() -> String {
 
 fn default_smoke_size() -> String {
     "10Gi".to_string()
-}
-
-// An absent block means the same as an empty one: the serde defaults, not the types' zero
-// values (an `operations:` without `smoke_tests:` once got an empty namespace).
-impl Default for Monitoring {
-    fn default() -> Self {
-        Monitoring {
-            prometheus: false,
-            namespace: default_monitoring_namespace(),
-            selector_labels: BTreeMap::new(),
-            grafana_dashboards: false,
-            dashboard_labels: BTreeMap::new(),
-            dcgm_exporter: false,
-        }
-    }
-}
-
-impl Default for Tls {
-    fn default() -> Self {
-        Tls {
-            issuer: IssuerKind::default(),
-            external_issuer: None,
-            https: false,
-            domain: default_domain(),
-        }
-    }
 }
 
 impl Default for SmokeTests {

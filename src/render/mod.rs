@@ -577,3 +577,51 @@ fn self_check(tree: &Tree) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_check_refuses_a_yaml_or_json_file_that_does_not_parse() {
+        let ok = |path: &str, text: &str| {
+            let tree = Tree::from([(path.to_string(), text.to_string())]);
+            self_check(&tree)
+        };
+        assert!(ok("a.yaml", "a: 1\n---\nb: 2\n").is_ok());
+        assert!(ok("a.json", "{\"a\": 1}").is_ok());
+        // Helm templates are Go templates, not YAML; other files are not checked.
+        assert!(ok("applications/x/templates/a.yaml", "{{ if }}: : [\n").is_ok());
+        assert!(ok("README.md", "a: : [\n").is_ok());
+        for (path, text) in [("a.yaml", "a: 1\n---\nb: : [\n"), ("a.json", "{\"a\": }")] {
+            match ok(path, text) {
+                Err(Error::Internal { what, .. }) => assert_eq!(what, format!("rendered {path}")),
+                other => panic!("{path}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn toyaml_indents_every_line_after_the_first_and_marks_it_safe() {
+        let v = JValue::from_serialize(serde_json::json!({"a": 1, "b": [1, 2]}));
+        let out = toyaml(v.clone(), Some(4)).expect("serializes");
+        assert_eq!(out.to_string(), "a: 1\n    b:\n    - 1\n    - 2");
+        assert!(out.is_safe());
+        assert_eq!(
+            toyaml(v, None).expect("serializes").to_string(),
+            "a: 1\nb:\n- 1\n- 2"
+        );
+    }
+
+    #[test]
+    fn comment_and_markdown_filters_keep_text_on_one_line() {
+        assert_eq!(
+            comment_text("a\nb\r\tc\u{85}d".into()).to_string(),
+            "a b  c d"
+        );
+        assert_eq!(
+            markdown_cell("a|b\\c\n<!--&x\r".into()),
+            "a\\|b\\\\c &lt;!--&amp;x "
+        );
+    }
+}
