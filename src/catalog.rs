@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 mod types;
 pub use types::*;
 pub mod overlay;
+pub mod todo;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));

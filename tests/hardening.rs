@@ -202,7 +202,7 @@ fn forged_manifest_lines_never_delete_the_matrix_readme_or_git() {
     let manifest = dir.path().join(".deploygen-manifest");
     let mut text = std::fs::read_to_string(&manifest).unwrap();
     let lines = text.lines().count();
-    let sha = |b: &[u8]| output::sha256::hex(b);
+    let sha = |b: &[u8]| deploygen::sha256::hex(b);
     // Bare lines (an old manifest's format) and lines with the files' true hashes.
     text.push_str("matrix.yaml\nREADME.md\n.git/config\n");
     text.push_str(&format!("{}  ../outside.txt\n", "0".repeat(64)));

@@ -175,7 +175,7 @@ fn read_entry(label: &str, rel: &str, text: &str) -> std::result::Result<Read, V
         None => format!("{label}: {path}"),
     };
     let mut todos = Vec::new();
-    find_todos(&value, "", &mut todos);
+    super::todo::find_todos(&value, "", &mut todos);
     let entry = parse_entry(text).map_err(|e| vec![yaml_problem(label, &e)])?;
     let expected = format!("{}/{}.yaml", entry.component, entry.version);
     if rel != expected {
@@ -209,35 +209,6 @@ fn read_entry(label: &str, rel: &str, text: &str) -> std::result::Result<Read, V
         Ok(Read::Ready(Box::new(entry)))
     } else {
         Err(problems)
-    }
-}
-
-/// (key path, text) of every string value starting with `TODO:`.
-pub fn find_todos(v: &serde_yaml::Value, path: &str, out: &mut Vec<(String, String)>) {
-    match v {
-        serde_yaml::Value::String(s) if s.trim_start().starts_with("TODO:") => {
-            out.push((path.to_string(), s.trim().to_string()))
-        }
-        serde_yaml::Value::Sequence(items) => {
-            for (i, item) in items.iter().enumerate() {
-                find_todos(item, &format!("{path}[{i}]"), out);
-            }
-        }
-        serde_yaml::Value::Mapping(m) => {
-            for (k, item) in m {
-                let key = k
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{k:?}"));
-                let p = if path.is_empty() {
-                    key
-                } else {
-                    format!("{path}.{key}")
-                };
-                find_todos(item, &p, out);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -362,7 +362,7 @@ pub fn import(
         message: format!("wrote YAML that does not parse (a deploygen bug): {e}"),
     })?;
     let mut todos = Vec::new();
-    crate::catalog::overlay::find_todos(&value, "", &mut todos);
+    crate::catalog::todo::find_todos(&value, "", &mut todos);
     if todos.is_empty() {
         rep.say("nothing left to fill: the entry is usable as written");
     } else {

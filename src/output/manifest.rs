@@ -13,8 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::sha256;
 use crate::generated::{header, Tree, MANIFEST};
+use crate::sha256;
 
 /// What the manifest says about one path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

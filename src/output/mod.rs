@@ -15,7 +15,6 @@ pub mod audit;
 pub mod fs_safe;
 pub mod lock;
 pub mod manifest;
-pub mod sha256;
 pub mod txn;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +24,7 @@ use similar::TextDiff;
 
 use crate::error::{Error, Problem, Result};
 use crate::generated::{Tree, MANIFEST};
+use crate::sha256;
 use fs_safe::Node;
 pub use lock::{TreeLock, LOCK};
 pub use manifest::with_manifest;
