@@ -214,19 +214,20 @@ pub fn plan_upgrade(
         }
     }
 
-    // Chains: every catalog version from pinned (exclusive) to target (inclusive).
+    // Chains: every candidate version from pinned (exclusive) to target (inclusive). A version
+    // between them that the new cluster does not support is skipped: the cluster moves first,
+    // so it could never run there (Istio 1.22 -> 1.25 on Kubernetes 1.32, 1.24 stops at 1.31).
     let mut chains: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in COMPONENTS {
         let from = parse_lenient(&pinned[c]).ok();
         let to = parse_lenient(&target[c]).ok();
-        let chain: Vec<String> = catalog
-            .versions(c)
-            .into_iter()
+        let chain: Vec<String> = candidates[c]
+            .iter()
             .filter(|v| {
                 let p = parse_lenient(v).ok();
-                p > from && p <= to && catalog.known_bad(c, v).is_none()
+                p > from && p <= to
             })
-            .map(str::to_string)
+            .cloned()
             .collect();
         chains.insert(c.to_string(), chain);
     }

@@ -29,11 +29,12 @@ fn the_path_to_kubernetes_1_31_bumps_one_component_at_a_time_in_an_order_bump_ac
     // The operator first, then Serving one minor at a time.
     assert!(pos("knative-operator", "v1.17.8") < pos("knative-serving", "1.16.3"));
     assert!(pos("knative-serving", "1.16.3") < pos("knative-serving", "1.17.1"));
+    // KServe v0.16 needs Kubernetes 1.32: on 1.31 the path ends at v0.15.2.
     assert_eq!(
         steps.last().unwrap(),
-        &("kserve".to_string(), "v0.16.0".to_string())
+        &("kserve".to_string(), "v0.15.2".to_string())
     );
-    assert_eq!(steps.len(), 10);
+    assert_eq!(steps.len(), 9);
     // Every step is a matrix `bump` validates; the end state is the targets.
     let text = path.text();
     assert!(
@@ -41,7 +42,11 @@ fn the_path_to_kubernetes_1_31_bumps_one_component_at_a_time_in_an_order_bump_ac
         "{text}"
     );
     assert!(text.contains("[kserve-min-cert-manager]"), "{text}");
-    assert_eq!(path.steps_text().lines().count(), 10);
+    assert!(
+        text.contains("not kserve v0.16.0: supports Kubernetes 1.32 and newer"),
+        "{text}"
+    );
+    assert_eq!(path.steps_text().lines().count(), 9);
 }
 
 #[test]
@@ -50,4 +55,17 @@ fn a_cluster_no_istio_version_supports_is_blocked_not_a_panic() {
     let path = plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "1.40").unwrap();
     assert!(path.failed(), "{}", path.text());
     assert!(plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "one-thirty").is_err());
+}
+
+/// A version between pinned and target that the new cluster does not support is skipped, not
+/// a block: on Kubernetes 1.32 Istio goes 1.22.8 -> 1.25.5 (1.24.6 supports up to 1.31).
+#[test]
+fn versions_the_new_cluster_does_not_support_are_skipped_on_the_way() {
+    let catalog = deploygen::catalog::Catalog::load().unwrap();
+    let path = plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "v1.32.4").expect("a path");
+    assert!(!path.failed(), "{}", path.text());
+    let steps = path.steps_text();
+    assert!(steps.starts_with("istio 1.25.5\n"), "{steps}");
+    assert!(!steps.contains("istio 1.24.6"), "{steps}");
+    assert!(steps.ends_with("kserve v0.16.0\n"), "{steps}");
 }
