@@ -95,21 +95,36 @@ fn locate_value(text: &str, component: &str) -> Result<Option<usize>> {
     };
     match err.location() {
         Some(loc) if err.to_string().contains(HERE) => {
-            // The parser's index is a byte offset past any byte-order mark.
-            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-            let at = loc.index() + bom;
-            let (line, col) = crate::input::position(text.as_bytes(), at);
-            if text.is_char_boundary(at) && (line, col) == (loc.line(), loc.column()) {
-                Ok(Some(at))
-            } else {
-                Err(Error::invalid(
-                    format!("{}:{}", loc.line(), loc.column()),
-                    "the versions entry could not be located exactly (unusual line breaks); change it by hand",
-                ))
-            }
+            // libyaml's `index` counts characters, not bytes (a byte-order mark or a Korean
+            // comment above `versions:` would shift it): the line and column give the byte.
+            byte_offset(text, loc.line(), loc.column())
+                .map(Some)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        format!("{}:{}", loc.line(), loc.column()),
+                        "the versions entry could not be located exactly (unusual line breaks); change it by hand",
+                    )
+                })
         }
         _ => Err(Error::internal("bump", err)),
     }
+}
+
+/// Byte offset of a 1-based (line, column) position, columns counted in characters, as the
+/// YAML parser reports them (after a byte-order mark, which it skips).
+fn byte_offset(text: &str, line: usize, column: usize) -> Option<usize> {
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let rest = &text[start..];
+    let end = rest.find('\n').unwrap_or(rest.len());
+    let at = rest[..end]
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(end))
+        .nth(column.checked_sub(1)?)?;
+    Some(start + at)
 }
 
 const HERE: &str = "deploygen-bump-probe";
@@ -170,7 +185,9 @@ impl<'de> DeserializeSeed<'de> for Inner<'_> {
     }
 }
 
-/// Fails on whatever value it is given: the parser attaches that value's position.
+/// Fails on the value it is given: the parser attaches that value's position. Only a string
+/// reaches it: `matrix::parse` has already typed every version as one (any other value would
+/// get serde's own type error, which `locate_value` reports as a deploygen bug).
 struct Stop;
 
 impl<'de> DeserializeSeed<'de> for Stop {
@@ -186,27 +203,6 @@ impl<'de> Visitor<'de> for Stop {
         f.write_str("anything")
     }
     fn visit_str<E: de::Error>(self, _: &str) -> std::result::Result<(), E> {
-        Err(E::custom(HERE))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
-        Err(de::Error::custom(HERE))
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> std::result::Result<(), A::Error> {
-        Err(de::Error::custom(HERE))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<(), E> {
-        Err(E::custom(HERE))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<(), E> {
-        Err(E::custom(HERE))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<(), E> {
-        Err(E::custom(HERE))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<(), E> {
-        Err(E::custom(HERE))
-    }
-    fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
         Err(E::custom(HERE))
     }
 }
@@ -288,7 +284,85 @@ mod tests {
     #[test]
     fn refuses_unknown_components_and_odd_versions() {
         assert!(edit_version("m", M, "kserv", "v1").is_err());
-        assert!(edit_version("m", M, "kserve", "v1\nx: y").is_err());
+        for bad in ["", "v1\nx: y", "v1 x", "v1;rm"] {
+            let e = edit_version("m", M, "kserve", bad).unwrap_err().to_string();
+            assert!(
+                e.contains("VERSION: ") && e.contains("is not a version"),
+                "{bad:?}: {e}"
+            );
+        }
+        for good in ["v0.15.2", "1.22.8", "v1.0.0-rc.1+build_2"] {
+            assert!(edit_version("m", M, "kserve", good).is_ok(), "{good}");
+        }
+    }
+
+    /// Quoted values end at their closing quote, not at a space or `#` inside them; escapes
+    /// (`\"`) and doubled single quotes (`''`) do not close them.
+    #[test]
+    fn quoted_values_end_at_their_closing_quote() {
+        for (old, new) in [
+            ("\"v0.14.1 # not a comment\"", "\"v0.15.2\""),
+            ("\"v0\\\".14 x\"", "\"v0.15.2\""),
+            ("'v0.14.1 # not a comment'", "'v0.15.2'"),
+            ("'it''s v0.14 x'", "'v0.15.2'"),
+        ] {
+            let text = M.replacen(
+                "  kserve: v0.14.1",
+                &format!("  kserve: {old}  # pinned"),
+                1,
+            );
+            assert_ne!(text, M);
+            let got = edit_version("m", &text, "kserve", "v0.15.2")
+                .unwrap_or_else(|e| panic!("{old}: {e}"));
+            assert_eq!(
+                got,
+                text.replacen(&format!("  kserve: {old}"), &format!("  kserve: {new}"), 1),
+                "{old}"
+            );
+        }
+        // A quoted value that does not close on its line is not edited in place.
+        let text = M.replacen("  kserve: v0.14.1", "  kserve: \"v0.14.1\n    more\"", 1);
+        let e = edit_version("m", &text, "kserve", "v0.15.2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a one-line scalar"), "{e}");
+    }
+
+    /// The parser counts characters, the edit bytes: a byte-order mark, non-ASCII comments
+    /// above the versions (Astrago's are often Korean) and on the version's own line do not
+    /// shift the edit.
+    #[test]
+    fn multi_byte_characters_do_not_shift_the_edit() {
+        let korean = M.replacen("versions:\n", "# 버전: 한 줄에 하나씩\nversions:\n", 1);
+        let inline = M.replacen(
+            "  cert-manager: v1.15.5",
+            "  cert-manager: v1.15.5 # 인증서",
+            1,
+        );
+        for text in [
+            format!("\u{feff}{M}"),
+            korean,
+            inline,
+            format!("\u{feff}{M}").replacen("versions:\n", "# é\nversions:\n", 1),
+        ] {
+            let got = edit_version("m", &text, "kserve", "v0.15.2").unwrap();
+            assert_eq!(
+                got,
+                text.replacen("  kserve: v0.14.1", "  kserve: v0.15.2", 1)
+            );
+        }
+    }
+
+    #[test]
+    fn byte_offsets_follow_lines_and_characters() {
+        let t = "ab\n한국: x\n";
+        assert_eq!(byte_offset(t, 1, 1), Some(0));
+        assert_eq!(byte_offset(t, 2, 1), Some(3));
+        assert_eq!(byte_offset(t, 2, 5), Some(3 + 6 + 2));
+        assert_eq!(&t[byte_offset(t, 2, 5).unwrap()..], "x\n");
+        assert_eq!(byte_offset("\u{feff}a: b", 1, 4), Some(6));
+        assert_eq!(byte_offset(t, 9, 1), None);
+        assert_eq!(byte_offset(t, 1, 0), None);
     }
 
     #[test]
