@@ -305,6 +305,9 @@ mod tests {
             ("\"v0\\\".14 x\"", "\"v0.15.2\""),
             ("'v0.14.1 # not a comment'", "'v0.15.2'"),
             ("'it''s v0.14 x'", "'v0.15.2'"),
+            // An escape or a doubled quote right after the opening quote.
+            ("\"\\\"v0.14 x\"", "\"v0.15.2\""),
+            ("'''v0.14 x'", "'v0.15.2'"),
         ] {
             let text = M.replacen(
                 "  kserve: v0.14.1",
@@ -321,11 +324,13 @@ mod tests {
             );
         }
         // A quoted value that does not close on its line is not edited in place.
-        let text = M.replacen("  kserve: v0.14.1", "  kserve: \"v0.14.1\n    more\"", 1);
-        let e = edit_version("m", &text, "kserve", "v0.15.2")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("is not a one-line scalar"), "{e}");
+        for open in ["\"v0.14.1\n    more\"", "'v0.14.1\n    more'"] {
+            let text = M.replacen("  kserve: v0.14.1", &format!("  kserve: {open}"), 1);
+            let e = edit_version("m", &text, "kserve", "v0.15.2")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("is not a one-line scalar"), "{open}: {e}");
+        }
     }
 
     /// The parser counts characters, the edit bytes: a byte-order mark, non-ASCII comments
