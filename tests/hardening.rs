@@ -230,6 +230,18 @@ fn forged_manifest_lines_never_delete_the_matrix_readme_or_git() {
         "{err}"
     );
     same(&files(dir.path()), &before, "render changed the tree");
+    // `check` names each forged line too: outside the tree, and never removable.
+    let o = run(dir.path(), &["check"]);
+    let report = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{report}");
+    for forged in ["../outside.txt", "matrix.yaml", ".git/config"] {
+        assert!(
+            report.contains(&format!(
+                "lists `{forged}`, which deploygen never removes; delete that line"
+            )),
+            "{forged}: {report}"
+        );
+    }
 
     // Even with the right hashes, the matrix and .git are never removed; README.md then is
     // (the hash says deploygen wrote exactly those bytes).
