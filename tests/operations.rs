@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::MATRIX;
+use common::{flatten, MATRIX};
 use serde_json::Value;
 
 fn tree(text: &str) -> BTreeMap<String, String> {
@@ -15,20 +15,6 @@ fn tree(text: &str) -> BTreeMap<String, String> {
 
 fn yaml(text: &str) -> Value {
     serde_yaml::from_str(text).unwrap()
-}
-
-/// Every scalar of a values file, by dotted path.
-fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
-    match v {
-        Value::Object(m) => {
-            for (k, v) in m {
-                flatten(v, &format!("{prefix}{k}."), out);
-            }
-        }
-        other => {
-            out.insert(prefix.trim_end_matches('.').to_string(), other.clone());
-        }
-    }
 }
 
 /// (files added or removed, value paths changed) between two trees.

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{files, run, stderr, workdir, MATRIX};
+use common::{files, flatten, run, stderr, workdir, MATRIX};
 use serde_json::Value;
 
 fn tree(text: &str) -> BTreeMap<String, String> {
@@ -32,18 +32,6 @@ fn airgap(from: &str, to: &str) -> String {
 /// Files added, removed or changed between two trees (the manifest aside), and for the
 /// environment values the dotted keys that changed.
 fn delta(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> Vec<String> {
-    fn flatten(v: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
-        match v {
-            Value::Object(m) => {
-                for (k, v) in m {
-                    flatten(v, &format!("{prefix}{k}."), out);
-                }
-            }
-            other => {
-                out.insert(prefix.trim_end_matches('.').to_string(), other.clone());
-            }
-        }
-    }
     let mut out = BTreeSet::new();
     for p in a.keys().chain(b.keys()) {
         match (a.get(p), b.get(p)) {

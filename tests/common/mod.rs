@@ -91,3 +91,17 @@ pub fn uber(tree: &BTreeMap<String, String>) -> String {
     }
     out
 }
+
+/// Every scalar of a values file, by dotted path.
+pub fn flatten(v: &serde_json::Value, prefix: &str, out: &mut BTreeMap<String, serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                flatten(v, &format!("{prefix}{k}."), out);
+            }
+        }
+        other => {
+            out.insert(prefix.trim_end_matches('.').to_string(), other.clone());
+        }
+    }
+}
