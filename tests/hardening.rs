@@ -645,6 +645,39 @@ fn a_held_lock_names_its_holder() {
 // 7. check sees everything it owns.
 
 #[test]
+fn check_leaves_user_files_in_shared_folders_alone() {
+    // The root, the image lists (Astrago keeps every app's list in one folder), the air-gap
+    // folder and the examples hold generated files beside the user's: check reports nothing
+    // there. Below a chart folder and in an environment folder it would (the test above).
+    let dir = workdir(MATRIX);
+    assert_eq!(run(dir.path(), &["render"]).status.code(), Some(0));
+    for user in [
+        "NOTES.md",
+        "airgap/site-notes.md",
+        "airgap/kubespray-offline/imagelists/astrago.txt",
+        "examples/airgap/my-model.yaml",
+        "applications/README.md",
+    ] {
+        std::fs::write(dir.path().join(user), "mine\n").unwrap();
+        let o = run(dir.path(), &["check"]);
+        assert_eq!(o.status.code(), Some(0), "{user}:\n{}", stdout(&o));
+    }
+    // A chart's nested folder is owned like the chart itself.
+    std::fs::write(
+        dir.path().join("applications/kserve/dashboards/mine.json"),
+        "{}",
+    )
+    .unwrap();
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("extra applications/kserve/dashboards/mine.json"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
 fn check_fails_on_extra_files_stray_temps_and_modes() {
     let dir = workdir(MATRIX);
     assert_eq!(run(dir.path(), &["render"]).status.code(), Some(0));

@@ -26,17 +26,15 @@ fn owned_folder(tree: &Tree, dir: &str) -> bool {
     if holds("environment.yaml") || holds("environment.yaml.gotmpl") {
         return true;
     }
+    // A chart folder is `<charts>/<release>`, never the root: the root is shared.
     let mut at = dir;
-    loop {
+    while !at.is_empty() {
         if tree.contains_key(&join(at, "Chart.yaml")) {
             return true;
         }
-        match at.rsplit_once('/') {
-            Some((parent, _)) => at = parent,
-            None if !at.is_empty() => at = "",
-            None => return false,
-        }
+        at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
     }
+    false
 }
 
 /// Folders (relative, `""` for the root) that directly hold a generated file.
