@@ -123,7 +123,7 @@ pub fn findings(root: &Path, tree: &Tree) -> Vec<String> {
         for (name, kind) in entries(root, &dir) {
             let rel = join(&dir, &name);
             let shown = crate::text::escape(&rel);
-            if name.ends_with(TEMP_SUFFIX) || dir.is_empty() || tree.contains_key(&rel) {
+            if name.ends_with(TEMP_SUFFIX) || tree.contains_key(&rel) {
                 continue;
             }
             let prefix = format!("{rel}/");

@@ -167,8 +167,11 @@ pub fn temp_path(target: &Path, what: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or_default();
+    // std's RandomState is keyed randomly per process: the hash is unpredictable whatever
+    // goes in; pid, counter and time keep names apart within and across processes.
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(n ^ nanos);
+    h.write_u64(n);
+    h.write_u64(nanos);
     let random = h.finish();
     dir.join(format!(
         ".{name}.{what}.{}-{n}-{random:016x}{TEMP_SUFFIX}",
@@ -179,9 +182,19 @@ pub fn temp_path(target: &Path, what: &str) -> PathBuf {
 /// Creates a new file exclusively (never through a link, never an existing file) beside
 /// `target`, writes `bytes`, sets `mode` if given and syncs it. Returns its path.
 pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<PathBuf> {
+    stage_named(bytes, mode, || temp_path(target, "new"))
+}
+
+/// `stage` with the temp names drawn from `next_name`: a name that exists already (planted,
+/// or another writer's) is skipped, never opened; any other error ends the attempt.
+fn stage_named(
+    bytes: &[u8],
+    mode: Option<u32>,
+    mut next_name: impl FnMut() -> PathBuf,
+) -> io::Result<PathBuf> {
     let mut last = None;
     for _ in 0..16 {
-        let tmp = temp_path(target, "new");
+        let tmp = next_name();
         match OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -221,5 +234,127 @@ pub fn backup(target: &Path) -> io::Result<PathBuf> {
             let staged = stage(target, &bytes, Some(mode & 0o7777))?;
             Ok(staged)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn scratch() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn what_is_at_a_path_is_named_in_words() {
+        let d = scratch();
+        let root = d.path();
+        fs::write(root.join("file"), "x").unwrap();
+        fs::create_dir(root.join("dir")).unwrap();
+        symlink("file", root.join("link")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("socket")).unwrap();
+        let named = |p: &Path| kind(&fs::symlink_metadata(p).unwrap());
+        assert_eq!(named(&root.join("file")), "a file");
+        assert_eq!(named(&root.join("dir")), "a folder");
+        assert_eq!(named(&root.join("link")), "a symbolic link");
+        assert_eq!(named(&root.join("fifo")), "a named pipe");
+        assert_eq!(named(&root.join("socket")), "a socket");
+        assert_eq!(named(Path::new("/dev/null")), "a device");
+        // What `inspect` says about each where a folder is needed, and at the end of a path.
+        for (name, what) in [
+            ("file", "a file"),
+            ("fifo", "a named pipe"),
+            ("socket", "a socket"),
+        ] {
+            let err = inspect(root, &format!("{name}/below")).unwrap_err();
+            assert_eq!(err.at, name);
+            assert_eq!(
+                err.why,
+                format!("is {what} where deploygen needs a folder: move it away")
+            );
+        }
+        assert!(matches!(
+            inspect(root, "fifo"),
+            Ok(Node::Other("a named pipe"))
+        ));
+        assert!(matches!(
+            inspect(root, "link"),
+            Ok(Node::Other("a symbolic link"))
+        ));
+        assert!(matches!(inspect(root, "dir/none"), Ok(Node::Missing)));
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_inspected_is_refused_not_taken_for_missing() {
+        // ENAMETOOLONG is not "not found": nothing may be written there on that belief.
+        let d = scratch();
+        let long = "n".repeat(300);
+        let err = inspect(d.path(), &format!("{long}/x")).unwrap_err();
+        assert_eq!(err.at, long);
+        assert!(err.why.starts_with("cannot be inspected: "), "{}", err.why);
+    }
+
+    #[test]
+    fn files_are_opened_only_when_regular_and_never_through_a_link() {
+        let d = scratch();
+        let root = d.path();
+        fs::write(root.join("file"), "x").unwrap();
+        symlink("file", root.join("link")).unwrap();
+        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert!(open_nofollow(&root.join("file")).is_ok());
+        let err = open_nofollow(&root.join("link")).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err}");
+        // A fifo opens at once (O_NONBLOCK: no writer needed) and is refused as not regular.
+        let err = open_nofollow(&root.join("fifo")).unwrap_err();
+        assert_eq!(err.to_string(), "not a regular file");
+    }
+
+    #[test]
+    fn reads_stop_at_the_largest_file_deploygen_reads_back() {
+        assert_eq!(MAX_TREE_FILE, 16 << 20);
+        let d = scratch();
+        let at = d.path().join("big");
+        let f = File::create(&at).unwrap();
+        f.set_len(MAX_TREE_FILE).unwrap();
+        assert_eq!(
+            read_file(&at).unwrap().map(|b| b.len() as u64),
+            Some(MAX_TREE_FILE)
+        );
+        f.set_len(MAX_TREE_FILE + 1).unwrap();
+        assert_eq!(read_file(&at).unwrap(), None);
+    }
+
+    #[test]
+    fn staging_skips_a_taken_name_and_stops_at_any_other_error() {
+        let d = scratch();
+        let root = d.path();
+        let planted = root.join("planted");
+        fs::write(&planted, "someone else's").unwrap();
+        let mut names = vec![root.join("fresh"), planted.clone()];
+        let got = stage_named(b"new", Some(0o640), || names.pop().unwrap()).unwrap();
+        assert_eq!(got, root.join("fresh"));
+        assert_eq!(fs::read(&planted).unwrap(), b"someone else's");
+        assert_eq!(fs::read(&got).unwrap(), b"new");
+        assert_eq!(
+            fs::metadata(&got).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // A missing folder is not retried under other names.
+        let mut tries = 0;
+        let err = stage_named(b"x", None, || {
+            tries += 1;
+            root.join("no-such-folder").join(format!("t{tries}"))
+        })
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(tries, 1);
+        // Sixteen taken names: the last refusal is returned, nothing overwritten.
+        let err = stage_named(b"x", None, || planted.clone()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&planted).unwrap(), b"someone else's");
     }
 }
