@@ -228,13 +228,15 @@ pub fn backup(target: &Path) -> io::Result<PathBuf> {
     let keep = temp_path(target, "old");
     match fs::hard_link(target, &keep) {
         Ok(()) => Ok(keep),
-        Err(_) => {
-            let bytes = read_bounded(open_nofollow(target)?, MAX_TREE_FILE)?;
-            let mode = fs::symlink_metadata(target)?.permissions().mode();
-            let staged = stage(target, &bytes, Some(mode & 0o7777))?;
-            Ok(staged)
-        }
+        Err(_) => copy_aside(target),
     }
+}
+
+/// A copy of `target` beside it with the same bytes and permission bits.
+fn copy_aside(target: &Path) -> io::Result<PathBuf> {
+    let bytes = read_bounded(open_nofollow(target)?, MAX_TREE_FILE)?;
+    let mode = fs::symlink_metadata(target)?.permissions().mode();
+    stage(target, &bytes, Some(mode & 0o7777))
 }
 
 #[cfg(test)]
@@ -326,6 +328,22 @@ mod tests {
         );
         f.set_len(MAX_TREE_FILE + 1).unwrap();
         assert_eq!(read_file(&at).unwrap(), None);
+    }
+
+    #[test]
+    fn a_backup_keeps_the_bytes_and_the_mode() {
+        let d = scratch();
+        let target = d.path().join("values.yaml");
+        fs::write(&target, "a: 1\n").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+        for kept in [backup(&target).unwrap(), copy_aside(&target).unwrap()] {
+            assert_ne!(kept, target);
+            assert_eq!(fs::read(&kept).unwrap(), b"a: 1\n");
+            let mode = fs::metadata(&kept).unwrap().permissions().mode();
+            assert_eq!(mode & 0o7777, 0o640, "{mode:o}");
+            assert!(kept.to_string_lossy().ends_with(TEMP_SUFFIX));
+        }
+        assert_eq!(fs::read(&target).unwrap(), b"a: 1\n");
     }
 
     #[test]

@@ -93,15 +93,7 @@ impl TreeLock {
         }
         let mut file = match open(&path, create) {
             Ok(f) => f,
-            Err(e) if !create && e.kind() == io::ErrorKind::NotFound => return Ok(none),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
-                ) =>
-            {
-                return Ok(none)
-            }
+            Err(e) if no_writer_possible(e.kind(), create) => return Ok(none),
             Err(e) => return Err(Error::io(&path, e)),
         };
         match file.try_lock_shared() {
@@ -115,6 +107,18 @@ impl TreeLock {
     }
 }
 
+/// Whether a reader may go on without a lock when the lock file cannot be opened: it is
+/// missing and the reader does not create it (no writer ever locked the tree), or the tree
+/// cannot be written (a read-only checkout: no deploygen can write it either). Anything
+/// else (a link at the lock's name, an I/O error) is a refusal.
+fn no_writer_possible(kind: io::ErrorKind, create: bool) -> bool {
+    match kind {
+        io::ErrorKind::NotFound => !create,
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => true,
+        _ => false,
+    }
+}
+
 impl Drop for TreeLock {
     fn drop(&mut self) {
         if let Some(f) = &self.file {
@@ -124,5 +128,49 @@ impl Drop for TreeLock {
             }
             let _ = f.unlock();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_go_without_a_lock_only_where_no_writer_can_be() {
+        use io::ErrorKind::*;
+        assert!(no_writer_possible(NotFound, false));
+        assert!(!no_writer_possible(NotFound, true));
+        for create in [false, true] {
+            assert!(no_writer_possible(PermissionDenied, create));
+            assert!(no_writer_possible(ReadOnlyFilesystem, create));
+            assert!(!no_writer_possible(InvalidInput, create));
+            assert!(!no_writer_possible(Other, create));
+        }
+    }
+
+    #[test]
+    fn a_link_at_the_lock_name_is_refused_by_readers_and_writers() {
+        let d = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("elsewhere", d.path().join(LOCK)).unwrap();
+        for lock in [
+            TreeLock::shared(d.path()),
+            TreeLock::shared_if_locked_before(d.path()),
+            TreeLock::exclusive(d.path(), "render"),
+        ] {
+            let err = lock.unwrap_err().to_string();
+            assert!(err.contains(LOCK), "{err}");
+        }
+        assert!(!d.path().join("elsewhere").exists());
+        // No tree, or a tree never locked: a reader needs no lock and creates nothing.
+        let fresh = tempfile::tempdir().unwrap();
+        assert!(TreeLock::shared(&fresh.path().join("none"))
+            .unwrap()
+            .file
+            .is_none());
+        let held = TreeLock::shared_if_locked_before(fresh.path()).unwrap();
+        assert!(held.file.is_none());
+        assert!(!fresh.path().join(LOCK).exists());
+        assert!(TreeLock::shared(fresh.path()).unwrap().file.is_some());
+        assert!(fresh.path().join(LOCK).exists());
     }
 }
