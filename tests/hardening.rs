@@ -450,6 +450,37 @@ fn a_write_failure_at_any_point_leaves_the_tree_exactly_as_it_was() {
 }
 
 #[test]
+fn injected_failures_strike_at_the_step_they_name() {
+    // The test above relies on `fail_after: n` / `fail_swap_after: n` failing at step n (so
+    // "any point" means every point): each n in 0..4 fails, each at a different file.
+    let dir = tempfile::tempdir().unwrap();
+    output::write(dir.path(), &tree(MATRIX), WriteOptions::default()).unwrap();
+    let new = tree(&raw_matrix().replacen("  airgap:\n", "  staging:\n", 1));
+    for swap in [false, true] {
+        let mut failed_at = std::collections::BTreeSet::new();
+        for n in 0..4 {
+            let opts = if swap {
+                WriteOptions {
+                    fail_swap_after: Some(n),
+                    ..Default::default()
+                }
+            } else {
+                WriteOptions {
+                    fail_after: Some(n),
+                    ..Default::default()
+                }
+            };
+            match output::write(dir.path(), &new, opts) {
+                Err(Error::WriteFailed { path, .. }) => {
+                    assert!(failed_at.insert(path.clone()), "{opts:?}: {path:?} again")
+                }
+                other => panic!("{opts:?}: {other:?}"),
+            }
+        }
+    }
+}
+
+#[test]
 fn a_failed_bump_restores_the_matrix_too() {
     let dir = workdir(MATRIX);
     let old = tree(MATRIX);

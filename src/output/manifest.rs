@@ -114,6 +114,28 @@ mod tests {
         assert_eq!(m["a/b.yaml"].hashes.len(), 2);
         assert!(m["a/b.yaml"].hashes.contains(&"b".repeat(64)));
         assert!(!m["a/b.yaml"].legacy);
+        // Comments and blank lines are not entries.
+        assert_eq!(m.len(), 2, "{m:?}");
+    }
+
+    #[test]
+    fn only_a_full_sha256_before_two_spaces_is_a_hash() {
+        // A path may hold two spaces; what precedes them is a hash only when it is 64 hex
+        // digits. Anything else is a bare (legacy) path, whole.
+        let not_hex = format!("{}g", "a".repeat(63));
+        let short = "a".repeat(63);
+        for line in [
+            "my  notes.yaml".to_string(),
+            format!("{not_hex}  x.yaml"),
+            format!("{short}  x.yaml"),
+        ] {
+            let m = parse(&line);
+            assert!(
+                m[&line].legacy && m[&line].hashes.is_empty(),
+                "{line}: {m:?}"
+            );
+            assert_eq!(m.len(), 1);
+        }
     }
 
     #[test]
