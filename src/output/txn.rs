@@ -231,3 +231,24 @@ fn remove_empty_parents(root: &Path, file: &Path) {
         dir = d.parent();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_made_between_the_root_and_the_file_never_above_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("tree");
+        let mut made = Vec::new();
+        make_dirs(&root, &root.join("a/b/f.yaml"), &mut made).unwrap();
+        assert_eq!(made, [root.clone(), root.join("a"), root.join("a/b")]);
+        // A root whose own parent is missing: nothing above the root is created.
+        let far = d.path().join("missing/tree");
+        let mut made = Vec::new();
+        let err = make_dirs(&far, &far.join("a/f.yaml"), &mut made).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(made.is_empty());
+        assert!(!d.path().join("missing").exists());
+    }
+}
