@@ -251,4 +251,26 @@ mod tests {
         assert!(made.is_empty());
         assert!(!d.path().join("missing").exists());
     }
+
+    #[test]
+    fn emptied_folders_are_removed_up_to_the_root_never_the_root_or_above() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("x/tree");
+        fs::create_dir_all(root.join("a/b")).unwrap();
+        fs::create_dir_all(root.join("keep")).unwrap();
+        fs::write(root.join("keep/f"), "").unwrap();
+        remove_empty_parents(&root, &root.join("a/b/gone.yaml"));
+        assert!(!root.join("a").exists());
+        assert!(root.join("keep/f").exists());
+        // Even an emptied root stays, and so does everything above it.
+        fs::remove_dir_all(root.join("keep")).unwrap();
+        fs::create_dir(root.join("c")).unwrap();
+        remove_empty_parents(&root, &root.join("c/gone.yaml"));
+        assert!(!root.join("c").exists());
+        assert!(root.is_dir());
+        // A path outside the root is never touched.
+        fs::create_dir_all(d.path().join("outside/empty")).unwrap();
+        remove_empty_parents(&root, &d.path().join("outside/empty/f"));
+        assert!(d.path().join("outside/empty").is_dir());
+    }
 }
