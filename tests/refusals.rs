@@ -443,6 +443,60 @@ fn matrix_cases() -> Vec<Case> {
             airgap_ops("      tls: {issuer: none, https: true}\n"),
             &[("environments.airgap.operations.tls.https", "HTTPS needs a certificate: set issuer to self-signed-ca or external")],
         ),
+        // layout: where the tree goes (Astrago's repository has its own shape)
+        case(
+            "layout-path-relative",
+            edit("tools:\n", "layout:\n  charts: /srv/charts\n\ntools:\n"),
+            &[("layout.charts", "`/srv/charts` is absolute; write it relative to the repository root")],
+        ),
+        case(
+            "layout-path-plain",
+            edit("tools:\n", "layout:\n  image_lists: ../lists\n\ntools:\n"),
+            &[("layout.image_lists", "`../lists`: `..` is not a plain folder or file name")],
+        ),
+        case(
+            "layout-helmfile-yaml",
+            edit("tools:\n", "layout:\n  helmfile: helmfile.yml\n\ntools:\n"),
+            &[("layout.helmfile", "a helmfile is named *.yaml (or *.yaml.gotmpl)")],
+        ),
+        case(
+            "layout-parent-not-self",
+            edit("tools:\n", "layout:\n  parent: {helmfile: helmfile.yaml}\n\ntools:\n"),
+            &[("layout.parent.helmfile", "the parent helmfile is the stack's own helmfile")],
+        ),
+        case(
+            "layout-parent-excludes-only-others",
+            edit(
+                "tools:\n",
+                "layout:\n  helmfile: stack/helmfile.yaml\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments:\n      - {environment: dev, reason: no GPUs}\n      - {environment: online, reason: no GPUs}\n\ntools:\n",
+            ),
+            &[(
+                "layout.parent.excluded_environments[1].environment",
+                "`online` is an environment of the matrix, so it is not excluded",
+            )],
+        ),
+        case(
+            "layout-parent-exclusion-reason",
+            edit(
+                "tools:\n",
+                "layout:\n  helmfile: stack/helmfile.yaml\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: \"  \"}]\n\ntools:\n",
+            ),
+            &[(
+                "layout.parent.excluded_environments[0].reason",
+                "say why the environment goes without the stack",
+            )],
+        ),
+        // tools: a chart defect's workaround must be within the site's tools
+        case(
+            "tools-defect-workaround",
+            edit("  helmfile: 1.1.6\n", "  helmfile: 0.171.0\n"),
+            &[("tools.helmfile", "whose workaround needs helmfile >= 1.0.0")],
+        ),
+        case(
+            "tools-version",
+            edit("  helmfile: 1.1.6\n", "  helmfile: newest\n"),
+            &[("tools.helmfile", "`newest` is not a version")],
+        ),
         // operations: smoke tests
         case(
             "smoke-test-namespace",
@@ -487,6 +541,17 @@ fn values_at_the_edge_of_each_rule_are_accepted() {
         (
             "an operations block with only tls",
             airgap_ops("      tls: {issuer: self-signed-ca, https: true, domain: models.astrago.local}\n"),
+        ),
+        (
+            "the oldest helmfile the gateway defect's workaround works with",
+            edit("  helmfile: 1.1.6\n", "  helmfile: 1.0.0\n"),
+        ),
+        (
+            "a helmfile of .yaml.gotmpl under a parent that excludes another environment",
+            edit(
+                "tools:\n",
+                "layout:\n  helmfile: stack/helmfile.yaml.gotmpl\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: no GPUs}]\n\ntools:\n",
+            ),
         ),
         (
             "issuer none without https",
