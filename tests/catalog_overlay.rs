@@ -1,0 +1,150 @@
+//! A catalog directory laid over the compiled-in catalog: where it is found, which files in it
+//! count, how `catalog list` names each entry's origin, and the consistency checks an entry
+//! must pass before it is used. (Apart from `catalog_data`, whose parse counter is
+//! process-wide: loading an overlay parses YAML.)
+
+use std::path::{Path, PathBuf};
+
+use deploygen::catalog;
+use deploygen::catalog::overlay::{self, Origin};
+
+fn compiled(rel: &str) -> &'static str {
+    catalog::files()
+        .iter()
+        .find(|(p, _)| *p == rel)
+        .unwrap_or_else(|| panic!("no compiled-in {rel}"))
+        .1
+}
+
+fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn the_catalog_directory_is_the_flag_or_the_one_beside_the_matrix() {
+    let d = tempfile::tempdir().unwrap();
+    let matrix = d.path().join("matrix.yaml");
+    // None beside the matrix (whatever the working directory holds).
+    assert_eq!(overlay::dir_for(&matrix, None).unwrap(), None);
+    std::fs::create_dir(d.path().join("catalog")).unwrap();
+    assert_eq!(
+        overlay::dir_for(&matrix, None).unwrap(),
+        Some(d.path().join("catalog"))
+    );
+    // A matrix named without a folder: `catalog/` of the working directory (this repository's).
+    assert_eq!(
+        overlay::dir_for(Path::new("matrix.yaml"), None).unwrap(),
+        Some(Path::new(".").join("catalog"))
+    );
+    // The flag wins, and must name a directory.
+    let other = d.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    assert_eq!(
+        overlay::dir_for(&matrix, Some(&other)).unwrap(),
+        Some(other.clone())
+    );
+    let err = overlay::dir_for(&matrix, Some(&d.path().join("none")))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--catalog") && err.contains("is not a directory"),
+        "{err}"
+    );
+}
+
+#[test]
+fn list_names_where_each_entry_came_from() {
+    let d = tempfile::tempdir().unwrap();
+    let text = compiled("kserve/v0.15.2.yaml");
+    let added = write(
+        d.path(),
+        "kserve/v0.15.9.yaml",
+        &text.replace("version: v0.15.2", "version: v0.15.9"),
+    );
+    let replaced = write(
+        d.path(),
+        "kserve/v0.15.2.yaml",
+        &format!("# ours: same facts, another file\n{text}"),
+    );
+    let c = overlay::load(Some(d.path())).unwrap();
+    assert_eq!(
+        c.origin("kserve", "v0.15.2"),
+        Some(&Origin::Replaces(replaced.clone()))
+    );
+    let list = overlay::list(&c);
+    let line = |version: &str| {
+        list.lines()
+            .find(|l| l.starts_with("kserve") && l.contains(&format!(" {version} ")))
+            .unwrap_or_else(|| panic!("no kserve {version} in:\n{list}"))
+            .to_string()
+    };
+    assert!(line("v0.14.1").ends_with(" compiled in"), "{list}");
+    assert!(
+        line("v0.15.9").ends_with(&format!(" {} (catalog directory)", added.display())),
+        "{list}"
+    );
+    assert!(
+        line("v0.15.2").ends_with(&format!(
+            " {} (catalog directory; replaces the compiled-in entry)",
+            replaced.display()
+        )),
+        "{list}"
+    );
+}
+
+#[test]
+fn only_component_yaml_files_and_rules_yaml_are_read() {
+    let d = tempfile::tempdir().unwrap();
+    // Notes beside the entries are not entries (they would not parse as one).
+    write(d.path(), "README.md", "# our catalog\n");
+    write(d.path(), "kserve/NOTES.md", "why we pin v0.15.9\n");
+    write(d.path(), "notes.yaml", "not: an entry\n");
+    std::fs::create_dir_all(d.path().join("kserve/old.yaml")).unwrap();
+    write(
+        d.path(),
+        "rules.yaml",
+        "known_bad:\n  - component: kserve\n    version: v0.15.1\n    why: ours\n    source: our incident 42\n",
+    );
+    let c = overlay::load(Some(d.path())).unwrap();
+    assert!(c.known_bad("kserve", "v0.15.1").is_some());
+    // rules.yaml is read, so a broken one is refused (and located).
+    write(d.path(), "rules.yaml", "known_bad: {}\n");
+    let err = overlay::load(Some(d.path())).unwrap_err().to_string();
+    assert!(err.contains("rules.yaml"), "{err}");
+}
+
+#[test]
+fn an_entry_naming_keys_its_chart_lacks_or_following_no_other_image_is_refused() {
+    let text = compiled("kserve/v0.15.2.yaml");
+    let rbac = "set: [{values: {ref: kserve.controller.rbacProxyImage}}]";
+    let agent = "set: [{values: {repository: kserve.agent.image, tag: kserve.agent.tag}}]";
+    assert!(text.contains(rbac) && text.contains(agent));
+    for (from, to, want) in [
+        (
+            rbac,
+            "set: [{follows: kube-rbac-proxy}]",
+            "image kube-rbac-proxy follows `kube-rbac-proxy`, which is no other image of release kserve",
+        ),
+        (
+            rbac,
+            "set: [{follows: kube-proxy}]",
+            "image kube-rbac-proxy follows `kube-proxy`, which is no other image of release kserve",
+        ),
+        (
+            agent,
+            "set: [{values: {repository: kserve.agent.imageName, tag: kserve.agent.tag}}]",
+            "`kserve.agent.imageName` is not a values key of chart kserve v0.15.2",
+        ),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "kserve/v0.15.2.yaml", &text.replacen(from, to, 1));
+        let err = overlay::load(Some(d.path())).unwrap_err().to_string();
+        assert!(
+            err.contains(want) && err.contains("kserve/v0.15.2.yaml:"),
+            "{to}:\n{err}"
+        );
+    }
+}
