@@ -148,3 +148,77 @@ fn an_entry_naming_keys_its_chart_lacks_or_following_no_other_image_is_refused()
         );
     }
 }
+
+/// The problems `check_entry` finds in a compiled-in entry with one edit.
+fn problems_after(rel: &str, from: &str, to: &str) -> Vec<(String, String)> {
+    let text = compiled(rel);
+    assert!(text.contains(from), "{rel} has no {from:?}");
+    let entry = catalog::parse_entry(&text.replacen(from, to, 1)).expect("parses");
+    overlay::check_entry(&entry)
+}
+
+#[test]
+fn every_way_an_entry_names_a_values_key_is_checked_against_the_chart() {
+    let cases = [
+        // a `ref` key
+        (
+            "kserve/v0.15.2.yaml",
+            "{values: {ref: kserve.controller.rbacProxyImage}}",
+            "{values: {ref: kserve.controller.rbacProxyImg}}",
+            "releases[1].images[1].set",
+            "`kserve.controller.rbacProxyImg` is not a values key of chart kserve v0.15.2",
+        ),
+        // a repository/digest pair
+        (
+            "kserve/v0.15.2.yaml",
+            "{values: {repository: kserve.agent.image, tag: kserve.agent.tag}}",
+            "{values: {repository: kserve.agent.image, digest: kserve.agent.digest}}",
+            "releases[1].images[2].set",
+            "`kserve.agent.digest` is not a values key of chart kserve v0.15.2",
+        ),
+        // Istio's hub and tag
+        (
+            "istio/1.22.8.yaml",
+            "{hub: {hub: global.hub, tag: global.tag}}",
+            "{hub: {hub: global.hubs, tag: global.tag}}",
+            "releases[1].images[0].set",
+            "`global.hubs` is not a values key of chart istiod 1.22.8",
+        ),
+        // a values key, at the top and nested
+        (
+            "istio/1.22.8.yaml",
+            "      defaultRevision: default\n",
+            "      defaultRevisions: default\n",
+            "releases[0].values.defaultRevisions",
+            "`defaultRevisions` is not a values key of chart base 1.22.8",
+        ),
+        (
+            "istio/1.22.8.yaml",
+            "      service:\n        ports:\n",
+            "      service:\n        portz:\n",
+            "releases[2].values.service.portz",
+            "`service.portz` is not a values key of chart gateway 1.22.8",
+        ),
+        // values that are no map at all
+        (
+            "istio/1.22.8.yaml",
+            "    values:\n      defaultRevision: default\n",
+            "    values: [defaultRevision]\n",
+            "releases[0].values",
+            "is not a map of chart values (key: value)",
+        ),
+    ];
+    for (rel, from, to, at, want) in cases {
+        let got = problems_after(rel, from, to);
+        assert!(
+            got.iter().any(|(p, m)| p == at && m.starts_with(want)),
+            "{to}: want {at}: {want}\ngot {got:?}"
+        );
+        assert_eq!(got.len(), 1, "{to}: {got:?}");
+    }
+    // Lists and free-form maps are leaves: their items are not keys (the unedited entries
+    // have lists of ports and maps of annotations, and pass).
+    for rel in ["istio/1.22.8.yaml", "kserve/v0.15.2.yaml"] {
+        assert_eq!(problems_after(rel, "releases:", "releases:"), vec![]);
+    }
+}

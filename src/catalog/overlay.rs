@@ -240,10 +240,17 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
         }
         let keys: BTreeSet<&str> = r.values_keys.iter().map(String::as_str).collect();
         let mut named: Vec<(String, String)> = Vec::new();
-        if let Some(v) = &r.values {
-            let mut paths = Vec::new();
-            value_paths(v, "", &keys, &mut paths);
-            named.extend(paths.into_iter().map(|(p, k)| (at(&format!(".{p}")), k)));
+        match r.values.as_ref().map(|v| v.as_mapping()) {
+            Some(Some(m)) => {
+                let mut paths = Vec::new();
+                value_paths(m, "", &keys, &mut paths);
+                named.extend(paths.into_iter().map(|(p, k)| (at(&format!(".{p}")), k)));
+            }
+            Some(None) => out.push((
+                at(".values"),
+                "is not a map of chart values (key: value)".to_string(),
+            )),
+            None => {}
         }
         for (field, path) in [
             ("deployment_mode_path", &r.deployment_mode_path),
@@ -297,17 +304,11 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
 /// Leaf paths of a values tree, stopping where the chart's keys stop (free-form maps such as
 /// `podAnnotations`, or lists).
 fn value_paths(
-    v: &serde_yaml::Value,
+    m: &serde_yaml::Mapping,
     prefix: &str,
     keys: &BTreeSet<&str>,
     out: &mut Vec<(String, String)>,
 ) {
-    let Some(m) = v.as_mapping() else {
-        if !prefix.is_empty() {
-            out.push((format!("values.{prefix}"), prefix.to_string()));
-        }
-        return;
-    };
     for (k, child) in m {
         let Some(k) = k.as_str() else { continue };
         let path = if prefix.is_empty() {
@@ -319,10 +320,9 @@ fn value_paths(
             .range(format!("{path}.").as_str()..)
             .next()
             .is_some_and(|n| n.starts_with(&format!("{path}.")));
-        if child.is_mapping() && has_children {
-            value_paths(child, &path, keys, out);
-        } else {
-            out.push((format!("values.{path}"), path));
+        match child.as_mapping() {
+            Some(inner) if has_children => value_paths(inner, &path, keys, out),
+            _ => out.push((format!("values.{path}"), path)),
         }
     }
 }
