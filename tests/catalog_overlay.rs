@@ -216,8 +216,15 @@ fn every_way_an_entry_names_a_values_key_is_checked_against_the_chart() {
         );
         assert_eq!(got.len(), 1, "{to}: {got:?}");
     }
-    // Lists and free-form maps are leaves: their items are not keys (the unedited entries
-    // have lists of ports and maps of annotations, and pass).
+    // A free-form map (the chart declares `service.annotations` and nothing below it) is a
+    // leaf: its keys are the user's, not the chart's.
+    let got = problems_after(
+        "istio/1.22.8.yaml",
+        "      service:\n        ports:\n",
+        "      service:\n        annotations: {metallb.universe.tf/loadBalancerIPs: 10.0.0.9}\n        ports:\n",
+    );
+    assert_eq!(got, vec![]);
+    // Lists are leaves too (the unedited entries have lists of ports, and pass).
     for rel in ["istio/1.22.8.yaml", "kserve/v0.15.2.yaml"] {
         assert_eq!(problems_after(rel, "releases:", "releases:"), vec![]);
     }
