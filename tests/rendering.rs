@@ -182,3 +182,59 @@ fn smoke_test_examples_follow_the_runtimes_and_the_gpus() {
         "{readme}"
     );
 }
+
+/// Examples of environment `airgap` rendered from the default matrix with one edit there.
+fn airgap_examples(from: &str, to: &str) -> std::collections::BTreeMap<String, String> {
+    let airgap = MATRIX.find("\n  airgap:\n").expect("airgap");
+    assert!(MATRIX[airgap..].contains(from), "airgap has no {from:?}");
+    let text = format!(
+        "{}{}",
+        &MATRIX[..airgap],
+        MATRIX[airgap..].replacen(from, to, 1)
+    );
+    deploygen::render("matrix.yaml", text.as_bytes())
+        .expect("renders")
+        .into_iter()
+        .filter_map(|(p, t)| {
+            p.strip_prefix("examples/airgap/")
+                .map(|name| (name.to_string(), t))
+        })
+        .collect()
+}
+
+#[test]
+fn the_smoke_test_namespace_is_under_mtls_only_when_mtls_names_it() {
+    let mtls = "      mtls:\n        mode: strict\n        namespaces: [kserve-test]\n";
+    let on = airgap_examples(mtls, mtls);
+    assert!(on["00-namespace.yaml"].contains("Under mTLS (STRICT)"));
+    assert!(on["00-namespace.yaml"].contains("istio-injection: enabled"));
+    for (what, other) in [
+        (
+            "another namespace",
+            "      mtls:\n        mode: strict\n        namespaces: [models]\n",
+        ),
+        (
+            "mTLS off",
+            "      mtls:\n        mode: \"off\"\n        namespaces: []\n",
+        ),
+    ] {
+        let ex = airgap_examples(mtls, other);
+        assert!(!ex["00-namespace.yaml"].contains("mTLS"), "{what}");
+        assert!(!ex["README.md"].contains("mTLS STRICT"), "{what}");
+    }
+}
+
+#[test]
+fn the_load_test_runs_the_image_it_names_from_the_mirror() {
+    // Another extra image listed first: the load test still takes busybox, mirrored.
+    let ex = airgap_examples(
+        "    extra_images: *extra\n",
+        "    extra_images:\n      - {image: docker.io/library/alpine:3.20.3, list: smoke-tests, why: a shell for debugging}\n      - {image: docker.io/library/busybox:1.36.1, list: smoke-tests, why: the load test}\n",
+    );
+    let job = &ex["load-test.yaml"];
+    assert!(
+        job.contains("image: \"10.61.3.31:35000/library/busybox:1.36.1\"\n"),
+        "{job}"
+    );
+    assert!(!job.contains("alpine"), "{job}");
+}
