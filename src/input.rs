@@ -170,11 +170,8 @@ pub fn scan(file: &str, text: &str) -> Result<Scan> {
             }
         }
         // Walk the line's characters.
-        let mut i = if quote.is_none() && flow == 0 {
-            indent
-        } else {
-            0
-        };
+        // Leading spaces mean nothing in any state (structure, quote or flow): skip them.
+        let mut i = indent;
         let mut token_start = quote.is_none();
         let mut dashes = 0usize;
         let mut key_col = indent;
@@ -360,6 +357,57 @@ mod tests {
         for text in [quoted, flow] {
             assert!(precheck("m", text.as_bytes()).is_ok(), "{}", err(&text));
         }
+    }
+
+    #[test]
+    fn refusals_point_at_the_offending_column() {
+        let after_end = "a: 1\n...\n  b: 2\n";
+        assert!(err(after_end).contains("m.yaml:3:3:"), "{}", err(after_end));
+        // MAX_DEPTH levels of block nesting are a matrix; one more is refused where it starts.
+        let levels = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+                .collect()
+        };
+        let ok = levels(MAX_DEPTH);
+        assert!(precheck("m", ok.as_bytes()).is_ok(), "{}", err(&ok));
+        let deep = levels(MAX_DEPTH + 1);
+        let at = format!("m.yaml:{}:{}:", MAX_DEPTH + 1, MAX_DEPTH + 1);
+        assert!(err(&deep).contains(&at), "{}", err(&deep));
+    }
+
+    #[test]
+    fn quotes_end_where_yaml_ends_them() {
+        // Escaped double quotes and doubled single quotes do not end the string: what follows
+        // them is still quoted (no flow nesting, no tag)...
+        let braces = "{".repeat(30);
+        for text in [
+            format!(r#"a: "x\" {braces} !t""#) + "\n",
+            format!(r#"a: 'x'' {braces} !t'"#) + "\n",
+            r#"a: "\\"
+b: 'it''s'
+c: ''''
+"#
+            .to_string(),
+        ] {
+            assert!(
+                precheck("m", text.as_bytes()).is_ok(),
+                "{text}: {}",
+                err(&text)
+            );
+        }
+        // ...and the string does end: the next line is structure again.
+        for text in [
+            "a: \"x\\\" y\"\nb: !Ref x\n",
+            "a: 'it''s'\nb: !Ref x\n",
+            "a: 'x'\nb: !Ref x\n",
+            "a: \"\\\\\"\nb: !Ref x\n",
+        ] {
+            assert!(err(text).contains("m.yaml:2:4:"), "{text}: {}", err(text));
+        }
+        // `#` starts a comment only after a space: inside a plain scalar it is text.
+        let plain = format!("a: b#c {}\n", "[".repeat(30));
+        assert!(err(&plain).contains("nests deeper"), "{}", err(&plain));
     }
 
     #[test]
