@@ -377,6 +377,32 @@ mod tests {
     }
 
     #[test]
+    fn flow_and_dash_nesting_count_to_max_depth_and_refuse_where_they_pass_it() {
+        // `a:` is one level; 23 more brackets or dashes make MAX_DEPTH, the 24th is refused
+        // at its own column.
+        let k = MAX_DEPTH - 1;
+        let flow = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert!(
+            precheck("m", flow(k).as_bytes()).is_ok(),
+            "{}",
+            err(&flow(k))
+        );
+        let at = format!("m.yaml:1:{}:", 4 + k);
+        assert!(err(&flow(k + 1)).contains(&at), "{}", err(&flow(k + 1)));
+        let dashes = |n: usize| format!("a:\n{}1\n", "- ".repeat(n));
+        assert!(
+            precheck("m", dashes(k).as_bytes()).is_ok(),
+            "{}",
+            err(&dashes(k))
+        );
+        let at = format!("m.yaml:2:{}:", 2 * k + 1);
+        assert!(err(&dashes(k + 1)).contains(&at), "{}", err(&dashes(k + 1)));
+        // Only a dash opens a sequence level; `?` (a complex key) does not count.
+        let keys = format!("{}x\n", "? ".repeat(30));
+        assert!(precheck("m", keys.as_bytes()).is_ok(), "{}", err(&keys));
+    }
+
+    #[test]
     fn quotes_end_where_yaml_ends_them() {
         // Escaped double quotes and doubled single quotes do not end the string: what follows
         // them is still quoted (no flow nesting, no tag)...
