@@ -397,9 +397,33 @@ mod tests {
         );
         let at = format!("m.yaml:2:{}:", 2 * k + 1);
         assert!(err(&dashes(k + 1)).contains(&at), "{}", err(&dashes(k + 1)));
+        // Levels add up across kinds: block, dashes, then brackets.
+        let h = MAX_DEPTH / 2;
+        let mixed =
+            |n: usize| format!("a:\n{}{}{}\n", "- ".repeat(h), "[".repeat(n), "]".repeat(n));
+        let fits = MAX_DEPTH - 1 - h;
+        assert!(
+            precheck("m", mixed(fits).as_bytes()).is_ok(),
+            "{}",
+            err(&mixed(fits))
+        );
+        let at = format!("m.yaml:2:{}:", 2 * h + fits + 1);
+        assert!(
+            err(&mixed(fits + 1)).contains(&at),
+            "{}",
+            err(&mixed(fits + 1))
+        );
         // Only a dash opens a sequence level; `?` (a complex key) does not count.
         let keys = format!("{}x\n", "? ".repeat(30));
         assert!(precheck("m", keys.as_bytes()).is_ok(), "{}", err(&keys));
+        // A comma starts a new token inside a flow collection only: a tag after it there is
+        // a tag; in a plain block scalar it is text.
+        assert!(err("a: [x, !t y]\n").contains("m.yaml:1:8:"));
+        assert!(
+            precheck("m", b"a: x, !t\n").is_ok(),
+            "{}",
+            err("a: x, !t\n")
+        );
     }
 
     #[test]
