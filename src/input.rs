@@ -413,6 +413,9 @@ mod tests {
             "{}",
             err(&mixed(fits + 1))
         );
+        // A block scalar after a dash is text from past the dash's content column on.
+        let item = "a:\n  b:\n    - |\n       !t text\n    - x\n";
+        assert!(precheck("m", item.as_bytes()).is_ok(), "{}", err(item));
         // Only a dash opens a sequence level; `?` (a complex key) does not count.
         let keys = format!("{}x\n", "? ".repeat(30));
         assert!(precheck("m", keys.as_bytes()).is_ok(), "{}", err(&keys));
