@@ -3,6 +3,8 @@
 //! or replaces versions without rebuilding. (One test binary of its own: the parse counter is
 //! process-wide.)
 
+mod common;
+
 use deploygen::catalog::overlay::{self, Origin};
 use deploygen::catalog::{self, Catalog};
 
@@ -42,11 +44,7 @@ fn generated_catalog_equals_the_yaml_and_renders_parse_none_of_it() {
     let dir = tempfile::tempdir().unwrap();
     let kserve = dir.path().join("kserve");
     std::fs::create_dir_all(&kserve).unwrap();
-    let text = catalog::files()
-        .iter()
-        .find(|(p, _)| *p == "kserve/v0.15.2.yaml")
-        .unwrap()
-        .1;
+    let text = common::compiled_catalog_file("kserve/v0.15.2.yaml");
     std::fs::write(kserve.join("v0.15.2.yaml"), text).unwrap();
     std::fs::write(
         kserve.join("v0.15.9.yaml"),

@@ -5,16 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::compiled_catalog_file as compiled;
 use deploygen::catalog;
 use deploygen::catalog::overlay::{self, Origin};
-
-fn compiled(rel: &str) -> &'static str {
-    catalog::files()
-        .iter()
-        .find(|(p, _)| *p == rel)
-        .unwrap_or_else(|| panic!("no compiled-in {rel}"))
-        .1
-}
 
 fn write(dir: &Path, rel: &str, text: &str) -> PathBuf {
     let p = dir.join(rel);

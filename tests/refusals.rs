@@ -70,6 +70,11 @@ fn add_to_env(env: &str, lines: &str) -> String {
     format!("{}{lines}{}", &MATRIX[..at], &MATRIX[at..])
 }
 
+/// The default matrix with a top-level `layout:` block of `lines` (indented two spaces).
+fn with_layout(lines: &str) -> String {
+    edit("tools:\n", &format!("layout:\n{lines}\ntools:\n"))
+}
+
 /// The default matrix with airgap's `operations:` block (the last one) replaced by `ops`
 /// (lines indented six spaces). Airgap's block uses online's anchors; this one stands alone,
 /// so a wrong value shows up once, in airgap only.
@@ -446,30 +451,27 @@ fn matrix_cases() -> Vec<Case> {
         // layout: where the tree goes (Astrago's repository has its own shape)
         case(
             "layout-path-relative",
-            edit("tools:\n", "layout:\n  charts: /srv/charts\n\ntools:\n"),
+            with_layout("  charts: /srv/charts\n"),
             &[("layout.charts", "`/srv/charts` is absolute; write it relative to the repository root")],
         ),
         case(
             "layout-path-plain",
-            edit("tools:\n", "layout:\n  image_lists: ../lists\n\ntools:\n"),
+            with_layout("  image_lists: ../lists\n"),
             &[("layout.image_lists", "`../lists`: `..` is not a plain folder or file name")],
         ),
         case(
             "layout-helmfile-yaml",
-            edit("tools:\n", "layout:\n  helmfile: helmfile.yml\n\ntools:\n"),
+            with_layout("  helmfile: helmfile.yml\n"),
             &[("layout.helmfile", "a helmfile is named *.yaml (or *.yaml.gotmpl)")],
         ),
         case(
             "layout-parent-not-self",
-            edit("tools:\n", "layout:\n  parent: {helmfile: helmfile.yaml}\n\ntools:\n"),
+            with_layout("  parent: {helmfile: helmfile.yaml}\n"),
             &[("layout.parent.helmfile", "the parent helmfile is the stack's own helmfile")],
         ),
         case(
             "layout-parent-excludes-only-others",
-            edit(
-                "tools:\n",
-                "layout:\n  helmfile: stack/helmfile.yaml\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments:\n      - {environment: dev, reason: no GPUs}\n      - {environment: online, reason: no GPUs}\n\ntools:\n",
-            ),
+            with_layout("  helmfile: stack/helmfile.yaml\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments:\n      - {environment: dev, reason: no GPUs}\n      - {environment: online, reason: no GPUs}\n"),
             &[(
                 "layout.parent.excluded_environments[1].environment",
                 "`online` is an environment of the matrix, so it is not excluded",
@@ -477,10 +479,7 @@ fn matrix_cases() -> Vec<Case> {
         ),
         case(
             "layout-parent-exclusion-reason",
-            edit(
-                "tools:\n",
-                "layout:\n  helmfile: stack/helmfile.yaml\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: \"  \"}]\n\ntools:\n",
-            ),
+            with_layout("  helmfile: stack/helmfile.yaml\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: \"  \"}]\n"),
             &[(
                 "layout.parent.excluded_environments[0].reason",
                 "say why the environment goes without the stack",
@@ -548,10 +547,7 @@ fn values_at_the_edge_of_each_rule_are_accepted() {
         ),
         (
             "a helmfile of .yaml.gotmpl under a parent that excludes another environment",
-            edit(
-                "tools:\n",
-                "layout:\n  helmfile: stack/helmfile.yaml.gotmpl\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: no GPUs}]\n\ntools:\n",
-            ),
+            with_layout("  helmfile: stack/helmfile.yaml.gotmpl\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: no GPUs}]\n"),
         ),
         (
             "issuer none without https",

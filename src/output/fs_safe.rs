@@ -248,6 +248,11 @@ mod tests {
         tempfile::tempdir().unwrap()
     }
 
+    fn mkfifo(at: &Path) {
+        let c = std::ffi::CString::new(at.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+
     #[test]
     fn what_is_at_a_path_is_named_in_words() {
         let d = scratch();
@@ -255,8 +260,7 @@ mod tests {
         fs::write(root.join("file"), "x").unwrap();
         fs::create_dir(root.join("dir")).unwrap();
         symlink("file", root.join("link")).unwrap();
-        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        mkfifo(&root.join("fifo"));
         let _socket = std::os::unix::net::UnixListener::bind(root.join("socket")).unwrap();
         let named = |p: &Path| kind(&fs::symlink_metadata(p).unwrap());
         assert_eq!(named(&root.join("file")), "a file");
@@ -305,8 +309,7 @@ mod tests {
         let root = d.path();
         fs::write(root.join("file"), "x").unwrap();
         symlink("file", root.join("link")).unwrap();
-        let fifo = std::ffi::CString::new(root.join("fifo").to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        mkfifo(&root.join("fifo"));
         assert!(open_nofollow(&root.join("file")).is_ok());
         let err = open_nofollow(&root.join("link")).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err}");

@@ -105,3 +105,12 @@ pub fn flatten(v: &serde_json::Value, prefix: &str, out: &mut BTreeMap<String, s
         }
     }
 }
+
+/// The text of a compiled-in catalog file (`kserve/v0.15.2.yaml`), as build.rs embedded it.
+pub fn compiled_catalog_file(rel: &str) -> &'static str {
+    deploygen::catalog::files()
+        .iter()
+        .find(|(p, _)| *p == rel)
+        .unwrap_or_else(|| panic!("no compiled-in catalog file {rel}"))
+        .1
+}
