@@ -173,14 +173,17 @@ macro_rules! struct_rust {
 struct_rust! {
     GlobalRules { known_bad }
     KnownBad { component, version, why, source }
-    ComponentVersion { component, version, label, kubernetes, rules, installs, releases }
+    ComponentVersion { component, version, label, kubernetes, rules, installs, releases, migrations }
+    Migration { id, from_below, why, steps, source }
+    ModeWords { serverless, raw_deployment, source }
     KubeRange { min, max, source }
     Rule { id, kind, component, min, versions, per_kubernetes, mode, why, source }
     Installs { serving, source, net_istio, net_istio_source }
     VersionSpan { min, max }
     NetIstio { version, images }
     ReleaseEntry {
-        name, namespace, chart, needs, values, deployment_mode_path, domain_path,
+        name, namespace, chart, needs, values, deployment_mode_path, deployment_mode_words,
+        runtime_disabled, domain_path,
         url_scheme_path, workloads, images, images_source, glue, defects, values_keys,
         pull_secrets,
     }

@@ -261,6 +261,28 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
                 named.push((at(&format!(".{field}")), p.clone()));
             }
         }
+        if let Some(pattern) = &r.runtime_disabled {
+            let matches = pattern.split_once("{runtime}").map(|(head, tail)| {
+                keys.iter()
+                    .filter(|k| {
+                        k.strip_prefix(head)
+                            .and_then(|rest| rest.strip_suffix(tail))
+                            .is_some_and(|n| !n.is_empty() && !n.contains('.'))
+                    })
+                    .count()
+            });
+            match matches {
+                None => out.push((
+                    at(".runtime_disabled"),
+                    format!("`{pattern}` has no `{{runtime}}` placeholder"),
+                )),
+                Some(0) => out.push((
+                    at(".runtime_disabled"),
+                    format!("`{pattern}` matches no values key of the chart"),
+                )),
+                Some(_) => {}
+            }
+        }
         for (wi, w) in r.workloads.iter().enumerate() {
             if let Some(p) = &w.path {
                 named.push((at(&format!(".workloads[{wi}].path")), p.clone()));

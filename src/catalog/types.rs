@@ -38,6 +38,33 @@ pub struct ComponentVersion {
     #[serde(default)]
     pub installs: Option<Installs>,
     pub releases: Vec<ReleaseEntry>,
+    /// What a running cluster needs, beyond `helm upgrade`, to reach this version from one
+    /// below `from_below` (KServe v0.16 -> v0.17: CRDs and runtimes re-owned first).
+    #[serde(default)]
+    pub migrations: Vec<Migration>,
+}
+
+/// Steps a release engineer runs, in order, when a bump crosses `from_below`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    pub id: String,
+    /// Applies when the version pinned before the bump is below this one.
+    pub from_below: String,
+    pub why: String,
+    /// Each step in the order it must run.
+    pub steps: Vec<String>,
+    pub source: String,
+}
+
+/// The words a KServe version takes for the matrix's deployment modes (v0.16 renamed
+/// Serverless to Knative and RawDeployment to Standard; the old words stay aliases).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeWords {
+    pub serverless: String,
+    pub raw_deployment: String,
+    pub source: String,
 }
 
 /// Supported Kubernetes minor versions, inclusive (`max` absent = no known upper bound).
@@ -123,6 +150,14 @@ pub struct ReleaseEntry {
     /// Values path of the KServe deployment mode.
     #[serde(default)]
     pub deployment_mode_path: Option<String>,
+    /// The words written at `deployment_mode_path` (absent: the matrix's own words).
+    #[serde(default)]
+    pub deployment_mode_words: Option<ModeWords>,
+    /// Values path, with `{runtime}`, that switches one serving runtime off
+    /// (`kserve.servingruntime.{runtime}.disabled`): every runtime of the chart that the
+    /// environment does not name in `serving_runtimes` is switched off.
+    #[serde(default)]
+    pub runtime_disabled: Option<String>,
     /// Values paths of the ingress domain and URL scheme (KServe).
     #[serde(default)]
     pub domain_path: Option<String>,

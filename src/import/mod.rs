@@ -243,20 +243,28 @@ pub fn import(
         }
         charts.insert(facts.name.clone(), (path.clone(), dir, facts));
     }
-    let wanted: BTreeSet<String> = base
-        .releases
-        .iter()
-        .filter_map(|r| r.chart.as_ref().map(|c| c.name.clone()))
-        .collect();
+    // Each chart continues a release of the nearest version: the one with the same chart name,
+    // else the one whose chart is built from an upstream folder of that name (KServe publishes
+    // charts/kserve-resources as `kserve` up to v0.16 and as `kserve-resources` from v0.17;
+    // the Helm release keeps its name). Any other chart becomes a release of its own.
+    let mut continues: BTreeMap<String, String> = BTreeMap::new();
     for name in charts.keys() {
-        if !wanted.contains(name) {
-            return Err(ImportError::Usage(format!(
-                "chart `{name}` is no chart of {component} (its releases use: {})",
-                wanted.iter().cloned().collect::<Vec<_>>().join(", ")
-            )));
+        let same = base
+            .releases
+            .iter()
+            .find(|r| r.chart.as_ref().is_some_and(|c| &c.name == name));
+        let renamed = || {
+            base.releases.iter().find(|r| {
+                r.chart.as_ref().is_some_and(|c| {
+                    upstream_folder(&c.source) == Some(name.as_str())
+                        && !charts.contains_key(&c.name)
+                })
+            })
+        };
+        if let Some(r) = same.or_else(renamed) {
+            continues.insert(name.clone(), r.name.clone());
         }
     }
-
     let mut entry = base.clone();
     entry.version = version.to_string();
     entry.kubernetes.min = todo(format!(
@@ -270,8 +278,20 @@ pub fn import(
         "where that range is written ({old}: {})",
         base.kubernetes.source
     ));
+    if let Some((min, source)) = chart_kube_floor(base, &charts, version)? {
+        rep.say(format!(
+            "kubernetes.min: {min}, as the chart states it ({source}); {old} took its minimum from the same place"
+        ));
+        entry.kubernetes.min = min;
+        if base.kubernetes.max.is_none() {
+            entry.kubernetes.source = source;
+        }
+    }
     for r in &mut entry.rules {
-        r.why = subst(&r.why, old, version);
+        r.why = todo(format!(
+            "say what the rule means for {version}; the text may name {old}'s versions ({old}: {})",
+            r.why
+        ));
         r.source = todo(format!(
             "confirm this rule for {version} and cite its source ({old}: {})",
             r.source
@@ -291,58 +311,142 @@ pub fn import(
         }
     }
 
-    for r in &mut entry.releases {
-        let old_r = base
+    // Releases for charts no release of the nearest version continues, in the namespace of
+    // the component's releases; what they need is found once their images are known.
+    let union: Vec<CatalogImage> = base
+        .releases
+        .iter()
+        .flat_map(|r| r.images.iter().cloned())
+        .collect();
+    let mut new_releases: Vec<String> = Vec::new();
+    for (name, (_, _, facts)) in &charts {
+        if continues.contains_key(name) {
+            continue;
+        }
+        let like = base
             .releases
             .iter()
-            .find(|o| o.name == r.name)
-            .cloned()
-            .unwrap_or_else(|| r.clone());
+            .find(|r| r.chart.is_some())
+            .ok_or_else(|| ImportError::Usage(format!("{component} {old} has no chart to start from")))?;
+        let like_chart = like.chart.as_ref().expect("found by chart");
+        rep.say(format!(
+            "release {name}: new chart {name} {} (no release of {old} uses it): a release of its own, installed after the releases whose images it takes",
+            facts.version
+        ));
+        entry.releases.push(ReleaseEntry {
+            name: name.clone(),
+            namespace: like.namespace.clone(),
+            chart: Some(crate::catalog::Chart {
+                repository: like_chart.repository.clone(),
+                name: name.clone(),
+                version: facts.version.clone(),
+                source: with_folder(&subst(&like_chart.source, old, version), name),
+            }),
+            needs: Vec::new(),
+            values: None,
+            deployment_mode_path: None,
+            deployment_mode_words: None,
+            runtime_disabled: None,
+            domain_path: None,
+            url_scheme_path: None,
+            workloads: Vec::new(),
+            images: Vec::new(),
+            images_source: Some(format!(
+                "{}/values.yaml",
+                with_folder(&subst(&like_chart.source, old, version), name)
+            )),
+            glue: Vec::new(),
+            defects: Vec::new(),
+            values_keys: Vec::new(),
+            pull_secrets: Vec::new(),
+        });
+        new_releases.push(name.clone());
+    }
+    let runtime_prefix: Option<String> = base
+        .releases
+        .iter()
+        .find_map(|r| r.runtime_disabled.as_deref())
+        .and_then(|p| p.split_once("{runtime}").map(|(head, _)| head.to_string()));
+
+    for r in &mut entry.releases {
+        let is_new = new_releases.contains(&r.name);
+        let old_r = if is_new {
+            let mut o = r.clone();
+            o.images = union.clone();
+            o
+        } else {
+            base.releases
+                .iter()
+                .find(|o| o.name == r.name)
+                .cloned()
+                .unwrap_or_else(|| r.clone())
+        };
         let same_r = same.and_then(|s| s.releases.iter().find(|o| o.name == r.name));
         let prefer: Vec<CatalogImage> = same_r.map(|o| o.images.clone()).unwrap_or_default();
         // Re-importing a version the catalog has: render with the values it sets.
         if let Some(s) = same_r {
             r.values = s.values.clone();
         }
-        match &old_r.chart {
-            Some(c) => match charts.get(&c.name) {
-                Some((path, dir, facts)) => {
-                    import_chart(
-                        r,
-                        &old_r,
-                        &prefer,
-                        path,
-                        &dir.root,
-                        facts,
-                        old,
-                        version,
-                        renderer,
-                        &mut rep,
-                        &mut comments,
-                    )?;
-                }
-                None => {
-                    if let Some(ch) = &mut r.chart {
-                        ch.version = todo(format!(
-                            "chart {} was not read: pass --chart with it",
-                            c.name
-                        ));
+        let chart_name = if is_new {
+            Some(r.name.clone())
+        } else {
+            old_r.chart.as_ref().map(|c| {
+                continues
+                    .iter()
+                    .find(|(_, rel)| **rel == r.name)
+                    .map(|(chart, _)| chart.clone())
+                    .unwrap_or_else(|| c.name.clone())
+            })
+        };
+        match (&old_r.chart, chart_name) {
+            (_, Some(cn)) if charts.contains_key(&cn) => {
+                let (path, dir, facts) = &charts[&cn];
+                if let Some(c) = &mut r.chart {
+                    if c.name != cn {
                         rep.say(format!(
-                            "release {}: chart {} not given (--chart): copied from {old}",
-                            r.name, c.name
+                            "releases[{}].chart.name: release {} keeps its name; its chart is renamed upstream: {} -> {cn} (built from the same folder, {})",
+                            base.releases.iter().position(|o| o.name == r.name).unwrap_or(0),
+                            r.name,
+                            c.name,
+                            upstream_folder(&c.source).unwrap_or("?")
                         ));
+                        c.name = cn.clone();
                     }
                 }
-            },
-            None if component == "knative-serving" => match &opts.kodata {
+                let ctx = ChartCtx {
+                    path,
+                    root: &dir.root,
+                    facts,
+                    old,
+                    version,
+                    new_release: is_new,
+                    runtime_prefix: runtime_prefix.as_deref(),
+                };
+                import_chart(r, &old_r, &prefer, &ctx, renderer, &mut rep, &mut comments)?;
+                prove_pull_secrets(r, &ctx, renderer, &mut rep);
+            }
+            (Some(c), _) => {
+                if let Some(ch) = &mut r.chart {
+                    ch.version = todo(format!(
+                        "chart {} was not read: pass --chart with it",
+                        c.name
+                    ));
+                    rep.say(format!(
+                        "release {}: chart {} not given (--chart): copied from {old}",
+                        r.name, c.name
+                    ));
+                }
+            }
+            (None, _) if component == "knative-serving" => match &opts.kodata {
                 Some(kodata) => serving_from_kodata(r, &old_r, &prefer, kodata, version, &mut rep)?,
                 None => {
                     r.images_source = Some(todo("Knative Serving has no chart: pass --kodata with the Knative Operator's kodata folder"));
                 }
             },
-            None => rep.say(format!("release {}: no chart; copied from {old}", r.name)),
+            (None, _) => rep.say(format!("release {}: no chart; copied from {old}", r.name)),
         }
     }
+    moved_and_removed(base, &mut entry, &new_releases, &mut rep);
 
     // What the entry now names must exist in the chart.
     for (path, message) in crate::catalog::overlay::check_entry(&entry) {
@@ -386,6 +490,64 @@ pub fn import(
     })
 }
 
+/// The Kubernetes minimum a chart states itself, used when the nearest version took its
+/// minimum from the same kind of statement (its source names `kubeVersion` or
+/// `kubernetes_min_version`): the chart's `kubeVersion: ">= 1.25.0-0"`, else a values key
+/// `…kubernetes_min_version` (the Knative Operator's). A range from upstream's docs is never
+/// replaced by a chart's floor, which is often far below what upstream supports.
+fn chart_kube_floor(
+    base: &ComponentVersion,
+    charts: &BTreeMap<String, (PathBuf, chart::ChartDir, chart::ChartFacts)>,
+    version: &str,
+) -> Result<Option<(String, String)>, ImportError> {
+    let by_chart = base.kubernetes.source.contains("kubeVersion")
+        || base.kubernetes.source.contains("kubernetes_min_version");
+    if !by_chart {
+        return Ok(None);
+    }
+    let minor = |v: &str| -> Option<String> {
+        let v = v.trim().trim_start_matches(">=").trim().trim_start_matches('v');
+        let v = v.split('-').next()?;
+        let mut parts = v.split('.');
+        let (major, minor) = (parts.next()?, parts.next()?);
+        (major.parse::<u64>().is_ok() && minor.parse::<u64>().is_ok())
+            .then(|| format!("{major}.{minor}"))
+    };
+    for (_, dir, facts) in charts.values() {
+        if let Some(kv) = facts.kube_version.as_deref() {
+            // Only a plain floor; a range with an upper bound is read by a person.
+            if kv.trim().starts_with(">=") && !kv.contains('<') && !kv.contains(',') {
+                if let Some(m) = minor(kv) {
+                    return Ok(Some((
+                        m,
+                        format!("{}@{version}: Chart.yaml (kubeVersion: \"{kv}\")", facts.name),
+                    )));
+                }
+            }
+        }
+        let defaults = chart::default_values(&dir.root)?;
+        let mut keys = Vec::new();
+        chart::value_keys(&defaults, "", &mut keys);
+        for (k, v) in keys {
+            if k.rsplit('.').next() == Some("kubernetes_min_version") {
+                if let Some(m) = v.as_ref().and_then(Value::as_str).and_then(minor) {
+                    let folder = base
+                        .releases
+                        .iter()
+                        .find_map(|r| r.chart.as_ref().filter(|c| c.name == facts.name))
+                        .map(|c| subst(&c.source, &base.version, version))
+                        .unwrap_or_else(|| facts.name.clone());
+                    return Ok(Some((
+                        m,
+                        format!("{folder}/values.yaml ({k}: {})", v.as_ref().and_then(Value::as_str).unwrap_or("")),
+                    )));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Replaces a value the new chart no longer has with a TODO naming it.
 fn mark_stale(entry: &mut ComponentVersion, path: &str, message: &str) {
     let Some(rest) = path.strip_prefix("releases[") else {
@@ -423,20 +585,78 @@ fn mark_stale(entry: &mut ComponentVersion, path: &str, message: &str) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The chart being imported for one release, and where it stands.
+struct ChartCtx<'a> {
+    path: &'a Path,
+    root: &'a Path,
+    facts: &'a chart::ChartFacts,
+    old: &'a str,
+    version: &'a str,
+    /// The chart continues no release of the nearest version.
+    new_release: bool,
+    /// Values path before a runtime's name (`kserve.servingruntime.`), from the component's
+    /// `runtime_disabled`: names the runtime of an image set below it.
+    runtime_prefix: Option<&'a str>,
+}
+
+/// The upstream folder a chart source names (`kserve/kserve@v0.16.0:charts/kserve-resources`
+/// -> `kserve-resources`).
+fn upstream_folder(source: &str) -> Option<&str> {
+    let path = source.split_once(':').map(|(_, p)| p)?;
+    let path = path.split_whitespace().next()?.trim_end_matches('/');
+    path.rsplit('/').next().filter(|f| !f.is_empty())
+}
+
+/// A chart source with its last folder replaced.
+fn with_folder(source: &str, folder: &str) -> String {
+    match source.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{folder}"),
+        None => format!("{source}/{folder}"),
+    }
+}
+
+/// Off-by-default switches a new chart needs to render the images it took over: a `…enabled`
+/// key whose default is false, above a key that set one of those images before (KServe's
+/// `kserve.servingruntime.enabled` in `kserve-runtime-configs`).
+fn switches_for(
+    keys: &[(String, Option<Value>)],
+    all_keys: &BTreeSet<String>,
+    old_images: &[CatalogImage],
+) -> Vec<String> {
+    let image_keys: BTreeSet<String> = old_images
+        .iter()
+        .flat_map(|i| i.set.iter().flat_map(set_keys))
+        .filter(|k| all_keys.contains(k))
+        .collect();
+    keys.iter()
+        .filter(|(_, v)| matches!(v, Some(Value::Bool(false))))
+        .filter_map(|(k, _)| {
+            let parent = k.strip_suffix(".enabled")?;
+            image_keys
+                .iter()
+                .any(|ik| ik.starts_with(&format!("{parent}.")))
+                .then(|| k.clone())
+        })
+        .collect()
+}
+
 fn import_chart(
     r: &mut ReleaseEntry,
     old_r: &ReleaseEntry,
     prefer: &[CatalogImage],
-    path: &Path,
-    root: &Path,
-    facts: &chart::ChartFacts,
-    old: &str,
-    version: &str,
+    ctx: &ChartCtx,
     renderer: &dyn Renderer,
     rep: &mut Report,
     comments: &mut BTreeMap<String, Vec<String>>,
 ) -> Result<(), ImportError> {
+    let ChartCtx {
+        path,
+        root,
+        facts,
+        old,
+        version,
+        ..
+    } = *ctx;
     let name = &r.name;
     rep.say(format!(
         "release {name}: chart {} {} from {} (appVersion {}, kubeVersion {}, dependencies: {})",
@@ -458,7 +678,7 @@ fn import_chart(
     r.images_source = r.images_source.as_ref().map(|s| subst(s, old, version));
     let defaults = chart::default_values(root)?;
     let empty = Value::Mapping(Default::default());
-    let base_values = r.values.clone().unwrap_or_else(|| empty.clone());
+    let mut base_values = r.values.clone().unwrap_or_else(|| empty.clone());
     let ns = r.namespace.clone();
 
     // The chart's defaults against its own schema: a chart that refuses them has a defect.
@@ -553,6 +773,17 @@ fn import_chart(
             all_keys.extend(stripped);
         }
     }
+    if ctx.new_release && r.values.is_none() {
+        for k in switches_for(&keys, &all_keys, &old_r.images) {
+            rep.say(format!(
+                "releases.{name}.values.{k}: switched on (the chart's default is false): the images this chart took over render only with it"
+            ));
+            chart::set_path(&mut base_values, &k, Value::Bool(true));
+        }
+        if base_values != empty {
+            r.values = Some(base_values.clone());
+        }
+    }
     let mut candidates: BTreeSet<String> = all_keys
         .iter()
         .filter(|k| discover::is_candidate(k) && !non_leaf.contains(*k))
@@ -629,6 +860,23 @@ fn import_chart(
     found.sort_by(|a, b| (pos(a), &a.reference).cmp(&(pos(b), &b.reference)));
     for f in found {
         let id = ids[&f.reference].clone();
+        // A tag that moves cannot be listed or mirrored as what runs; a runtime that uses it
+        // stays switched off (`runtime_disabled`), so nothing pulls it.
+        if let Err(e) = crate::image::ImageRef::parse(&f.reference) {
+            rep.say(format!(
+                "  not listed: {} {e}{}",
+                f.reference,
+                if f.runtimes.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (used by {}: switched off unless an environment names it, which the catalog then refuses)",
+                        f.runtimes.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                }
+            ));
+            continue;
+        }
         let old_img = matched.get(&f.reference);
         let preferred = old_img.map(|o| o.set.clone());
         let choice = discover::choose(f, preferred.as_deref(), &hubs);
@@ -676,12 +924,20 @@ fn import_chart(
             }
         };
         let runtime = old_img.and_then(|o| o.runtime.clone()).or_else(|| {
-            (!f.runtimes.is_empty()).then(|| {
+            // A new runtime is named by the key that sets it (kserve.servingruntime.<name>.image).
+            let by_key = ctx.runtime_prefix.and_then(|prefix| {
+                set.iter().flat_map(set_keys).find_map(|k| {
+                    k.strip_prefix(prefix)
+                        .and_then(|rest| rest.split('.').next())
+                        .map(str::to_string)
+                })
+            });
+            by_key.or_else(|| (!f.runtimes.is_empty()).then(|| {
                 todo(format!(
                     "the KServe runtime name of this image (used by {})",
                     f.runtimes.iter().cloned().collect::<Vec<_>>().join(", ")
                 ))
-            })
+            }))
         });
         if old_img.is_none() {
             rep.say(format!(
@@ -701,19 +957,189 @@ fn import_chart(
             set,
         });
     }
-    for o in &old_r.images {
-        if !images.iter().any(|i| i.id == o.id) {
-            rep.say(format!(
-                "  removed: {} {} (no longer rendered)",
-                o.id, o.reference
-            ));
-        }
-    }
     r.images = images;
     let mut values_keys: BTreeSet<String> = all_keys;
     values_keys.extend(d.effective.iter().cloned());
     r.values_keys = values_keys.into_iter().collect();
     Ok(())
+}
+
+/// Where images of the nearest version went: kept in their release, moved to another release
+/// of the new version (KServe's runtimes to `kserve-runtime-configs`), or gone. A moved image
+/// is never reported as removed, and the release it moved to needs the one it left. The
+/// runtime switch follows the runtimes.
+fn moved_and_removed(
+    base: &ComponentVersion,
+    entry: &mut ComponentVersion,
+    new_releases: &[String],
+    rep: &mut Report,
+) {
+    let mut needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for old_r in &base.releases {
+        let Some(now) = entry.releases.iter().find(|r| r.name == old_r.name) else {
+            continue;
+        };
+        for o in &old_r.images {
+            if now.images.iter().any(|i| i.id == o.id) {
+                continue;
+            }
+            let elsewhere = entry.releases.iter().find_map(|r| {
+                r.images
+                    .iter()
+                    .find(|i| i.id == o.id)
+                    .map(|i| (r.name.clone(), i.clone()))
+            });
+            match elsewhere {
+                Some((to, i)) => {
+                    rep.say(format!(
+                        "  moved: {} from release {} ({}) to release {to} ({}), set at {}",
+                        o.id,
+                        old_r.name,
+                        o.reference,
+                        i.reference,
+                        describe(&i.set)
+                    ));
+                    if new_releases.contains(&to) {
+                        needs
+                            .entry(to)
+                            .or_default()
+                            .insert(format!("{}/{}", old_r.namespace, old_r.name));
+                    }
+                }
+                None => rep.say(format!(
+                    "  removed: {} {} (release {} no longer renders it)",
+                    o.id, o.reference, old_r.name
+                )),
+            }
+        }
+    }
+    for r in entry.releases.iter_mut() {
+        if !new_releases.contains(&r.name) {
+            continue;
+        }
+        match needs.remove(&r.name) {
+            Some(n) => r.needs = n.into_iter().collect(),
+            None => {
+                r.needs = vec![todo(format!(
+                    "the releases {} must follow (`namespace/name`), or []",
+                    r.name
+                ))]
+            }
+        }
+    }
+    // A runtime switch whose keys left its chart goes where the runtimes went.
+    let moves: Vec<(usize, String)> = entry
+        .releases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let p = r.runtime_disabled.as_ref()?;
+            (!r.values_keys.is_empty() && !matches_any(p, &r.values_keys)).then(|| (i, p.clone()))
+        })
+        .collect();
+    for (i, pattern) in moves {
+        let from = entry.releases[i].name.clone();
+        entry.releases[i].runtime_disabled = None;
+        match entry
+            .releases
+            .iter_mut()
+            .find(|r| matches_any(&pattern, &r.values_keys))
+        {
+            Some(to) => {
+                rep.say(format!(
+                    "  runtime_disabled `{pattern}` moved from release {from} to release {} (its runtimes went there)",
+                    to.name
+                ));
+                to.runtime_disabled = Some(pattern);
+            }
+            None => rep.say(format!(
+                "  runtime_disabled `{pattern}` of release {from} matches no values key of the new charts: dropped (runtimes can no longer be switched off)"
+            )),
+        }
+    }
+}
+
+/// Whether a `{runtime}` pattern matches a values key.
+fn matches_any(pattern: &str, keys: &[String]) -> bool {
+    let Some((head, tail)) = pattern.split_once("{runtime}") else {
+        return false;
+    };
+    keys.iter().any(|k| {
+        k.strip_prefix(head)
+            .and_then(|rest| rest.strip_suffix(tail))
+            .is_some_and(|n| !n.is_empty() && !n.contains('.'))
+    })
+}
+
+/// Each pull-secret key the nearest version knew, proved again on the new chart: the chart is
+/// rendered with the key set to a probe secret, and the key is kept only when the probe shows
+/// up. Otherwise it becomes a located TODO naming the keys of that name the chart has now,
+/// so a moved or vanished key is never dropped silently.
+fn prove_pull_secrets(
+    r: &mut ReleaseEntry,
+    ctx: &ChartCtx,
+    renderer: &dyn Renderer,
+    rep: &mut Report,
+) {
+    const PROBE: &str = "deploygen-pull-secret-probe";
+    let base = r
+        .values
+        .clone()
+        .unwrap_or_else(|| Value::Mapping(Default::default()));
+    let skip = r
+        .defects
+        .iter()
+        .any(|d| d.fix == DefectFix::SkipSchemaValidation);
+    let name = r.name.clone();
+    let keys = r.values_keys.clone();
+    for (i, p) in r.pull_secrets.iter_mut().enumerate() {
+        let probe = match p.form {
+            crate::catalog::PullSecretForm::Names => {
+                Value::Sequence(vec![Value::String(PROBE.into())])
+            }
+            crate::catalog::PullSecretForm::Objects => {
+                let mut m = serde_yaml::Mapping::new();
+                m.insert(Value::String("name".into()), Value::String(PROBE.into()));
+                Value::Sequence(vec![Value::Mapping(m)])
+            }
+        };
+        let mut values = base.clone();
+        chart::set_path(&mut values, &p.path, probe);
+        let shown = renderer
+            .render(ctx.root, &r.namespace, &values, skip)
+            .map(|t| t.contains(PROBE))
+            .unwrap_or(false);
+        let at = format!("releases.{name}.pull_secrets[{i}]");
+        if shown {
+            p.source = subst(&p.source, ctx.old, ctx.version);
+            rep.say(format!(
+                "{at}: {} re-proved on {} {}: a render with it set carries the secret",
+                p.path, ctx.facts.name, ctx.facts.version
+            ));
+            continue;
+        }
+        let leaf = p.path.rsplit('.').next().unwrap_or(&p.path);
+        let alike: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.rsplit('.').next() == Some(leaf) && **k != p.path)
+            .map(String::as_str)
+            .collect();
+        let what = if keys.contains(&p.path) {
+            "is still a key of the chart, but a render with it set carries no secret"
+        } else {
+            "is gone from the chart"
+        };
+        let hint = if alike.is_empty() {
+            format!("no key named {leaf} is left: remove the entry if the chart has no pull secrets")
+        } else {
+            format!("keys named {leaf} now: {}; prove one by rendering and set it here", alike.join(", "))
+        };
+        rep.say(format!("{at}: {} {what}; {hint}", p.path));
+        p.path = todo(format!(
+            "{} {what} in {} {} ({hint})",
+            p.path, ctx.facts.name, ctx.facts.version
+        ));
+    }
 }
 
 fn unset(reference: &str, why: &str) -> SetAt {
@@ -942,12 +1368,43 @@ fn operator_installs(
         .filter_map(|e| crate::version::parse_lenient(&e.file_name().to_string_lossy()).ok())
         .collect();
     servings.sort();
-    let (Some(min), Some(max)) = (servings.first().cloned(), servings.last().cloned()) else {
+    let (Some(lowest), Some(max)) = (servings.first().cloned(), servings.last().cloned()) else {
         return Err(ImportError::Usage(format!(
             "{}: no Serving versions",
             serving_dir.display()
         )));
     };
+    // The operator bundles its own Serving minor and the three before it ("The Knative
+    // Operator always includes the latest 3 release versions", knative.dev
+    // install/operator/configuring-serving-cr), and accepts any `spec.version` of those
+    // minors: the lowest is `1.(N-3).0` whatever a copied kodata folder holds.
+    let min = semver::Version::new(max.major, max.minor.saturating_sub(3), 0);
+    let present: BTreeSet<u64> = servings.iter().map(|v| v.minor).collect();
+    let missing: Vec<String> = (min.minor..=max.minor)
+        .filter(|m| !present.contains(m))
+        .map(|m| format!("{}.{m}", max.major))
+        .collect();
+    if !missing.is_empty() {
+        rep.say(format!(
+            "installs.serving: {} lacks Serving {} of the four minors the operator bundles: a partial copy; the span is taken from the operator's policy, not the folder",
+            serving_dir.display(),
+            missing.join(", ")
+        ));
+    }
+    if lowest.minor < min.minor {
+        rep.say(format!(
+            "installs.serving: {} holds Serving {lowest}, older than the operator's four minors ({min} up)",
+            serving_dir.display()
+        ));
+    }
+    if let Ok(op) = crate::version::parse_lenient(version) {
+        if op.minor != max.minor {
+            rep.say(format!(
+                "installs.serving: the newest Serving in the folder is {max}, but operator {version} ships Serving {}.{}: the folder is partial at the top",
+                op.major, op.minor
+            ));
+        }
+    }
     let mut net_istio = BTreeMap::new();
     let ingress = kodata.join("ingress");
     let mut minors: Vec<String> = std::fs::read_dir(&ingress)
@@ -997,13 +1454,13 @@ fn operator_installs(
         );
     }
     rep.say(format!(
-        "installs: Serving {min} to {max} in {} (the folder holds the versions copied there; the operator may bundle older ones: check min)",
+        "installs: Serving {min} to {max} (newest in {}; the operator bundles four minors)",
         serving_dir.display()
     ));
     let _ = (old, old_version);
     Ok(Installs {
         serving: VersionSpan { min, max },
-        source: format!("knative/operator@knative-{version}:cmd/operator/kodata/knative-serving/"),
+        source: format!("knative/operator@knative-{version}:cmd/operator/kodata/knative-serving/ (newest Serving); knative.dev install/operator/configuring-serving-cr (\"The Knative Operator always includes the latest 3 release versions\")"),
         net_istio,
         net_istio_source: format!(
             "knative/operator@knative-{version}:cmd/operator/kodata/ingress/<minor>/istio/net-istio.yaml (app.kubernetes.io/version label and image digests)"

@@ -161,6 +161,25 @@ fn defect(out: &mut String, d: &ChartDefect) {
 fn release(out: &mut String, r: &ReleaseEntry, comments: &dyn Fn(&str) -> Vec<String>) {
     let _ = writeln!(out, "  - name: {}", scalar(&r.name));
     let _ = writeln!(out, "    namespace: {}", scalar(&r.namespace));
+    if !r.pull_secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "    # Image pull secrets for a mirror that needs credentials (environments[].image_pull_secrets)."
+        );
+        let _ = writeln!(out, "    pull_secrets:");
+        for p in &r.pull_secrets {
+            let form = match p.form {
+                crate::catalog::PullSecretForm::Names => "names",
+                crate::catalog::PullSecretForm::Objects => "objects",
+            };
+            let _ = writeln!(
+                out,
+                "      - {{path: {}, form: {form}, source: {}}}",
+                scalar(&p.path),
+                scalar(&p.source)
+            );
+        }
+    }
     if let Some(c) = &r.chart {
         let _ = writeln!(out, "    chart:");
         let _ = writeln!(out, "      repository: {}", scalar(&c.repository));
@@ -182,6 +201,15 @@ fn release(out: &mut String, r: &ReleaseEntry, comments: &dyn Fn(&str) -> Vec<St
         if let Some(v) = v {
             let _ = writeln!(out, "    {k}: {}", scalar(v));
         }
+    }
+    if let Some(w) = &r.deployment_mode_words {
+        let _ = writeln!(out, "    deployment_mode_words:");
+        let _ = writeln!(out, "      serverless: {}", scalar(&w.serverless));
+        let _ = writeln!(out, "      raw_deployment: {}", scalar(&w.raw_deployment));
+        let _ = writeln!(out, "      source: {}", scalar(&w.source));
+    }
+    if let Some(p) = &r.runtime_disabled {
+        let _ = writeln!(out, "    runtime_disabled: {}", scalar(p));
     }
     if !r.glue.is_empty() {
         let glue: Vec<String> = r
@@ -285,6 +313,19 @@ pub fn entry(
     }
     if let Some(i) = &e.installs {
         installs(&mut out, i);
+    }
+    if !e.migrations.is_empty() {
+        let _ = writeln!(out, "migrations:");
+        for m in &e.migrations {
+            let _ = writeln!(out, "  - id: {}", scalar(&m.id));
+            let _ = writeln!(out, "    from_below: {}", scalar(&m.from_below));
+            let _ = writeln!(out, "    why: {}", scalar(&m.why));
+            let _ = writeln!(out, "    steps:");
+            for step in &m.steps {
+                let _ = writeln!(out, "      - {}", scalar(step));
+            }
+            let _ = writeln!(out, "    source: {}", scalar(&m.source));
+        }
     }
     let _ = writeln!(out, "releases:");
     for r in &e.releases {

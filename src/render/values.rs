@@ -31,6 +31,36 @@ fn set_parts(root: &mut Value, parts: &[&str], value: Value) {
     }
 }
 
+/// The word `release`'s chart takes for a deployment mode: the catalog's words for its
+/// version (KServe v0.16 renamed them), else the matrix's own.
+pub fn mode_word(release: &Release, mode: crate::matrix::DeploymentMode) -> &str {
+    match (&release.entry.deployment_mode_words, mode) {
+        (Some(w), crate::matrix::DeploymentMode::Serverless) => &w.serverless,
+        (Some(w), crate::matrix::DeploymentMode::RawDeployment) => &w.raw_deployment,
+        (None, m) => m.as_str(),
+    }
+}
+
+/// (runtime, values path) of every serving runtime switch the chart has: the catalog's
+/// `runtime_disabled` pattern matched against the chart's values keys.
+pub fn runtime_switches(release: &Release) -> Vec<(String, String)> {
+    let Some(pattern) = &release.entry.runtime_disabled else {
+        return Vec::new();
+    };
+    let Some((head, tail)) = pattern.split_once("{runtime}") else {
+        return Vec::new();
+    };
+    release
+        .entry
+        .values_keys
+        .iter()
+        .filter_map(|k| {
+            let name = k.strip_prefix(head)?.strip_suffix(tail)?;
+            (!name.is_empty() && !name.contains('.')).then(|| (name.to_string(), k.clone()))
+        })
+        .collect()
+}
+
 /// Upstream values the wrapper chart always sets (catalog `values`), nested under the
 /// dependency name.
 pub fn chart_defaults(release: &Release) -> Value {
@@ -66,8 +96,15 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
         set_path(
             &mut root,
             &at(path),
-            json!(env.env.deployment_mode.as_str()),
+            json!(mode_word(release, env.env.deployment_mode)),
         );
+    }
+    // Every serving runtime the chart has and the environment does not name is switched off,
+    // so a runtime is served only where the matrix says so, whatever the chart's default.
+    for (runtime, path) in runtime_switches(release) {
+        if !env.env.serving_runtimes.contains(&runtime) {
+            set_path(&mut root, &at(&path), json!(true));
+        }
     }
     // The KnativeServing glue chart holds Serving's config (domain, tag resolution).
     let carries_knative_serving = release
