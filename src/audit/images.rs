@@ -276,7 +276,14 @@ pub fn collect(objects: &[Object]) -> Vec<ImageUse> {
         match (o.group(), o.kind.as_str(), o.name.as_str()) {
             ("serving.kserve.io", "ServingRuntime" | "ClusterServingRuntime", _) => {
                 if let Some(spec) = o.at("spec") {
+                    let from = out.len();
                     container_uses(o, "spec", spec, &mut out);
+                    // KServe selects no disabled runtime, so nothing ever pulls its image.
+                    if spec.get("disabled").and_then(Value::as_bool) == Some(true) {
+                        for u in &mut out[from..] {
+                            u.inactive = Some(format!("{} has spec.disabled: true", o.kind));
+                        }
+                    }
                 }
             }
             ("", "ConfigMap", "inferenceservice-config") => inferenceservice_config(o, &mut out),
