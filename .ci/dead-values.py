@@ -2,14 +2,18 @@
 """Find glue values that no template reads, by rendering with each one removed and changed.
 
 Usage (from the repository root):
-  .ci/dead-values.py [--env ENV]... [--upstream] [--subprocess] [--shared DIR] [-v]
+  [STACK=DIR] .ci/dead-values.py [--env ENV]... [--upstream] [--subprocess] [--shared DIR] [-v]
+
+STACK names the stack whose tree (matrix.yaml, helmfile.yaml, applications/, environments/) is
+probed, relative to the repository root (default: the root itself; e.g. stacks/2026). shared/
+is always the one beside the repository.
 
 Why: deploygen writes environments/<env>/<release>.yaml from matrix.yaml. A value the wrapper
 chart never reads looks like configuration but does nothing — a setting the matrix promises and
 the cluster never gets (or a leftover of a refactor). Nothing in Helm reports it, so this check
 finds such values mechanically, without knowing the templates:
 
-For each environment of the root helmfile.yaml and each release it installs (a release's
+For each environment of the stack's helmfile.yaml and each release it installs (a release's
 `condition:` is read from the environment's values, `installed: false` is honoured), the
 release's values files are rendered once as helmfile passes them (the baseline), then, for every
 leaf of the wrapper chart's *own* keys (every top-level key but the upstream dependency's, which
@@ -40,6 +44,7 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -49,6 +54,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"  # CI clones the repo with shared/ beside it
+# The stack's tree: its matrix.yaml, helmfile.yaml, charts and values (STACK, default the root).
+# Chart and values paths in the helmfile are relative to the helmfile's folder, as helmfile reads them.
+TREE = (REPO / os.environ.get("STACK", ".")).resolve()
+
+
+def in_tree(name):
+    """A file of the stack as messages name it: `helmfile.yaml` at the root, `stacks/2026/helmfile.yaml`."""
+    try:
+        return str((TREE / name).relative_to(REPO))
+    except ValueError:
+        return str(TREE / name)
 SENTINEL = "deploygen-sentinel"
 
 
@@ -87,7 +103,10 @@ def read_helmfile():
     """(environments: name -> [values files], releases) of the root helmfile.yaml. Only the
     plain forms deploygen writes are understood; anything else is a setup error, not a guess."""
     import yaml
-    text = (REPO / "helmfile.yaml").read_text()
+    try:
+        text = (TREE / "helmfile.yaml").read_text()
+    except OSError as e:
+        raise Setup(f"{in_tree('helmfile.yaml')}: {e}")
     envs, releases = {}, []
     for part in re.split(r"(?m)^---[ \t]*$", text):
         doc = yaml.safe_load(part) or {}
@@ -95,7 +114,7 @@ def read_helmfile():
             files = []
             for v in (e or {}).get("values") or []:
                 if not isinstance(v, str) or v.endswith(".gotmpl") or "{{" in v:
-                    raise Setup(f"helmfile.yaml: environment {name}: values entry {v!r} is not a plain file")
+                    raise Setup(f"{in_tree('helmfile.yaml')}: environment {name}: values entry {v!r} is not a plain file")
                 files.append(v)
             envs[name] = files
         releases += doc.get("releases") or []
@@ -223,7 +242,7 @@ class Renderer:
         start = time.monotonic()
         try:
             if self.module is None:
-                r = subprocess.run([sys.executable, str(self.tool)] + argv, capture_output=True, text=True, cwd=REPO)
+                r = subprocess.run([sys.executable, str(self.tool)] + argv, capture_output=True, text=True, cwd=TREE)
                 rc, out, err = r.returncode, r.stdout, r.stderr
             else:
                 out_buf, err_buf, path = io.StringIO(), io.StringIO(), list(sys.path)
@@ -249,10 +268,10 @@ class Release:
     def __init__(self, env, kube_version, release, renderer, tmp):
         self.env, self.kube = env, kube_version
         self.name, self.namespace = release["name"], release.get("namespace", "default")
-        self.chart = (REPO / release["chart"]).resolve()
+        self.chart = (TREE / release["chart"]).resolve()
         if not (self.chart / "Chart.yaml").exists():
             raise Setup(f"release {self.name}: chart {release['chart']} is not a local chart")
-        self.files = [REPO / f for f in release_values(release, env)]
+        self.files = [TREE / f for f in release_values(release, env)]
         self.dependency = dependency_name(self.chart)
         self.renderer, self.tmp = renderer, Path(tmp)
 
@@ -317,20 +336,20 @@ def main(argv):
     try:
         ensure_yaml()
         envs, releases = read_helmfile()
-        matrix = (load_yaml(REPO / "matrix.yaml") or {}).get("environments") or {}
+        matrix = (load_yaml(TREE / "matrix.yaml") or {}).get("environments") or {}
         names = a.env or sorted(envs)
         renderer = Renderer(in_process=not a.subprocess)
         dead, errors, upstream_dead, probed = [], [], [], 0
         with tempfile.TemporaryDirectory(prefix="dead-values.") as tmp:
             for env in names:
                 if env not in envs:
-                    raise Setup(f"helmfile.yaml has no environment {env!r} (it has {', '.join(sorted(envs))})")
+                    raise Setup(f"{in_tree('helmfile.yaml')} has no environment {env!r} (it has {', '.join(sorted(envs))})")
                 kube = str(((matrix.get(env) or {}).get("cluster") or {}).get("kubernetes") or "")
                 if not kube:
-                    raise Setup(f"matrix.yaml: environments.{env}.cluster.kubernetes is not set")
+                    raise Setup(f"{in_tree('matrix.yaml')}: environments.{env}.cluster.kubernetes is not set")
                 env_values = {}
                 for f in envs[env]:
-                    env_values = merge(env_values, load_yaml(REPO / f) or {})
+                    env_values = merge(env_values, load_yaml(TREE / f) or {})
                 for rel in releases:
                     if not installed(rel, env_values):
                         print(f"{env} {rel['name']}: not installed in this environment (skipped)")

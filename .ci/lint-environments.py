@@ -3,10 +3,15 @@
 into values.yaml (as helmfile would pass them), so helm-lint renders the glue templates and
 checks values.schema.json with the features each environment switches on.
 
-Usage: lint-environments.py OUT_DIR   (run from the repository root)
+Usage: [STACK=DIR] lint-environments.py OUT_DIR
+STACK: the stack whose applications/ and environments/ are copied, relative to the repository
+root (default: the root itself; e.g. stacks/2026).
 """
-import pathlib, shutil, sys
+import os, pathlib, shutil, sys
 import yaml
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+TREE = REPO / os.environ.get("STACK", ".")
 
 
 def merge(into, other):
@@ -19,8 +24,11 @@ def merge(into, other):
 
 
 out = pathlib.Path(sys.argv[1])
-for env in sorted(p for p in pathlib.Path("environments").iterdir() if p.is_dir()):
-    for chart in sorted(pathlib.Path("applications").iterdir()):
+for folder in ("environments", "applications"):
+    if not (TREE / folder).is_dir():
+        sys.exit(f"lint-environments: {TREE / folder} is not a folder (STACK={os.environ.get('STACK', '.')})")
+for env in sorted(p for p in (TREE / "environments").iterdir() if p.is_dir()):
+    for chart in sorted((TREE / "applications").iterdir()):
         values_file = env / f"{chart.name}.yaml"
         if not values_file.exists():
             continue

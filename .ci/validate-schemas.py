@@ -2,8 +2,12 @@
 """Validate every object an environment renders, strictly, against the API it will meet.
 
 Usage (from the repository root):
-  .ci/validate-schemas.py ENV|all [--skip-schema-validation] [--shared DIR]
-  .ci/validate-schemas.py --env ENV --kube-version V [--knative-operator V] FILE|-
+  [STACK=DIR] .ci/validate-schemas.py ENV|all [--skip-schema-validation] [--shared DIR]
+  [STACK=DIR] .ci/validate-schemas.py --env ENV --kube-version V [--knative-operator V] FILE|-
+
+STACK names the stack whose tree (matrix.yaml, helmfile.yaml, applications/) is validated,
+relative to the repository root (default: the root itself; e.g. stacks/2026). shared/ is
+always the one beside the repository.
 
 The first form renders each environment of matrix.yaml (or the one named) with
 shared/tools/helmfile-template (`-e ENV --include-crds --keep-going`, the cluster's
@@ -38,6 +42,7 @@ namespace); a summary per environment follows. Exit 0 when there is no finding, 
 import argparse
 import importlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,6 +52,16 @@ KUBERNETES_VALIDATE = "1.37.0"  # ships the OpenAPI schemas of Kubernetes 1.25 .
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"  # CI clones the repo with shared/ beside it
+# The stack's tree: its matrix.yaml, helmfile.yaml and wrapper charts (STACK, default the root).
+TREE = (REPO / os.environ.get("STACK", ".")).resolve()
+
+
+def in_tree(name):
+    """A file of the stack as messages name it: `matrix.yaml` at the root, `stacks/2026/matrix.yaml`."""
+    try:
+        return str((TREE / name).relative_to(REPO))
+    except ValueError:
+        return str(TREE / name)
 
 
 class Setup(Exception):
@@ -140,7 +155,7 @@ def render_environment(env, kube_version, skip_schema_validation):
            "--kube-version", kube_version, "--include-crds", "--keep-going"]
     if skip_schema_validation:
         cmd.append("--skip-schema-validation")
-    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=TREE, capture_output=True, text=True)
     findings = []
     if r.returncode != 0:
         if not r.stdout.strip():
@@ -362,7 +377,7 @@ def knative_operator_version():
     """The operator the tree installs: the knative-operator wrapper chart's dependency version
     (what helmfile renders), else matrix.yaml's versions.knative-operator."""
     import yaml
-    chart = REPO / "applications" / "knative-operator" / "Chart.yaml"
+    chart = TREE / "applications" / "knative-operator" / "Chart.yaml"
     if chart.exists():
         deps = (yaml.safe_load(chart.read_text()) or {}).get("dependencies") or []
         if deps and deps[0].get("version"):
@@ -540,9 +555,9 @@ def check(env, text, kube_version, operator_version, render_findings=()):
 def load_matrix():
     import yaml
     try:
-        return yaml.safe_load((REPO / "matrix.yaml").read_text()) or {}
+        return yaml.safe_load((TREE / "matrix.yaml").read_text()) or {}
     except (OSError, yaml.YAMLError) as e:
-        raise Setup(f"matrix.yaml: {e}")
+        raise Setup(f"{in_tree('matrix.yaml')}: {e}")
 
 
 def main(argv):
@@ -573,10 +588,10 @@ def main(argv):
         total = 0
         for env in names:
             if env not in envs:
-                raise Setup(f"matrix.yaml has no environment {env!r} (it has {', '.join(sorted(envs))})")
+                raise Setup(f"{in_tree('matrix.yaml')} has no environment {env!r} (it has {', '.join(sorted(envs))})")
             kv = str(((envs[env] or {}).get("cluster") or {}).get("kubernetes") or "")
             if not kv:
-                raise Setup(f"matrix.yaml: environments.{env}.cluster.kubernetes is not set")
+                raise Setup(f"{in_tree('matrix.yaml')}: environments.{env}.cluster.kubernetes is not set")
             text, render_findings = render_environment(env, kv, a.skip_schema_validation)
             total += check(env, text, kv, knative_operator_version(), render_findings)
         print(f"validate-schemas: {total} finding(s) in {len(names)} environment(s)")

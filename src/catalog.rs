@@ -30,6 +30,16 @@ pub fn yaml_parses() -> usize {
     YAML_PARSES.load(Ordering::Relaxed)
 }
 
+/// A migration as a release engineer reads it: why, each step numbered, the source.
+pub fn migration_text(component: &str, m: &Migration) -> String {
+    let mut out = format!("migration {component}/{}: {}\n", m.id, m.why);
+    for (i, step) in m.steps.iter().enumerate() {
+        out.push_str(&format!("  {}. {step}\n", i + 1));
+    }
+    out.push_str(&format!("  source: {}\n", m.source));
+    out
+}
+
 /// Parses one component-version file.
 pub fn parse_entry(text: &str) -> std::result::Result<ComponentVersion, serde_yaml::Error> {
     YAML_PARSES.fetch_add(1, Ordering::Relaxed);
@@ -154,6 +164,21 @@ impl Catalog {
 
     pub fn get(&self, component: &str, version: &str) -> Option<&ComponentVersion> {
         self.components.get(component)?.get(version)
+    }
+
+    /// The migrations a bump of `component` from `from` to `to` crosses: those of the target
+    /// version whose `from_below` is above the version pinned before.
+    pub fn migrations_crossed(&self, component: &str, from: &str, to: &str) -> Vec<&Migration> {
+        let parse = |v: &str| crate::version::parse_lenient(v).ok();
+        let Some(entry) = self.get(component, to) else {
+            return Vec::new();
+        };
+        let from = parse(from);
+        entry
+            .migrations
+            .iter()
+            .filter(|m| from.is_some() && from < parse(&m.from_below))
+            .collect()
     }
 
     /// Versions of a component the catalog knows, oldest first.

@@ -641,6 +641,17 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
         edit.as_ref(),
         WriteOptions::default(),
     )?;
+    // What the cluster needs beyond `helmfile sync` across this bump (catalog `migrations`).
+    let pinned = crate::matrix::parse(&label, &bytes)
+        .ok()
+        .and_then(|m| m.versions.get(component).map(str::to_string))
+        .unwrap_or_default();
+    let mut migrations = String::new();
+    for m in catalog.migrations_crossed(component, &pinned, version) {
+        migrations
+            .push_str("\non the cluster, in this order (instead of a plain `helmfile sync`):\n");
+        migrations.push_str(&crate::catalog::migration_text(component, m));
+    }
     let head = if changed {
         format!("{component} -> {version} in {}\n", paths.matrix.display())
     } else {
@@ -652,7 +663,7 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     Ok(Done {
         code: 0,
         wrote: changed || !summary.is_noop(),
-        stdout: format!("{head}{}", summary.report()),
+        stdout: format!("{head}{}{migrations}", summary.report()),
     })
 }
 

@@ -31,6 +31,8 @@ pub struct Step {
     pub to: String,
     /// Warnings `bump` prints for the matrix after this step.
     pub warnings: Vec<String>,
+    /// What must run on the cluster with this step (catalog `migrations`), as text.
+    pub migrations: Vec<String>,
 }
 
 /// The computed path.
@@ -208,8 +210,21 @@ pub fn plan_upgrade(
             .filter(|x| parse_lenient(x).ok() > parse_lenient(v).ok())
             .collect();
         for n in newer {
+            // Say why, as `bump` would: the first refusal of the target matrix with it.
+            let mut m = matrix.clone();
+            for (oc, ov) in &target {
+                set_version(&mut m, oc, ov);
+            }
+            set_version(&mut m, c, n);
+            let reason = match validate(label, &m, catalog) {
+                Err(problems) => problems
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "refused".to_string()),
+                Ok(_) => "a newer set of the others would have to give way".to_string(),
+            };
             why_not.entry(c.clone()).or_default().push(format!(
-                "{c} {n}: fits the cluster, but no matrix with it validates together with the others"
+                "{c} {n}: fits the cluster, but no matrix with it validates together with the others: {reason}"
             ));
         }
     }
@@ -262,11 +277,18 @@ pub fn plan_upgrade(
             set_version(&mut m, c, v);
             match validate(label, &m, catalog) {
                 Ok(plan) => {
+                    let from = state.versions.get(c).unwrap_or("").to_string();
+                    let migrations = catalog
+                        .migrations_crossed(c, &from, v)
+                        .into_iter()
+                        .map(|m| crate::catalog::migration_text(c, m))
+                        .collect();
                     steps.push(Step {
                         component: c.to_string(),
-                        from: state.versions.get(c).unwrap_or("").to_string(),
+                        from,
                         to: v.clone(),
                         warnings: crate::explain::warnings(&plan),
+                        migrations,
                     });
                     *next.entry(c.to_string()).or_insert(0) += 1;
                     state = m;
@@ -365,6 +387,15 @@ impl UpgradePath {
             // Only what changes at this step: new warnings, and warnings it clears.
             for w in s.warnings.iter().filter(|w| !before.contains(w)) {
                 let _ = writeln!(out, "       {w}");
+            }
+            for m in &s.migrations {
+                let _ = writeln!(
+                    out,
+                    "       on the cluster, in this order (instead of a plain `helmfile sync`):"
+                );
+                for line in m.lines() {
+                    let _ = writeln!(out, "         {line}");
+                }
             }
             let cleared = before.iter().filter(|w| !s.warnings.contains(w)).count();
             if cleared > 0 {

@@ -51,11 +51,11 @@ fn versions_are_listed_oldest_first_by_semver() {
     let mut catalog = Catalog::load().expect("catalog");
     assert_eq!(
         catalog.versions("istio"),
-        ["1.21.6", "1.22.8", "1.24.6", "1.25.5"]
+        ["1.21.6", "1.22.8", "1.24.6", "1.25.5", "1.26.8", "1.27.9", "1.28.10"]
     );
     assert_eq!(
         catalog.versions("knative-operator"),
-        ["v1.14.9", "v1.15.10", "v1.16.6", "v1.17.8"]
+        ["v1.14.9", "v1.15.10", "v1.16.6", "v1.17.8", "v1.18.3", "v1.19.6", "v1.20.2", "v1.21.4"]
     );
     assert!(catalog.versions("nothing").is_empty());
     // Semver order, not string order: 1.9 before 1.10.
@@ -65,7 +65,10 @@ fn versions_are_listed_oldest_first_by_semver() {
     istio.insert("1.10.0".into(), entry);
     assert_eq!(
         catalog.versions("istio"),
-        ["1.9.0", "1.10.0", "1.21.6", "1.22.8", "1.24.6", "1.25.5"]
+        [
+            "1.9.0", "1.10.0", "1.21.6", "1.22.8", "1.24.6", "1.25.5", "1.26.8", "1.27.9",
+            "1.28.10"
+        ]
     );
 }
 

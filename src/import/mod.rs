@@ -327,7 +327,9 @@ pub fn import(
             .releases
             .iter()
             .find(|r| r.chart.is_some())
-            .ok_or_else(|| ImportError::Usage(format!("{component} {old} has no chart to start from")))?;
+            .ok_or_else(|| {
+                ImportError::Usage(format!("{component} {old} has no chart to start from"))
+            })?;
         let like_chart = like.chart.as_ref().expect("found by chart");
         rep.say(format!(
             "release {name}: new chart {name} {} (no release of {old} uses it): a release of its own, installed after the releases whose images it takes",
@@ -506,7 +508,11 @@ fn chart_kube_floor(
         return Ok(None);
     }
     let minor = |v: &str| -> Option<String> {
-        let v = v.trim().trim_start_matches(">=").trim().trim_start_matches('v');
+        let v = v
+            .trim()
+            .trim_start_matches(">=")
+            .trim()
+            .trim_start_matches('v');
         let v = v.split('-').next()?;
         let mut parts = v.split('.');
         let (major, minor) = (parts.next()?, parts.next()?);
@@ -520,7 +526,10 @@ fn chart_kube_floor(
                 if let Some(m) = minor(kv) {
                     return Ok(Some((
                         m,
-                        format!("{}@{version}: Chart.yaml (kubeVersion: \"{kv}\")", facts.name),
+                        format!(
+                            "{}@{version}: Chart.yaml (kubeVersion: \"{kv}\")",
+                            facts.name
+                        ),
                     )));
                 }
             }
@@ -539,7 +548,10 @@ fn chart_kube_floor(
                         .unwrap_or_else(|| facts.name.clone());
                     return Ok(Some((
                         m,
-                        format!("{folder}/values.yaml ({k}: {})", v.as_ref().and_then(Value::as_str).unwrap_or("")),
+                        format!(
+                            "{folder}/values.yaml ({k}: {})",
+                            v.as_ref().and_then(Value::as_str).unwrap_or("")
+                        ),
                     )));
                 }
             }
@@ -932,12 +944,14 @@ fn import_chart(
                         .map(str::to_string)
                 })
             });
-            by_key.or_else(|| (!f.runtimes.is_empty()).then(|| {
-                todo(format!(
-                    "the KServe runtime name of this image (used by {})",
-                    f.runtimes.iter().cloned().collect::<Vec<_>>().join(", ")
-                ))
-            }))
+            by_key.or_else(|| {
+                (!f.runtimes.is_empty()).then(|| {
+                    todo(format!(
+                        "the KServe runtime name of this image (used by {})",
+                        f.runtimes.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ))
+                })
+            })
         });
         if old_img.is_none() {
             rep.say(format!(
@@ -1130,9 +1144,14 @@ fn prove_pull_secrets(
             "is gone from the chart"
         };
         let hint = if alike.is_empty() {
-            format!("no key named {leaf} is left: remove the entry if the chart has no pull secrets")
+            format!(
+                "no key named {leaf} is left: remove the entry if the chart has no pull secrets"
+            )
         } else {
-            format!("keys named {leaf} now: {}; prove one by rendering and set it here", alike.join(", "))
+            format!(
+                "keys named {leaf} now: {}; prove one by rendering and set it here",
+                alike.join(", ")
+            )
         };
         rep.say(format!("{at}: {} {what}; {hint}", p.path));
         p.path = todo(format!(

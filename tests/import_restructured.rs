@@ -1,0 +1,290 @@
+//! `deploygen catalog import` when upstream restructures a component (as KServe did in v0.17):
+//! the main chart renamed while the Helm release keeps its name, the runtimes moved to a new
+//! chart that is off by default, a pull-secret key that moved and one that vanished. The
+//! fixture charts are tests/fixtures/import-split/{resources,runtimes}; a stand-in renderer
+//! substitutes `{{ .Values.a.b }}` (lists as flow YAML) and renders a chart only while the key
+//! its `rendered-when` file names is true, so no Helm is needed.
+
+use std::path::{Path, PathBuf};
+
+use deploygen::catalog::Catalog;
+use deploygen::import::render::Renderer;
+use deploygen::import::{import, Options, Outcome};
+use serde_yaml::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import-split")
+        .join(name)
+}
+
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Mapping(b), Value::Mapping(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(existing) if existing.is_mapping() && v.is_mapping() => merge(existing, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(v, |v, k| v.get(k))
+}
+
+struct FakeHelm;
+
+impl Renderer for FakeHelm {
+    fn render(
+        &self,
+        chart: &Path,
+        namespace: &str,
+        values: &Value,
+        _skip: bool,
+    ) -> Result<String, String> {
+        let text = std::fs::read_to_string(chart.join("values.yaml")).map_err(|e| e.to_string())?;
+        let mut merged: Value = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
+        merge(&mut merged, values);
+        if let Ok(key) = std::fs::read_to_string(chart.join("rendered-when")) {
+            if lookup(&merged, key.trim()) != Some(&Value::Bool(true)) {
+                return Ok(String::new());
+            }
+        }
+        let mut out = String::new();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(chart.join("templates"))
+            .map_err(|e| e.to_string())?
+            .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        files.sort();
+        for f in files {
+            let template = std::fs::read_to_string(&f).map_err(|e| e.to_string())?;
+            out.push_str("---\n# Source: fixture/templates/x.yaml\n");
+            let mut rest = template.as_str();
+            while let Some(i) = rest.find("{{") {
+                out.push_str(&rest[..i]);
+                let end = rest[i..].find("}}").ok_or("unclosed action")? + i;
+                let expr = rest[i + 2..end].trim();
+                let value = if expr == ".Release.Namespace" {
+                    namespace.to_string()
+                } else {
+                    let path = expr.strip_prefix(".Values.").ok_or("unknown action")?;
+                    match lookup(&merged, path) {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(Value::Null) | None => return Err(format!("{path}: nil")),
+                        Some(v) => serde_json::to_string(v).map_err(|e| e.to_string())?,
+                    }
+                };
+                out.push_str(&value);
+                rest = &rest[end + 2..];
+            }
+            out.push_str(rest);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}
+
+const NEAREST: &str = r#"
+component: fixture
+version: 0.1.0
+label: fixture
+kubernetes: {min: "1.28", source: "the fixture's docs"}
+releases:
+  - name: fixture
+    namespace: fixture
+    pull_secrets:
+      - {path: global.pullSecrets, form: names, source: "example/fixture@0.1.0:charts/fixture-resources: templates/deployment.yaml"}
+      - {path: app.pullSecrets, form: names, source: "example/fixture@0.1.0:charts/fixture-resources: templates/deployment.yaml"}
+      - {path: legacy.imagePullSecrets, form: objects, source: "example/fixture@0.1.0:charts/fixture-resources: templates/legacy.yaml"}
+    chart: {repository: oci://registry.example/charts, name: fixture, version: 0.1.0, source: "example/fixture@0.1.0:charts/fixture-resources"}
+    needs: []
+    runtime_disabled: "runtimes.{runtime}.disabled"
+    images:
+      - id: fixture-app
+        ref: registry.example/team/app:0.1.0
+        set: [{values: {repository: app.image.repository, tag: app.image.tag}}]
+      - id: fixture-sk
+        ref: registry.example/team/sk:0.1.0
+        runtime: sk
+        set: [{values: {repository: runtimes.sk.image, tag: runtimes.sk.tag}}]
+    images_source: example/fixture@0.1.0:charts/fixture-resources/values.yaml
+"#;
+
+fn run() -> Outcome {
+    let mut catalog = Catalog::load().unwrap();
+    let entry = deploygen::catalog::parse_entry(NEAREST).unwrap();
+    catalog.insert(entry, deploygen::catalog::overlay::Origin::CompiledIn);
+    let opts = Options {
+        component: "fixture".into(),
+        version: "0.2.0".into(),
+        charts: vec![fixture("resources"), fixture("runtimes")],
+        kodata: None,
+    };
+    import(&opts, &catalog, &FakeHelm).unwrap()
+}
+
+#[test]
+fn a_renamed_chart_keeps_its_release_and_the_report_says_so() {
+    let o = run();
+    let main = &o.entry.releases[0];
+    assert_eq!(main.name, "fixture");
+    let chart = main.chart.as_ref().unwrap();
+    assert_eq!(chart.name, "fixture-resources");
+    assert_eq!(chart.version, "0.2.0");
+    assert!(
+        o.report.contains("releases[0].chart.name: release fixture keeps its name; its chart is renamed upstream: fixture -> fixture-resources"),
+        "{}",
+        o.report
+    );
+    assert_eq!(
+        main.images
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
+        ["fixture-app"]
+    );
+}
+
+#[test]
+fn a_new_chart_is_its_own_release_switched_on_and_needing_the_release_its_images_left() {
+    let o = run();
+    let rt = o
+        .entry
+        .releases
+        .iter()
+        .find(|r| r.name == "fixture-runtimes")
+        .unwrap_or_else(|| panic!("no runtimes release:\n{}", o.yaml));
+    assert_eq!(rt.needs, ["fixture/fixture"]);
+    assert_eq!(rt.namespace, "fixture");
+    let enabled = rt
+        .values
+        .as_ref()
+        .and_then(|v| v.get("runtimes"))
+        .and_then(|v| v.get("enabled"));
+    assert_eq!(enabled, Some(&Value::Bool(true)), "{}", o.yaml);
+    let sk = rt
+        .images
+        .iter()
+        .find(|i| i.id == "fixture-sk")
+        .expect("sk kept its id");
+    assert_eq!(sk.reference, "registry.example/team/sk:0.2.0");
+    assert_eq!(sk.runtime.as_deref(), Some("sk"));
+    // The runtime switch went where the runtimes went.
+    assert_eq!(
+        rt.runtime_disabled.as_deref(),
+        Some("runtimes.{runtime}.disabled")
+    );
+    assert_eq!(o.entry.releases[0].runtime_disabled, None);
+    assert!(
+        o.report.contains("moved: fixture-sk from release fixture"),
+        "{}",
+        o.report
+    );
+    assert!(!o.report.contains("removed: fixture-sk"), "{}", o.report);
+}
+
+#[test]
+fn an_image_with_a_floating_tag_is_reported_not_listed() {
+    let o = run();
+    let all: Vec<&str> = o
+        .entry
+        .releases
+        .iter()
+        .flat_map(|r| r.images.iter().map(|i| i.reference.as_str()))
+        .collect();
+    assert!(!all.iter().any(|r| r.ends_with(":latest")), "{all:?}");
+    assert!(
+        o.report
+            .contains("not listed: registry.example/team/floating:latest uses the tag `latest`"),
+        "{}",
+        o.report
+    );
+}
+
+#[test]
+fn pull_secret_keys_are_proved_by_a_render_or_left_as_located_todos() {
+    let o = run();
+    let ps = &o.entry.releases[0].pull_secrets;
+    assert_eq!(ps.len(), 3, "nothing is dropped:\n{}", o.yaml);
+    // Still rendered: kept, its source moved to the new version.
+    assert_eq!(ps[0].path, "global.pullSecrets");
+    assert!(
+        ps[0].source.starts_with("example/fixture@0.2.0:"),
+        "{}",
+        ps[0].source
+    );
+    // Moved: a TODO that names the keys of that name the chart has now.
+    assert!(
+        ps[1]
+            .path
+            .starts_with("TODO: app.pullSecrets is gone from the chart"),
+        "{}",
+        ps[1].path
+    );
+    assert!(
+        ps[1].path.contains("controller.pullSecrets"),
+        "{}",
+        ps[1].path
+    );
+    // Vanished: a TODO that says no such key is left.
+    assert!(
+        ps[2]
+            .path
+            .starts_with("TODO: legacy.imagePullSecrets is gone from the chart"),
+        "{}",
+        ps[2].path
+    );
+    assert!(
+        ps[2].path.contains("no key named imagePullSecrets is left"),
+        "{}",
+        ps[2].path
+    );
+    // Located, so `catalog list` and the build name them.
+    let located: Vec<&str> = o.todos.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(
+        located.contains(&"releases[0].pull_secrets[1].path"),
+        "{located:?}"
+    );
+    assert!(
+        located.contains(&"releases[0].pull_secrets[2].path"),
+        "{located:?}"
+    );
+    // And the written YAML carries them (an earlier import dropped the key silently).
+    assert!(o.yaml.contains("pull_secrets:"), "{}", o.yaml);
+}
+
+#[test]
+fn rule_texts_are_todos_not_carried_unchanged() {
+    let mut catalog = Catalog::load().unwrap();
+    let text = NEAREST.replace(
+        "releases:\n",
+        "rules:\n  - {id: fx-istio, kind: recommends, component: istio, versions: [\"1.24\"], why: \"fixture 0.1.0 is tested on Istio 1.24\", source: the docs}\nreleases:\n",
+    );
+    catalog.insert(
+        deploygen::catalog::parse_entry(&text).unwrap(),
+        deploygen::catalog::overlay::Origin::CompiledIn,
+    );
+    let opts = Options {
+        component: "fixture".into(),
+        version: "0.2.0".into(),
+        charts: vec![fixture("resources"), fixture("runtimes")],
+        kodata: None,
+    };
+    let o = import(&opts, &catalog, &FakeHelm).unwrap();
+    assert!(
+        o.entry.rules[0].why.starts_with("TODO: "),
+        "{}",
+        o.entry.rules[0].why
+    );
+    assert!(
+        o.entry.rules[0].why.contains("Istio 1.24"),
+        "{}",
+        o.entry.rules[0].why
+    );
+}
