@@ -44,7 +44,6 @@ import importlib.machinery
 import importlib.util
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -52,19 +51,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"  # CI clones the repo with shared/ beside it
-# The stack's tree: its matrix.yaml, helmfile.yaml, charts and values (STACK, default the root).
-# Chart and values paths in the helmfile are relative to the helmfile's folder, as helmfile reads them.
-TREE = (REPO / os.environ.get("STACK", ".")).resolve()
-
-
-def in_tree(name):
-    """A file of the stack as messages name it: `helmfile.yaml` at the root, `stacks/2026/helmfile.yaml`."""
-    try:
-        return str((TREE / name).relative_to(REPO))
-    except ValueError:
-        return str(TREE / name)
+from _stack import REPO, SHARED, TREE, in_tree  # noqa: E402  (.ci/ is on sys.path)
 SENTINEL = "deploygen-sentinel"
 
 

@@ -10,8 +10,7 @@ root (default: the root itself; e.g. stacks/2026).
 import os, pathlib, shutil, sys
 import yaml
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-TREE = REPO / os.environ.get("STACK", ".")
+from _stack import REPO, TREE  # noqa: E402  (.ci/ is on sys.path)
 
 
 def merge(into, other):

@@ -42,7 +42,6 @@ namespace); a summary per environment follows. Exit 0 when there is no finding, 
 import argparse
 import importlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -50,18 +49,7 @@ from pathlib import Path
 
 KUBERNETES_VALIDATE = "1.37.0"  # ships the OpenAPI schemas of Kubernetes 1.25 .. 1.37 (x.y.0)
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"  # CI clones the repo with shared/ beside it
-# The stack's tree: its matrix.yaml, helmfile.yaml and wrapper charts (STACK, default the root).
-TREE = (REPO / os.environ.get("STACK", ".")).resolve()
-
-
-def in_tree(name):
-    """A file of the stack as messages name it: `matrix.yaml` at the root, `stacks/2026/matrix.yaml`."""
-    try:
-        return str((TREE / name).relative_to(REPO))
-    except ValueError:
-        return str(TREE / name)
+from _stack import REPO, SHARED, TREE, in_tree  # noqa: E402  (.ci/ is on sys.path)
 
 
 class Setup(Exception):

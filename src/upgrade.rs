@@ -204,6 +204,10 @@ pub fn plan_upgrade(
             last: None,
         });
     };
+    let mut target_matrix = matrix.clone();
+    for (c, v) in &target {
+        set_version(&mut target_matrix, c, v);
+    }
     for (c, v) in &target {
         let newer: Vec<&String> = candidates[c]
             .iter()
@@ -211,10 +215,7 @@ pub fn plan_upgrade(
             .collect();
         for n in newer {
             // Say why, as `bump` would: the first refusal of the target matrix with it.
-            let mut m = matrix.clone();
-            for (oc, ov) in &target {
-                set_version(&mut m, oc, ov);
-            }
+            let mut m = target_matrix.clone();
             set_version(&mut m, c, n);
             let reason = match validate(label, &m, catalog) {
                 Err(problems) => problems
@@ -247,10 +248,6 @@ pub fn plan_upgrade(
         chains.insert(c.to_string(), chain);
     }
     // Rank: the install order of the pinned releases (the catalog's needs).
-    let mut target_matrix = matrix.clone();
-    for (c, v) in &target {
-        set_version(&mut target_matrix, c, v);
-    }
     let rank = component_rank(label, &target_matrix, catalog);
     let mut order: Vec<&str> = COMPONENTS.to_vec();
     order.sort_by_key(|c| rank.get(*c).copied().unwrap_or(usize::MAX));

@@ -1,75 +1,19 @@
 //! `deploygen catalog import` on a fixture chart (tests/fixtures/import-chart) with a renderer
-//! that stands in for `helm template` (it substitutes `{{ .Values.a.b }}` and
-//! `{{ .Release.Namespace }}`), so the discovery logic is tested without Helm: a split
+//! that stands in for `helm template` (tests/fake_helm), so the discovery logic is tested
+//! without Helm: a split
 //! repository/tag pair, a `repo:tag` string, a repository + digest, an image derived from
 //! another's keys, and an image no key sets.
 
 use std::path::{Path, PathBuf};
 
 use deploygen::catalog::{Catalog, SetAt, ValuesKeys};
-use deploygen::import::render::Renderer;
 use deploygen::import::{import, Options};
-use serde_yaml::Value;
+
+mod fake_helm;
+use fake_helm::FakeHelm;
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-chart")
-}
-
-/// Deep merge, as Helm merges values files.
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Mapping(b), Value::Mapping(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(existing) if existing.is_mapping() && v.is_mapping() => merge(existing, v),
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
-struct FakeHelm;
-
-impl Renderer for FakeHelm {
-    fn render(
-        &self,
-        chart: &Path,
-        namespace: &str,
-        values: &Value,
-        _skip_schema_validation: bool,
-    ) -> Result<String, String> {
-        let text = std::fs::read_to_string(chart.join("values.yaml")).map_err(|e| e.to_string())?;
-        let mut merged: Value = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
-        merge(&mut merged, values);
-        let template = std::fs::read_to_string(chart.join("templates/deployment.yaml"))
-            .map_err(|e| e.to_string())?;
-        let mut out = String::from("---\n# Source: fixture/templates/deployment.yaml\n");
-        let mut rest = template.as_str();
-        while let Some(i) = rest.find("{{") {
-            out.push_str(&rest[..i]);
-            let end = rest[i..].find("}}").ok_or("unclosed action")? + i;
-            let expr = rest[i + 2..end].trim();
-            let value = if expr == ".Release.Namespace" {
-                namespace.to_string()
-            } else {
-                let path = expr.strip_prefix(".Values.").ok_or("unknown action")?;
-                let v = path.split('.').try_fold(&merged, |v, k| v.get(k));
-                match v {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => return Err(format!("{path}: nil")),
-                }
-            };
-            out.push_str(&value);
-            rest = &rest[end + 2..];
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
 }
 
 const NEAREST: &str = r#"

@@ -1,93 +1,23 @@
 //! `deploygen catalog import` when upstream restructures a component (as KServe did in v0.17):
 //! the main chart renamed while the Helm release keeps its name, the runtimes moved to a new
 //! chart that is off by default, a pull-secret key that moved and one that vanished. The
-//! fixture charts are tests/fixtures/import-split/{resources,runtimes}; a stand-in renderer
-//! substitutes `{{ .Values.a.b }}` (lists as flow YAML) and renders a chart only while the key
-//! its `rendered-when` file names is true, so no Helm is needed.
+//! fixture charts are tests/fixtures/import-split/{resources,runtimes}, rendered by the stand-in
+//! for `helm template` in tests/fake_helm (the runtimes chart only while its `rendered-when` key
+//! is true), so no Helm is needed.
 
 use std::path::{Path, PathBuf};
 
 use deploygen::catalog::Catalog;
-use deploygen::import::render::Renderer;
 use deploygen::import::{import, Options, Outcome};
 use serde_yaml::Value;
+
+mod fake_helm;
+use fake_helm::FakeHelm;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/import-split")
         .join(name)
-}
-
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Mapping(b), Value::Mapping(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(existing) if existing.is_mapping() && v.is_mapping() => merge(existing, v),
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
-fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |v, k| v.get(k))
-}
-
-struct FakeHelm;
-
-impl Renderer for FakeHelm {
-    fn render(
-        &self,
-        chart: &Path,
-        namespace: &str,
-        values: &Value,
-        _skip: bool,
-    ) -> Result<String, String> {
-        let text = std::fs::read_to_string(chart.join("values.yaml")).map_err(|e| e.to_string())?;
-        let mut merged: Value = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
-        merge(&mut merged, values);
-        if let Ok(key) = std::fs::read_to_string(chart.join("rendered-when")) {
-            if lookup(&merged, key.trim()) != Some(&Value::Bool(true)) {
-                return Ok(String::new());
-            }
-        }
-        let mut out = String::new();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(chart.join("templates"))
-            .map_err(|e| e.to_string())?
-            .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?;
-        files.sort();
-        for f in files {
-            let template = std::fs::read_to_string(&f).map_err(|e| e.to_string())?;
-            out.push_str("---\n# Source: fixture/templates/x.yaml\n");
-            let mut rest = template.as_str();
-            while let Some(i) = rest.find("{{") {
-                out.push_str(&rest[..i]);
-                let end = rest[i..].find("}}").ok_or("unclosed action")? + i;
-                let expr = rest[i + 2..end].trim();
-                let value = if expr == ".Release.Namespace" {
-                    namespace.to_string()
-                } else {
-                    let path = expr.strip_prefix(".Values.").ok_or("unknown action")?;
-                    match lookup(&merged, path) {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Null) | None => return Err(format!("{path}: nil")),
-                        Some(v) => serde_json::to_string(v).map_err(|e| e.to_string())?,
-                    }
-                };
-                out.push_str(&value);
-                rest = &rest[end + 2..];
-            }
-            out.push_str(rest);
-            out.push('\n');
-        }
-        Ok(out)
-    }
 }
 
 const NEAREST: &str = r#"
@@ -116,9 +46,10 @@ releases:
     images_source: example/fixture@0.1.0:charts/fixture-resources/values.yaml
 "#;
 
-fn run() -> Outcome {
+/// Imports version 0.2.0 from both fixture charts, starting from `nearest` as 0.1.0.
+fn import_from(nearest: &str) -> Outcome {
     let mut catalog = Catalog::load().unwrap();
-    let entry = deploygen::catalog::parse_entry(NEAREST).unwrap();
+    let entry = deploygen::catalog::parse_entry(nearest).unwrap();
     catalog.insert(entry, deploygen::catalog::overlay::Origin::CompiledIn);
     let opts = Options {
         component: "fixture".into(),
@@ -127,6 +58,10 @@ fn run() -> Outcome {
         kodata: None,
     };
     import(&opts, &catalog, &FakeHelm).unwrap()
+}
+
+fn run() -> Outcome {
+    import_from(NEAREST)
 }
 
 #[test]
@@ -261,22 +196,11 @@ fn pull_secret_keys_are_proved_by_a_render_or_left_as_located_todos() {
 
 #[test]
 fn rule_texts_are_todos_not_carried_unchanged() {
-    let mut catalog = Catalog::load().unwrap();
     let text = NEAREST.replace(
         "releases:\n",
         "rules:\n  - {id: fx-istio, kind: recommends, component: istio, versions: [\"1.24\"], why: \"fixture 0.1.0 is tested on Istio 1.24\", source: the docs}\nreleases:\n",
     );
-    catalog.insert(
-        deploygen::catalog::parse_entry(&text).unwrap(),
-        deploygen::catalog::overlay::Origin::CompiledIn,
-    );
-    let opts = Options {
-        component: "fixture".into(),
-        version: "0.2.0".into(),
-        charts: vec![fixture("resources"), fixture("runtimes")],
-        kodata: None,
-    };
-    let o = import(&opts, &catalog, &FakeHelm).unwrap();
+    let o = import_from(&text);
     assert!(
         o.entry.rules[0].why.starts_with("TODO: "),
         "{}",

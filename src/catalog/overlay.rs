@@ -262,21 +262,12 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
             }
         }
         if let Some(pattern) = &r.runtime_disabled {
-            let matches = pattern.split_once("{runtime}").map(|(head, tail)| {
-                keys.iter()
-                    .filter(|k| {
-                        k.strip_prefix(head)
-                            .and_then(|rest| rest.strip_suffix(tail))
-                            .is_some_and(|n| !n.is_empty() && !n.contains('.'))
-                    })
-                    .count()
-            });
-            match matches {
+            match r.runtime_switches_in(&r.values_keys) {
                 None => out.push((
                     at(".runtime_disabled"),
                     format!("`{pattern}` has no `{{runtime}}` placeholder"),
                 )),
-                Some(0) => out.push((
+                Some(found) if found.is_empty() => out.push((
                     at(".runtime_disabled"),
                     format!("`{pattern}` matches no values key of the chart"),
                 )),

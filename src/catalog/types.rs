@@ -185,6 +185,35 @@ pub struct ReleaseEntry {
     pub pull_secrets: Vec<PullSecretKey>,
 }
 
+impl ReleaseEntry {
+    /// The serving runtime switches of this entry's `runtime_disabled` among `keys`
+    /// (`runtime_switches`); `None` without a pattern.
+    pub fn runtime_switches_in<'a>(
+        &self,
+        keys: impl IntoIterator<Item = &'a String>,
+    ) -> Option<Vec<(String, String)>> {
+        runtime_switches(self.runtime_disabled.as_deref()?, keys)
+    }
+}
+
+/// (runtime, values key) of every key a `runtime_disabled` pattern matches:
+/// `kserve.servingruntime.{runtime}.disabled` matches `kserve.servingruntime.sklearnserver.disabled`,
+/// not a deeper key. `None` when the pattern has no `{runtime}`.
+pub fn runtime_switches<'a>(
+    pattern: &str,
+    keys: impl IntoIterator<Item = &'a String>,
+) -> Option<Vec<(String, String)>> {
+    let (head, tail) = pattern.split_once("{runtime}")?;
+    Some(
+        keys.into_iter()
+            .filter_map(|k| {
+                let name = k.strip_prefix(head)?.strip_suffix(tail)?;
+                (!name.is_empty() && !name.contains('.')).then(|| (name.to_string(), k.clone()))
+            })
+            .collect(),
+    )
+}
+
 /// Where a chart takes image pull secrets, and in which form.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

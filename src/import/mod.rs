@@ -1048,7 +1048,7 @@ fn moved_and_removed(
         .enumerate()
         .filter_map(|(i, r)| {
             let p = r.runtime_disabled.as_ref()?;
-            (!r.values_keys.is_empty() && !matches_any(p, &r.values_keys)).then(|| (i, p.clone()))
+            (!r.values_keys.is_empty() && !switches_anything(p, r)).then(|| (i, p.clone()))
         })
         .collect();
     for (i, pattern) in moves {
@@ -1057,7 +1057,7 @@ fn moved_and_removed(
         match entry
             .releases
             .iter_mut()
-            .find(|r| matches_any(&pattern, &r.values_keys))
+            .find(|r| switches_anything(&pattern, r))
         {
             Some(to) => {
                 rep.say(format!(
@@ -1073,16 +1073,9 @@ fn moved_and_removed(
     }
 }
 
-/// Whether a `{runtime}` pattern matches a values key.
-fn matches_any(pattern: &str, keys: &[String]) -> bool {
-    let Some((head, tail)) = pattern.split_once("{runtime}") else {
-        return false;
-    };
-    keys.iter().any(|k| {
-        k.strip_prefix(head)
-            .and_then(|rest| rest.strip_suffix(tail))
-            .is_some_and(|n| !n.is_empty() && !n.contains('.'))
-    })
+/// Whether a runtime switch pattern matches any of a release's chart's values keys.
+fn switches_anything(pattern: &str, r: &ReleaseEntry) -> bool {
+    crate::catalog::runtime_switches(pattern, &r.values_keys).is_some_and(|f| !f.is_empty())
 }
 
 /// Each pull-secret key the nearest version knew, proved again on the new chart: the chart is

@@ -44,21 +44,10 @@ pub fn mode_word(release: &Release, mode: crate::matrix::DeploymentMode) -> &str
 /// (runtime, values path) of every serving runtime switch the chart has: the catalog's
 /// `runtime_disabled` pattern matched against the chart's values keys.
 pub fn runtime_switches(release: &Release) -> Vec<(String, String)> {
-    let Some(pattern) = &release.entry.runtime_disabled else {
-        return Vec::new();
-    };
-    let Some((head, tail)) = pattern.split_once("{runtime}") else {
-        return Vec::new();
-    };
     release
         .entry
-        .values_keys
-        .iter()
-        .filter_map(|k| {
-            let name = k.strip_prefix(head)?.strip_suffix(tail)?;
-            (!name.is_empty() && !name.contains('.')).then(|| (name.to_string(), k.clone()))
-        })
-        .collect()
+        .runtime_switches_in(&release.entry.values_keys)
+        .unwrap_or_default()
 }
 
 /// Upstream values the wrapper chart always sets (catalog `values`), nested under the
