@@ -931,6 +931,48 @@ fn writing_to_a_full_device_fails_loudly() {
     }
 }
 
+/// When standard output fails after a bump, the message says whether the tree was written
+/// (then the matrix and tree changed although the exit code is 4) or not.
+#[test]
+fn a_bump_whose_output_fails_says_whether_it_wrote() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let bump = |dir: &Path, version: &str| {
+        Command::new(env!("CARGO_BIN_EXE_deploygen"))
+            .args(["bump", "istio", version])
+            .current_dir(dir)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap()
+    };
+    // The pinned version on a tree never rendered: the matrix stays, the tree is written.
+    let dir = workdir(MATRIX);
+    let first = bump(dir.path(), "1.22.8");
+    assert_eq!(first.status.code(), Some(4));
+    assert!(
+        stderr(&first).contains("the tree itself was written"),
+        "{}",
+        stderr(&first)
+    );
+    // The same again: nothing to write.
+    let again = bump(dir.path(), "1.22.8");
+    assert_eq!(again.status.code(), Some(4));
+    assert!(
+        !stderr(&again).contains("the tree itself was written"),
+        "{}",
+        stderr(&again)
+    );
+    // Another version: the matrix and the tree change.
+    let other = bump(dir.path(), "1.21.6");
+    assert_eq!(other.status.code(), Some(4));
+    assert!(
+        stderr(&other).contains("the tree itself was written"),
+        "{}",
+        stderr(&other)
+    );
+}
+
 // 10. Streams are bounded.
 
 #[test]

@@ -96,6 +96,17 @@ fn a_new_chart_is_its_own_release_switched_on_and_needing_the_release_its_images
         .find(|r| r.name == "fixture-runtimes")
         .unwrap_or_else(|| panic!("no runtimes release:\n{}", o.yaml));
     assert_eq!(rt.needs, ["fixture/fixture"]);
+    // Its chart is named by its folder beside the main chart's, at the new version.
+    let chart = rt.chart.as_ref().unwrap();
+    assert_eq!(
+        chart.source,
+        "example/fixture@0.2.0:charts/fixture-runtimes"
+    );
+    assert_eq!(chart.repository, "oci://registry.example/charts");
+    assert_eq!(
+        rt.images_source.as_deref(),
+        Some("example/fixture@0.2.0:charts/fixture-runtimes/values.yaml")
+    );
     assert_eq!(rt.namespace, "fixture");
     let enabled = rt
         .values
@@ -210,5 +221,91 @@ fn rule_texts_are_todos_not_carried_unchanged() {
         o.entry.rules[0].why.contains("Istio 1.24"),
         "{}",
         o.entry.rules[0].why
+    );
+}
+
+#[test]
+fn a_release_whose_chart_is_not_given_is_copied_with_a_located_todo() {
+    let text = NEAREST.replace(
+        "releases:\n",
+        "releases:\n  - name: fixture-crd\n    namespace: fixture\n    chart: {repository: oci://registry.example/charts, name: fixture-crd, version: 0.1.0, source: \"example/fixture@0.1.0:charts/fixture-crd\"}\n    needs: []\n    images: []\n",
+    );
+    let o = import_from(&text);
+    let crd = &o.entry.releases[0];
+    assert_eq!(crd.name, "fixture-crd");
+    let version = &crd.chart.as_ref().unwrap().version;
+    assert!(
+        version.starts_with("TODO: chart fixture-crd was not read"),
+        "{version}"
+    );
+    assert!(
+        o.report.contains(
+            "release fixture-crd: chart fixture-crd not given (--chart): copied from 0.1.0"
+        ),
+        "{}",
+        o.report
+    );
+    // The other releases are imported as without it.
+    assert_eq!(
+        o.entry.releases[1].chart.as_ref().unwrap().name,
+        "fixture-resources"
+    );
+}
+
+#[test]
+fn a_release_without_a_chart_is_copied_as_it_is() {
+    let text = NEAREST.replace(
+        "releases:\n",
+        "releases:\n  - name: fixture-glue\n    namespace: fixture\n    needs: []\n    images: []\n    images_source: the glue chart's own\n",
+    );
+    let o = import_from(&text);
+    let glue = &o.entry.releases[0];
+    assert_eq!(glue.name, "fixture-glue");
+    assert_eq!(glue.images_source.as_deref(), Some("the glue chart's own"));
+    assert!(
+        o.report
+            .contains("release fixture-glue: no chart; copied from 0.1.0"),
+        "{}",
+        o.report
+    );
+}
+
+/// Knative Serving has no chart: its images come from the operator's kodata, keyed as the
+/// operator overrides them (tests/fixtures/kodata holds a made-up Serving 1.99.0).
+#[test]
+fn serving_is_imported_from_the_operator_s_kodata() {
+    let opts = Options {
+        component: "knative-serving".into(),
+        version: "1.99.0".into(),
+        charts: Vec::new(),
+        kodata: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kodata")),
+    };
+    let o = import(&opts, &Catalog::load().unwrap(), &FakeHelm).unwrap();
+    let serving = &o.entry.releases[0];
+    let refs: Vec<&str> = serving
+        .images
+        .iter()
+        .map(|i| i.reference.as_str())
+        .collect();
+    assert_eq!(
+        refs,
+        ["registry.example/knative/activator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"]
+    );
+    // A repository no image of the nearest version had: a new id, set where the operator
+    // overrides it (the container's name).
+    assert_eq!(serving.images[0].id, "knative-activator");
+    assert_eq!(
+        serving.images[0].set,
+        [deploygen::catalog::SetAt::KnativeOverride(
+            "activator".into()
+        )]
+    );
+    assert!(
+        serving
+            .images_source
+            .as_deref()
+            .is_some_and(|s| s.ends_with("knative-serving/1.99.0/{2-serving-core}.yaml")),
+        "{:?}",
+        serving.images_source
     );
 }

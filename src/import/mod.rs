@@ -14,6 +14,7 @@
 
 pub mod chart;
 pub mod discover;
+mod floor;
 pub mod render;
 pub mod write;
 
@@ -278,7 +279,7 @@ pub fn import(
         "where that range is written ({old}: {})",
         base.kubernetes.source
     ));
-    if let Some((min, source)) = chart_kube_floor(base, &charts, version)? {
+    if let Some((min, source)) = floor::chart_kube_floor(base, &charts, version)? {
         rep.say(format!(
             "kubernetes.min: {min}, as the chart states it ({source}); {old} took its minimum from the same place"
         ));
@@ -372,17 +373,12 @@ pub fn import(
 
     for r in &mut entry.releases {
         let is_new = new_releases.contains(&r.name);
-        let old_r = if is_new {
-            let mut o = r.clone();
-            o.images = union.clone();
-            o
-        } else {
-            base.releases
-                .iter()
-                .find(|o| o.name == r.name)
-                .cloned()
-                .unwrap_or_else(|| r.clone())
-        };
+        // `entry` starts as a copy of `base`: a release not yet imported is its old self. A new
+        // release's images continue any release's (the runtimes that moved to it).
+        let mut old_r = r.clone();
+        if is_new {
+            old_r.images = union.clone();
+        }
         let same_r = same.and_then(|s| s.releases.iter().find(|o| o.name == r.name));
         let prefer: Vec<CatalogImage> = same_r.map(|o| o.images.clone()).unwrap_or_default();
         // Re-importing a version the catalog has: render with the values it sets.
@@ -490,74 +486,6 @@ pub fn import(
         report,
         todos,
     })
-}
-
-/// The Kubernetes minimum a chart states itself, used when the nearest version took its
-/// minimum from the same kind of statement (its source names `kubeVersion` or
-/// `kubernetes_min_version`): the chart's `kubeVersion: ">= 1.25.0-0"`, else a values key
-/// `…kubernetes_min_version` (the Knative Operator's). A range from upstream's docs is never
-/// replaced by a chart's floor, which is often far below what upstream supports.
-fn chart_kube_floor(
-    base: &ComponentVersion,
-    charts: &BTreeMap<String, (PathBuf, chart::ChartDir, chart::ChartFacts)>,
-    version: &str,
-) -> Result<Option<(String, String)>, ImportError> {
-    let by_chart = base.kubernetes.source.contains("kubeVersion")
-        || base.kubernetes.source.contains("kubernetes_min_version");
-    if !by_chart {
-        return Ok(None);
-    }
-    let minor = |v: &str| -> Option<String> {
-        let v = v
-            .trim()
-            .trim_start_matches(">=")
-            .trim()
-            .trim_start_matches('v');
-        let v = v.split('-').next()?;
-        let mut parts = v.split('.');
-        let (major, minor) = (parts.next()?, parts.next()?);
-        (major.parse::<u64>().is_ok() && minor.parse::<u64>().is_ok())
-            .then(|| format!("{major}.{minor}"))
-    };
-    for (_, dir, facts) in charts.values() {
-        if let Some(kv) = facts.kube_version.as_deref() {
-            // Only a plain floor; a range with an upper bound is read by a person.
-            if kv.trim().starts_with(">=") && !kv.contains('<') && !kv.contains(',') {
-                if let Some(m) = minor(kv) {
-                    return Ok(Some((
-                        m,
-                        format!(
-                            "{}@{version}: Chart.yaml (kubeVersion: \"{kv}\")",
-                            facts.name
-                        ),
-                    )));
-                }
-            }
-        }
-        let defaults = chart::default_values(&dir.root)?;
-        let mut keys = Vec::new();
-        chart::value_keys(&defaults, "", &mut keys);
-        for (k, v) in keys {
-            if k.rsplit('.').next() == Some("kubernetes_min_version") {
-                if let Some(m) = v.as_ref().and_then(Value::as_str).and_then(minor) {
-                    let folder = base
-                        .releases
-                        .iter()
-                        .find_map(|r| r.chart.as_ref().filter(|c| c.name == facts.name))
-                        .map(|c| subst(&c.source, &base.version, version))
-                        .unwrap_or_else(|| facts.name.clone());
-                    return Ok(Some((
-                        m,
-                        format!(
-                            "{folder}/values.yaml ({k}: {})",
-                            v.as_ref().and_then(Value::as_str).unwrap_or("")
-                        ),
-                    )));
-                }
-            }
-        }
-    }
-    Ok(None)
 }
 
 /// Replaces a value the new chart no longer has with a TODO naming it.
