@@ -82,7 +82,22 @@ fn a_renamed_chart_keeps_its_release_and_the_report_says_so() {
             .iter()
             .map(|i| i.id.as_str())
             .collect::<Vec<_>>(),
-        ["fixture-app"]
+        ["fixture-app", "fixture-sidecar"]
+    );
+    // A new image with no serving runtime gets none (not a TODO).
+    assert_eq!(main.images[1].runtime, None);
+    assert!(
+        o.report
+            .contains("added: fixture-sidecar registry.example/team/sidecar:0.2.0"),
+        "{}",
+        o.report
+    );
+    // The catalog's values of a continuing release are its own: no switch is turned on.
+    assert_eq!(main.values, None);
+    assert!(
+        !o.report.contains("releases.fixture.values"),
+        "{}",
+        o.report
     );
 }
 
@@ -307,5 +322,47 @@ fn serving_is_imported_from_the_operator_s_kodata() {
             .is_some_and(|s| s.ends_with("knative-serving/1.99.0/{2-serving-core}.yaml")),
         "{:?}",
         serving.images_source
+    );
+}
+
+/// Re-importing where the runtimes already have their release: the switch stays where it is.
+#[test]
+fn a_runtime_switch_that_still_matches_stays_put() {
+    let text = NEAREST
+        .replace("name: fixture, version: 0.1.0", "name: fixture-resources, version: 0.1.0")
+        .replace("    runtime_disabled: \"runtimes.{runtime}.disabled\"\n", "")
+        + "  - name: fixture-runtimes\n    namespace: fixture\n    chart: {repository: oci://registry.example/charts, name: fixture-runtimes, version: 0.1.0, source: \"example/fixture@0.1.0:charts/fixture-runtimes\"}\n    needs: [fixture/fixture]\n    values: {runtimes: {enabled: true}}\n    runtime_disabled: \"runtimes.{runtime}.disabled\"\n    images: []\n";
+    let o = import_from(&text);
+    assert!(!o.report.contains("runtime_disabled"), "{}", o.report);
+    let rt = &o.entry.releases[1];
+    assert_eq!(rt.name, "fixture-runtimes");
+    assert_eq!(
+        rt.runtime_disabled.as_deref(),
+        Some("runtimes.{runtime}.disabled")
+    );
+}
+
+/// A chart that refuses its own defaults under its schema is rendered with schema validation
+/// skipped, the pull-secret proof included.
+#[test]
+fn pull_secrets_are_proved_past_a_schema_defect() {
+    let mut catalog = Catalog::load().unwrap();
+    catalog.insert(
+        deploygen::catalog::parse_entry(NEAREST).unwrap(),
+        deploygen::catalog::overlay::Origin::CompiledIn,
+    );
+    let opts = Options {
+        component: "fixture".into(),
+        version: "0.2.0".into(),
+        charts: vec![fixture("resources-schema-defect"), fixture("runtimes")],
+        kodata: None,
+    };
+    let o = import(&opts, &catalog, &FakeHelm).unwrap();
+    let main = &o.entry.releases[0];
+    assert_eq!(main.defects.len(), 1, "{}", o.yaml);
+    assert_eq!(
+        main.pull_secrets[0].path, "global.pullSecrets",
+        "{}",
+        o.report
     );
 }

@@ -2,8 +2,10 @@
 //! Helm: the chart's values.yaml deep-merged with the given values, as Helm merges values files;
 //! every `{{ .Values.a.b }}` and `{{ .Release.Namespace }}` of each file under templates/
 //! substituted (strings as they are, other values as flow YAML, a missing value an error as
-//! Helm's `nil` would break the YAML); and nothing rendered while the key a `rendered-when`
-//! file in the chart names is not true (a chart whose resources sit behind an `enabled`).
+//! Helm's `nil` would break the YAML); nothing rendered while the key a `rendered-when` file in
+//! the chart names is not true (a chart whose resources sit behind an `enabled`); and a chart
+//! with a `schema-refuses-defaults` file refused unless schema validation is skipped (a chart
+//! whose values.schema.json refuses its own defaults).
 
 use std::path::{Path, PathBuf};
 
@@ -39,8 +41,11 @@ impl Renderer for FakeHelm {
         chart: &Path,
         namespace: &str,
         values: &Value,
-        _skip_schema_validation: bool,
+        skip_schema_validation: bool,
     ) -> Result<String, String> {
+        if !skip_schema_validation && chart.join("schema-refuses-defaults").exists() {
+            return Err("values don't meet the specifications of the schema(s)".into());
+        }
         let text = std::fs::read_to_string(chart.join("values.yaml")).map_err(|e| e.to_string())?;
         let mut merged: Value = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
         merge(&mut merged, values);
