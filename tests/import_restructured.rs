@@ -366,3 +366,47 @@ fn pull_secrets_are_proved_past_a_schema_defect() {
         o.report
     );
 }
+
+fn import_operator(kodata: &str) -> Outcome {
+    let opts = Options {
+        component: "knative-operator".into(),
+        version: "v1.99.1".into(),
+        charts: Vec::new(),
+        kodata: Some(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/kodata-operator")
+                .join(kodata)
+                .join("v1.99.1"),
+        ),
+    };
+    import(&opts, &Catalog::load().unwrap(), &FakeHelm).unwrap()
+}
+
+/// The operator bundles its own Serving minor and the three before it: the span is that, and a
+/// copied kodata folder that lacks minors (or holds older ones) is reported, not believed.
+#[test]
+fn the_operator_s_serving_span_is_its_four_minors_whatever_the_folder_holds() {
+    let o = import_operator("partial");
+    let installs = o.entry.installs.as_ref().unwrap();
+    assert_eq!(installs.serving.min, semver::Version::new(1, 96, 0));
+    assert_eq!(installs.serving.max, semver::Version::new(1, 99, 2));
+    assert!(
+        o.report
+            .contains("lacks Serving 1.96, 1.98 of the four minors"),
+        "{}",
+        o.report
+    );
+    assert!(
+        o.report
+            .contains("holds Serving 1.95.0, older than the operator's four minors (1.96.0 up)"),
+        "{}",
+        o.report
+    );
+    assert!(!o.report.contains("partial at the top"), "{}", o.report);
+
+    let o = import_operator("full");
+    let installs = o.entry.installs.as_ref().unwrap();
+    assert_eq!(installs.serving.min, semver::Version::new(1, 96, 0));
+    assert!(!o.report.contains("lacks Serving"), "{}", o.report);
+    assert!(!o.report.contains("older than"), "{}", o.report);
+}
