@@ -110,3 +110,41 @@ fn the_embedded_catalog_is_every_file_under_catalog() {
     assert!(catalog.get("kserve", "v0.14.0").is_none());
     assert!(catalog.get("nothing", "v0.14.1").is_none());
 }
+
+/// What `catalog import` writes reads back as the same entry: every field of every compiled-in
+/// entry survives the writer (an earlier writer dropped `pull_secrets` silently).
+#[test]
+fn the_import_writer_round_trips_every_catalog_entry() {
+    let catalog = Catalog::load().expect("catalog");
+    for (component, versions) in &catalog.components {
+        for (version, entry) in versions {
+            let yaml = deploygen::import::write::entry(&[], entry, &|_| Vec::new());
+            let back = deploygen::catalog::parse_entry(&yaml)
+                .unwrap_or_else(|e| panic!("{component} {version}: {e}\n{yaml}"));
+            assert_eq!(&back, entry, "{component} {version}:\n{yaml}");
+        }
+    }
+}
+
+/// A runtime switch pattern names the runtime by exactly one key segment.
+#[test]
+fn a_runtime_switch_pattern_matches_one_segment() {
+    let keys: Vec<String> = [
+        "a.sk.disabled",
+        "a.x.y.disabled",
+        "a..disabled",
+        "a.sk.image",
+        "b.sk.disabled",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(
+        deploygen::catalog::runtime_switches("a.{runtime}.disabled", &keys),
+        Some(vec![("sk".to_string(), "a.sk.disabled".to_string())])
+    );
+    assert_eq!(
+        deploygen::catalog::runtime_switches("a.disabled", &keys),
+        None
+    );
+}

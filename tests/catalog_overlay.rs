@@ -224,3 +224,35 @@ fn every_way_an_entry_names_a_values_key_is_checked_against_the_chart() {
         assert_eq!(problems_after(rel, "releases:", "releases:"), vec![]);
     }
 }
+
+/// A runtime switch pattern must name the runtime and match a key of the chart.
+#[test]
+fn a_runtime_switch_that_names_no_key_is_refused_by_name() {
+    let catalog = deploygen::catalog::Catalog::load().unwrap();
+    let mut entry = catalog.get("kserve", "v0.20.0").unwrap().clone();
+    let rt = entry
+        .releases
+        .iter()
+        .position(|r| r.name == "kserve-runtime-configs")
+        .unwrap();
+    assert!(deploygen::catalog::overlay::check_entry(&entry).is_empty());
+    for (pattern, message) in [
+        (
+            "kserve.servingruntime.{runtime}.off",
+            "`kserve.servingruntime.{runtime}.off` matches no values key of the chart",
+        ),
+        (
+            "kserve.servingruntime.disabled",
+            "`kserve.servingruntime.disabled` has no `{runtime}` placeholder",
+        ),
+    ] {
+        entry.releases[rt].runtime_disabled = Some(pattern.into());
+        assert_eq!(
+            deploygen::catalog::overlay::check_entry(&entry),
+            [(
+                format!("releases[{rt}].runtime_disabled"),
+                message.to_string()
+            )]
+        );
+    }
+}
