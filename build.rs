@@ -23,12 +23,14 @@ mod todo;
 #[path = "src/catalog/codegen.rs"]
 mod codegen;
 
-/// Stand-in for the one matrix type the catalog's types use.
-mod matrix {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-    pub enum DeploymentMode {
-        Serverless,
-        RawDeployment,
+/// Stand-in for the one model type the catalog's types use (`crate::model::matrix`).
+mod model {
+    pub mod matrix {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+        pub enum DeploymentMode {
+            Serverless,
+            RawDeployment,
+        }
     }
 }
 

@@ -41,15 +41,15 @@ fn main() {
     });
     let dir = std::env::temp_dir().join(format!("deploygen-bench-{}", std::process::id()));
     let tree = deploygen::render("matrix.yaml", MATRIX.as_bytes()).expect("default matrix renders");
-    deploygen::output::write(&dir, &tree, Default::default()).expect("first write");
+    deploygen::disk::write(&dir, &tree, Default::default()).expect("first write");
     time("no-op write (compare every file)", 50, || {
-        let s = deploygen::output::write(&dir, &tree, Default::default()).expect("write");
+        let s = deploygen::disk::write(&dir, &tree, Default::default()).expect("write");
         assert!(s.is_noop());
     });
     let _ = std::fs::remove_dir_all(&dir);
     // Issue 13: hostile nesting just under the size limit is refused by the pre-scan, in time
     // linear in its size (the YAML library's scanner took 409 s on 1 MB of `{a: {a: ...}}`).
-    let limit = deploygen::matrix::MAX_MATRIX_BYTES;
+    let limit = deploygen::model::matrix::MAX_MATRIX_BYTES;
     let flow = {
         let n = (limit - 16) / 5;
         format!("a: {}{}\n", "{a: ".repeat(n), "}".repeat(n))

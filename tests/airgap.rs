@@ -148,7 +148,7 @@ fn image_lists_are_sorted_unique_qualified_and_pinned() {
         sorted.dedup();
         assert_eq!(refs, sorted, "{path}");
         for r in refs {
-            let parsed = deploygen::image::ImageRef::parse(r).unwrap();
+            let parsed = deploygen::base::image::ImageRef::parse(r).unwrap();
             assert!(PUBLIC.contains(&parsed.registry.as_str()), "{r}");
             assert_ne!(parsed.tag.as_deref(), Some("latest"));
         }

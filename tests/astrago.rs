@@ -203,7 +203,7 @@ fn the_copy_script_copies_every_listed_image_with_all_platforms() {
             .find(|c| c.contains(&src.as_str()))
             .unwrap_or_else(|| panic!("{image} not copied:\n{calls}"));
         assert!(c.contains(&"--all"), "{c:?}");
-        let r = deploygen::image::ImageRef::parse(image).unwrap();
+        let r = deploygen::base::image::ImageRef::parse(image).unwrap();
         let want = match (&r.tag, &r.digest) {
             (Some(t), _) => format!("docker://192.168.56.11:35000/{}:{t}", r.path),
             (None, Some(d)) => format!(

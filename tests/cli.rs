@@ -105,7 +105,7 @@ fn schema_prints_the_committed_schema() {
     let dir = workdir(MATRIX);
     let o = run(dir.path(), &["schema"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(stdout(&o), deploygen::matrix::json_schema());
+    assert_eq!(stdout(&o), deploygen::model::matrix::json_schema());
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["additionalProperties"], serde_json::json!(false));
 }

@@ -71,7 +71,7 @@ fn a_recommendation_not_followed_is_a_warning() {
         verdict(&p, "online", "knative-tested-istio").level,
         Level::Warn
     );
-    assert!(deploygen::explain::warnings(&p)
+    assert!(deploygen::plan::explain::warnings(&p)
         .iter()
         .any(|w| w.contains("kserve-recommended-istio")));
 }
@@ -125,7 +125,7 @@ fn an_accepted_rule_renders_with_its_reason_in_the_doc() {
 fn needs_cycles_and_unknown_needs_are_errors() {
     let p = plan(MATRIX).unwrap();
     let mut releases = p.releases.clone();
-    let order = deploygen::resolve::install_order(&releases).unwrap();
+    let order = deploygen::plan::resolve::install_order(&releases).unwrap();
     assert_eq!(
         order,
         (0..releases.len()).collect::<Vec<_>>(),
@@ -139,11 +139,11 @@ fn needs_cycles_and_unknown_needs_are_errors() {
     releases[base]
         .needs
         .push("istio-system/istio-ingressgateway".into());
-    let e = deploygen::resolve::install_order(&releases).unwrap_err();
+    let e = deploygen::plan::resolve::install_order(&releases).unwrap_err();
     assert!(e[0].contains("needs form a cycle among istio-system/istio-base, istio-system/istiod, istio-system/istio-ingressgateway"), "{e:?}");
     let mut releases = p.releases.clone();
     releases[base].needs = vec!["istio-system/istio-cni".into()];
-    let e = deploygen::resolve::install_order(&releases).unwrap_err();
+    let e = deploygen::plan::resolve::install_order(&releases).unwrap_err();
     assert!(e[0].contains("release istio-system/istio-base needs istio-system/istio-cni, which no pinned component defines"), "{e:?}");
 }
 

@@ -720,7 +720,7 @@ fn oversized_input_is_refused_fast() {
         &err,
         &[&format!(
             "error: matrix.yaml: is more than {} bytes (reading stopped there)",
-            deploygen::matrix::MAX_MATRIX_BYTES
+            deploygen::model::matrix::MAX_MATRIX_BYTES
         )],
     );
     assert!(

@@ -12,7 +12,7 @@ use deploygen::Error;
 
 /// What the fuzz target checks, plus a time budget (debug build).
 #[track_caller]
-fn handled(text: &[u8]) -> Option<Vec<deploygen::error::Problem>> {
+fn handled(text: &[u8]) -> Option<Vec<deploygen::base::error::Problem>> {
     let start = Instant::now();
     let result = deploygen::render("matrix.yaml", text);
     let took = start.elapsed();
@@ -47,7 +47,9 @@ fn many_problems_are_refused_in_bounded_time() {
         let line = format!(
             "    w{i}: {{requests: {{cpu: x, memory: y}}, limits: {{cpu: z, memory: q}}}}\n"
         );
-        if MATRIX.len() + body.len() + line.len() > deploygen::matrix::MAX_MATRIX_BYTES - 1024 {
+        if MATRIX.len() + body.len() + line.len()
+            > deploygen::model::matrix::MAX_MATRIX_BYTES - 1024
+        {
             break;
         }
         body.push_str(&line);

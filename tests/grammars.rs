@@ -3,11 +3,11 @@
 //! break. Image references (with the host and path grammars mirrors use, and the mirror
 //! rewrite), Kubernetes names, label keys and values, quantities, and versions.
 
-use deploygen::image::{check_host, check_path, ImageRef};
-use deploygen::names::{
+use deploygen::base::image::{check_host, check_path, ImageRef};
+use deploygen::base::names::{
     check_dns_label, check_dns_subdomain, check_label_key, check_label_value, check_quantity,
 };
-use deploygen::version::{minor_of, minor_string, parse_lenient};
+use deploygen::base::version::{minor_of, minor_string, parse_lenient};
 
 const HEX64: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{files, mtimes, raw_matrix, run, stderr, stdout, workdir, MATRIX};
-use deploygen::output::{self, MatrixEdit, WriteOptions};
+use deploygen::disk::{self, MatrixEdit, WriteOptions};
 use deploygen::Error;
 
 fn tree(text: &str) -> deploygen::render::Tree {
@@ -124,8 +124,8 @@ fn a_planted_link_at_a_temp_name_is_not_written_through() {
 #[test]
 fn temp_names_are_unpredictable_and_never_reused() {
     let target = Path::new("/x/environments/airgap/kserve.yaml");
-    let a = output::fs_safe::temp_path(target, "new");
-    let b = output::fs_safe::temp_path(target, "new");
+    let a = disk::fs_safe::temp_path(target, "new");
+    let b = disk::fs_safe::temp_path(target, "new");
     assert_ne!(a, b);
     let name = a.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.starts_with(".kserve.yaml.new."), "{name}");
@@ -202,7 +202,7 @@ fn forged_manifest_lines_never_delete_the_matrix_readme_or_git() {
     let manifest = dir.path().join(".deploygen-manifest");
     let mut text = std::fs::read_to_string(&manifest).unwrap();
     let lines = text.lines().count();
-    let sha = |b: &[u8]| deploygen::sha256::hex(b);
+    let sha = |b: &[u8]| deploygen::base::sha256::hex(b);
     // Bare lines (an old manifest's format) and lines with the files' true hashes.
     text.push_str("matrix.yaml\nREADME.md\n.git/config\n");
     text.push_str(&format!("{}  ../outside.txt\n", "0".repeat(64)));
@@ -291,7 +291,7 @@ fn a_hand_edited_stale_file_is_refused_not_deleted() {
 fn an_old_manifest_without_hashes_still_works_conservatively() {
     let dir = tempfile::tempdir().unwrap();
     let t = tree(MATRIX);
-    output::write(dir.path(), &t, WriteOptions::default()).unwrap();
+    disk::write(dir.path(), &t, WriteOptions::default()).unwrap();
     // Rewrite the manifest in the old format (bare paths).
     let bare: String = t.keys().map(|k| format!("{k}\n")).collect();
     std::fs::write(
@@ -299,7 +299,7 @@ fn an_old_manifest_without_hashes_still_works_conservatively() {
         format!("# old\n{bare}"),
     )
     .unwrap();
-    let s = output::write(
+    let s = disk::write(
         dir.path(),
         &tree(&without_online()),
         WriteOptions::default(),
@@ -353,12 +353,13 @@ fn bump_is_not_fooled_by_a_multi_line_string_that_reads_like_versions() {
     // A fitting bump edits the real entry and leaves the reason alone.
     let o = run(dir.path(), &["bump", "kserve", "v0.14.1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let edited = deploygen::bump::edit_version("matrix.yaml", &m, "istio", "1.21.6").unwrap();
+    let edited = deploygen::cli::bump::edit_version("matrix.yaml", &m, "istio", "1.21.6").unwrap();
     assert_eq!(
         edited,
         m.replacen("  istio: 1.22.8\n", "  istio: 1.21.6\n", 1)
     );
-    let edited = deploygen::bump::edit_version("matrix.yaml", &m, "kserve", "v0.15.2").unwrap();
+    let edited =
+        deploygen::cli::bump::edit_version("matrix.yaml", &m, "kserve", "v0.15.2").unwrap();
     let real = m.rfind("  kserve: v0.14.1\n").unwrap();
     assert_eq!(
         edited,
@@ -375,7 +376,7 @@ fn bump_handles_a_same_named_key_before_versions_and_comments_inside_it() {
     );
     // A `kserve:` key before `versions:` (in a flow mapping nobody reads as versions).
     let m = format!("x-note: {{kserve: v0.14.1}}\n{m}");
-    let edited = deploygen::bump::edit_version("matrix.yaml", &m, "kserve", "v0.15.2");
+    let edited = deploygen::cli::bump::edit_version("matrix.yaml", &m, "kserve", "v0.15.2");
     // `x-note` is not a matrix key: the original is refused, located, before any edit.
     let e = edited.unwrap_err().to_string();
     assert!(e.contains("matrix.yaml:1:1") && e.contains("x-note"), "{e}");
@@ -392,7 +393,8 @@ fn bump_handles_a_same_named_key_before_versions_and_comments_inside_it() {
             1
         )
     );
-    let edited = deploygen::bump::edit_version("matrix.yaml", &moved, "istio", "1.21.6").unwrap();
+    let edited =
+        deploygen::cli::bump::edit_version("matrix.yaml", &moved, "istio", "1.21.6").unwrap();
     assert_eq!(
         edited,
         moved.replacen("  istio: 1.22.8\n", "  istio: 1.21.6\n", 1)
@@ -406,7 +408,7 @@ fn bump_handles_a_same_named_key_before_versions_and_comments_inside_it() {
 fn a_write_failure_at_any_point_leaves_the_tree_exactly_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let old = tree(MATRIX);
-    output::write(dir.path(), &old, WriteOptions::default()).unwrap();
+    disk::write(dir.path(), &old, WriteOptions::default()).unwrap();
     std::fs::write(dir.path().join("NOTES.md"), "mine\n").unwrap();
     let before = files(dir.path());
     // A change that creates files (a new environment), changes files and removes some.
@@ -425,7 +427,7 @@ fn a_write_failure_at_any_point_leaves_the_tree_exactly_as_it_was() {
                 ..Default::default()
             },
         ] {
-            match output::write(dir.path(), &new, opts) {
+            match disk::write(dir.path(), &new, opts) {
                 Err(e @ Error::WriteFailed { .. }) => {
                     assert_eq!(e.exit_code(), 2);
                     assert!(
@@ -442,7 +444,7 @@ fn a_write_failure_at_any_point_leaves_the_tree_exactly_as_it_was() {
                 Err(e) => panic!("{e}"),
                 Ok(_) => {
                     // n is past the last step: the write completed. Put the old tree back.
-                    output::write(dir.path(), &old, WriteOptions::default()).unwrap();
+                    disk::write(dir.path(), &old, WriteOptions::default()).unwrap();
                 }
             }
         }
@@ -454,7 +456,7 @@ fn injected_failures_strike_at_the_step_they_name() {
     // The test above relies on `fail_after: n` / `fail_swap_after: n` failing at step n (so
     // "any point" means every point): each n in 0..4 fails, each at a different file.
     let dir = tempfile::tempdir().unwrap();
-    output::write(dir.path(), &tree(MATRIX), WriteOptions::default()).unwrap();
+    disk::write(dir.path(), &tree(MATRIX), WriteOptions::default()).unwrap();
     let new = tree(&raw_matrix().replacen("  airgap:\n", "  staging:\n", 1));
     for swap in [false, true] {
         let mut failed_at = std::collections::BTreeSet::new();
@@ -470,7 +472,7 @@ fn injected_failures_strike_at_the_step_they_name() {
                     ..Default::default()
                 }
             };
-            match output::write(dir.path(), &new, opts) {
+            match disk::write(dir.path(), &new, opts) {
                 Err(Error::WriteFailed { path, .. }) => {
                     assert!(failed_at.insert(path.clone()), "{opts:?}: {path:?} again")
                 }
@@ -484,7 +486,7 @@ fn injected_failures_strike_at_the_step_they_name() {
 fn a_failed_bump_restores_the_matrix_too() {
     let dir = workdir(MATRIX);
     let old = tree(MATRIX);
-    output::write(dir.path(), &old, WriteOptions::default()).unwrap();
+    disk::write(dir.path(), &old, WriteOptions::default()).unwrap();
     let before = files(dir.path());
     let text = MATRIX.replacen("  istio: 1.22.8", "  istio: 1.21.6", 1);
     let edit = MatrixEdit {
@@ -493,7 +495,7 @@ fn a_failed_bump_restores_the_matrix_too() {
         mode: 0o644,
     };
     for n in 1..5 {
-        let e = output::write_with(
+        let e = disk::write_with(
             dir.path(),
             &tree(&text),
             &[],
@@ -517,14 +519,14 @@ fn a_failed_bump_restores_the_matrix_too() {
 fn an_interrupted_render_that_creates_files_is_healed_and_its_files_are_owned() {
     let dir = tempfile::tempdir().unwrap();
     let old = tree(MATRIX);
-    output::write(dir.path(), &old, WriteOptions::default()).unwrap();
+    disk::write(dir.path(), &old, WriteOptions::default()).unwrap();
     let new = tree(&MATRIX.replacen("  airgap:\n", "  staging:\n", 1));
     // Killed after the interim manifest and at least one created file were swapped in (the
     // first crash point where a file of the new environment exists).
     let mut created = Vec::new();
     for n in 1..new.len() {
-        output::write(dir.path(), &old, WriteOptions::default()).unwrap();
-        let e = output::write(
+        disk::write(dir.path(), &old, WriteOptions::default()).unwrap();
+        let e = disk::write(
             dir.path(),
             &new,
             WriteOptions {
@@ -553,17 +555,17 @@ fn an_interrupted_render_that_creates_files_is_healed_and_its_files_are_owned() 
         "{interim}"
     );
     // check sees the leftovers.
-    let d = output::diff(dir.path(), &old).unwrap();
+    let d = disk::diff(dir.path(), &old).unwrap();
     assert!(d.contains("stray "), "{d}");
     // Going back to the old matrix removes what the interrupted run created: the interim
     // manifest recorded it (with its hash) before it was swapped in.
-    let s = output::write(dir.path(), &old, WriteOptions::default()).unwrap();
+    let s = disk::write(dir.path(), &old, WriteOptions::default()).unwrap();
     for p in &created {
         assert!(s.removed.contains(p), "{p} not removed: {s:?}");
     }
     assert!(!s.stale.is_empty(), "the temp files were removed");
     same(&generated(dir.path()), &as_bytes(&old), "healed");
-    assert!(output::diff(dir.path(), &old).unwrap().is_empty());
+    assert!(disk::diff(dir.path(), &old).unwrap().is_empty());
 }
 
 // 6. One writer at a time.
@@ -645,7 +647,7 @@ fn fifty_concurrent_render_pairs() {
 #[test]
 fn a_held_lock_names_its_holder() {
     let dir = workdir(MATRIX);
-    let lock = output::TreeLock::exclusive(dir.path(), "render").unwrap();
+    let lock = disk::TreeLock::exclusive(dir.path(), "render").unwrap();
     let o = run(dir.path(), &["render"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -660,7 +662,7 @@ fn a_held_lock_names_its_holder() {
     drop(lock);
     assert_eq!(run(dir.path(), &["render"]).status.code(), Some(0));
     // A reader blocks writers (and says so), not other readers.
-    let reader = output::TreeLock::shared(dir.path()).unwrap();
+    let reader = disk::TreeLock::shared(dir.path()).unwrap();
     assert_eq!(run(dir.path(), &["check"]).status.code(), Some(0));
     let o = run(dir.path(), &["bump", "istio", "1.21.6"]);
     assert!(
@@ -850,26 +852,26 @@ fn a_symlink_at_a_generated_path_is_refused_and_its_target_untouched() {
     std::fs::write(&victim, "precious\n").unwrap();
     let dir = tempfile::tempdir().unwrap();
     symlink(&victim, dir.path().join("helmfile.yaml")).unwrap();
-    let e = output::write(dir.path(), &tree(MATRIX), WriteOptions::default()).unwrap_err();
+    let e = disk::write(dir.path(), &tree(MATRIX), WriteOptions::default()).unwrap_err();
     assert!(matches!(e, Error::Unsafe(_)), "{e}");
     assert!(
         e.to_string().contains("helmfile.yaml: is a symbolic link"),
         "{e}"
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
-    assert!(output::preview(dir.path(), &tree(MATRIX)).is_err());
+    assert!(disk::preview(dir.path(), &tree(MATRIX)).is_err());
 }
 
 #[test]
 fn preview_reports_conflicts_and_what_would_change() {
     let dir = tempfile::tempdir().unwrap();
     let t = tree(MATRIX);
-    let s = output::preview(dir.path(), &t).unwrap();
+    let s = disk::preview(dir.path(), &t).unwrap();
     assert_eq!(s.created.len(), t.len());
     assert!(files(dir.path()).is_empty(), "preview wrote something");
     std::fs::write(dir.path().join("helmfile.yaml"), "releases: []\n").unwrap();
     assert!(matches!(
-        output::preview(dir.path(), &t),
+        disk::preview(dir.path(), &t),
         Err(Error::NotOwned(_))
     ));
     // bump into that hand-written file: refused, the matrix unchanged.
@@ -1075,14 +1077,14 @@ fn bump_keeps_a_symlinked_matrix_a_link_and_keeps_its_mode() {
 fn generated_scripts_are_executable_and_check_keeps_them_so() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let mut t = deploygen::generated::Tree::new();
+    let mut t = deploygen::base::generated::Tree::new();
     t.insert("airgap/copy.sh".into(), "#!/bin/sh\necho hi\n".into());
     t.insert(
         "airgap/list.txt".into(),
         "# Generated by deploygen\na\n".into(),
     );
-    let t = output::with_manifest(t, "matrix.yaml");
-    output::write(dir.path(), &t, WriteOptions::default()).unwrap();
+    let t = disk::with_manifest(t, "matrix.yaml");
+    disk::write(dir.path(), &t, WriteOptions::default()).unwrap();
     let mode = |p: &str| {
         std::fs::metadata(dir.path().join(p))
             .unwrap()
@@ -1092,16 +1094,16 @@ fn generated_scripts_are_executable_and_check_keeps_them_so() {
     };
     assert_eq!(mode("airgap/copy.sh"), 0o755);
     assert_eq!(mode("airgap/list.txt") & 0o111, 0);
-    assert!(output::diff(dir.path(), &t).unwrap().is_empty());
+    assert!(disk::diff(dir.path(), &t).unwrap().is_empty());
     // A script that lost its execute bit is a finding, and render restores it.
     std::fs::set_permissions(
         dir.path().join("airgap/copy.sh"),
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    let d = output::diff(dir.path(), &t).unwrap();
+    let d = disk::diff(dir.path(), &t).unwrap();
     assert!(d.contains("mode ") && d.contains("copy.sh"), "{d}");
-    let s = output::write(dir.path(), &t, WriteOptions::default()).unwrap();
+    let s = disk::write(dir.path(), &t, WriteOptions::default()).unwrap();
     assert_eq!(s.changed, ["airgap/copy.sh"]);
     assert_eq!(mode("airgap/copy.sh"), 0o755);
 }

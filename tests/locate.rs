@@ -2,7 +2,7 @@
 //! `- key:` items, quoted keys, comments and blank lines, flow collections, and the fallback
 //! to the deepest part found. Each case says the 1-based line and column the path points at.
 
-use deploygen::locate::{locate, locate_in};
+use deploygen::base::locate::{locate, locate_in};
 
 const TEXT: &str = "# top comment\nversions:\n  kserve: v1\n  \"istio\": 1.22\n  'cert-manager' : v1.15.5\nregistries:\n  upstream:\n  - docker.io\n  # a comment inside\n\n  - quay.io\nprofiles:\n  minimal:\n    istiod: {requests: {cpu: 1}}\nenvironments:\n  online:\n    serving_runtimes: [a, b]\n    extra_images:\n      - image: a\n        list: x\n      -\n        image: c\n        why: d\n    accept:\n    - rule: r\n      reason: s\n  airgap:\n    mirror: m\n    cluster:\n      kubernetes: v1\n    extra_images:\n      - image: e\n        nested:\n          - n0\n          - n1\n      - image: f\n";
 

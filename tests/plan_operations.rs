@@ -221,7 +221,7 @@ fn the_capacity_report_of_the_default_matrix_is_the_hand_computation() {
         .iter()
         .find(|e| e.name == "airgap")
         .unwrap();
-    let r = deploygen::capacity::report(&plan, e).unwrap();
+    let r = deploygen::plan::capacity::report(&plan, e).unwrap();
     const MI: u64 = 1 << 20;
     const GI: u64 = 1 << 30;
     // Profile `recommended`, one replica each (requests; limits):
@@ -310,7 +310,7 @@ fn the_capacity_report_of_the_default_matrix_is_the_hand_computation() {
         doc.contains("| recommended row, low end | 4 cores, 8 GB, 1 GPU | 8 | GPUs |"),
         "{doc}"
     );
-    let explain = deploygen::explain::explain(&plan, Some("airgap"));
+    let explain = deploygen::plan::explain::explain(&plan, Some("airgap"));
     assert!(
         explain.contains("left for models: 119.8 cores, 821.75 GiB, 8 GPUs"),
         "{explain}"
@@ -374,14 +374,14 @@ fn a_profile_below_the_plans_minimum_is_a_warning_naming_the_source() {
     );
     assert_ne!(low, MATRIX);
     let plan = deploygen::plan("matrix.yaml", low.as_bytes()).unwrap();
-    let w = deploygen::explain::warnings(&plan);
+    let w = deploygen::plan::explain::warnings(&plan);
     assert!(
         w.iter().any(|w| w.starts_with("warning: environment airgap: [profile-below-plan-minimum] profile `recommended` caps KServe at 0.5 cores, 1.00 GiB (limits of kserve-controller), below the plan's minimum of 1 core, 2 GB (source: Astrago's KServe installation plan")),
         "{w:?}"
     );
     // The default matrix has none.
     let plan = deploygen::plan("matrix.yaml", MATRIX.as_bytes()).unwrap();
-    assert!(deploygen::explain::warnings(&plan)
+    assert!(deploygen::plan::explain::warnings(&plan)
         .iter()
         .all(|w| !w.contains("profile-below")));
 }

@@ -801,7 +801,7 @@ proptest! {
         plants in prop::collection::vec(plant(), 0..4),
         failure in prop::option::of((any::<bool>(), 0usize..200)),
     ) {
-        use deploygen::output::{self, WriteOptions};
+        use deploygen::disk::{self, WriteOptions};
         use std::os::unix::fs::symlink;
         let trees = writer_trees();
         let (old, new) = (&trees[from], &trees[to]);
@@ -814,7 +814,7 @@ proptest! {
         std::fs::write(root.path().join("README.md"), "# ours\n").unwrap();
         std::fs::create_dir(root.path().join(".git")).unwrap();
         std::fs::write(root.path().join(".git/config"), "[core]\n").unwrap();
-        output::write(root.path(), old, WriteOptions::default()).unwrap();
+        disk::write(root.path(), old, WriteOptions::default()).unwrap();
         let mut ours = vec!["matrix.yaml".to_string(), "README.md".into(), ".git/config".into()];
         for p in &plants {
             match p {
@@ -871,7 +871,7 @@ proptest! {
             Some((false, n)) => WriteOptions { fail_swap_after: Some(n), ..Default::default() },
             None => WriteOptions::default(),
         };
-        let result = output::write(root.path(), new, opts);
+        let result = disk::write(root.path(), new, opts);
         prop_assert_eq!(snapshot(outside.path()), outside_before, "outside the tree changed");
         match result {
             Ok(_) => {
@@ -884,7 +884,7 @@ proptest! {
                 for p in &ours {
                     prop_assert!(root.path().join(p).is_file(), "{} was removed", p);
                 }
-                let d = output::diff(root.path(), new).unwrap();
+                let d = disk::diff(root.path(), new).unwrap();
                 let unexpected: Vec<&str> = d
                     .lines()
                     .filter(|l| l.starts_with("stray ") || l.starts_with("mode ") || l.starts_with("unsafe "))
@@ -1123,7 +1123,7 @@ proptest! {
     #[test]
     fn oracle_grammar_references_parse_into_their_parts(p in image_reference()) {
         let text = p.text();
-        let r = deploygen::image::ImageRef::parse(&text)
+        let r = deploygen::base::image::ImageRef::parse(&text)
             .map_err(|e| TestCaseError::fail(format!("{text:?} refused: {e}")))?;
         prop_assert_eq!(&r.registry, &p.host);
         prop_assert_eq!(&r.path, &p.path.join("/"));

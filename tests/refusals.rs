@@ -8,8 +8,8 @@
 
 mod common;
 
+use deploygen::base::error::Problem;
 use deploygen::catalog::{Catalog, SetAt, ValuesKeys};
-use deploygen::error::Problem;
 use deploygen::Error;
 
 use common::MATRIX;
@@ -589,13 +589,14 @@ fn the_same_source_twice_is_not_a_mirror_collision() {
 
 // ---- rules about catalog facts: the catalog is broken on purpose --------------------------
 
-fn matrix() -> deploygen::matrix::Matrix {
-    deploygen::matrix::parse("matrix.yaml", MATRIX.as_bytes()).expect("the default matrix parses")
+fn matrix() -> deploygen::model::matrix::Matrix {
+    deploygen::model::matrix::parse("matrix.yaml", MATRIX.as_bytes())
+        .expect("the default matrix parses")
 }
 
 /// The problems `validate::build` reports for the default matrix against `catalog`.
 fn catalog_refusal(rule: &str, catalog: &Catalog) -> Vec<Problem> {
-    match deploygen::resolve::build("matrix.yaml", matrix(), catalog) {
+    match deploygen::plan::resolve::build("matrix.yaml", matrix(), catalog) {
         Err(Error::Invalid(p)) => p,
         Err(e) => panic!("[{rule}] refused, but not as invalid input: {e:?}"),
         Ok(_) => panic!("[{rule}] accepted; the check for this rule is off"),
@@ -635,7 +636,7 @@ fn catalog_case(
     want: &[(&str, &str)],
 ) -> Result<(), String> {
     let mut catalog = Catalog::load().expect("catalog");
-    deploygen::resolve::build("matrix.yaml", matrix(), &catalog)
+    deploygen::plan::resolve::build("matrix.yaml", matrix(), &catalog)
         .unwrap_or_else(|e| panic!("[{rule}] the unbroken catalog is refused: {e}"));
     break_it(&mut catalog);
     let problems = catalog_refusal(rule, &catalog);
@@ -828,12 +829,12 @@ fn at_most_100_problems_are_shown_then_a_note_says_how_many_more() {
     assert_eq!(problems.len(), 100, "exactly 100: no note");
     assert!(problems
         .iter()
-        .all(|p| p.location != deploygen::error::NOTE));
+        .all(|p| p.location != deploygen::base::error::NOTE));
 
     let problems = refusal("max-reported", &with_bad_lists(103));
     assert_eq!(problems.len(), 101, "100 problems and the note");
     let note = problems.last().expect("a note");
-    assert_eq!(note.location, deploygen::error::NOTE);
+    assert_eq!(note.location, deploygen::base::error::NOTE);
     assert_eq!(note.message, "3 more problems not shown; fix these first");
     // The shown ones are the first ones, located by line.
     assert!(

@@ -9,8 +9,8 @@ use serde_yaml::Value;
 use common::MATRIX;
 
 fn helmfile_repositories(catalog: &Catalog) -> Vec<(String, String, bool)> {
-    let matrix = deploygen::matrix::parse("matrix.yaml", MATRIX.as_bytes()).expect("parses");
-    let plan = deploygen::resolve::build("matrix.yaml", matrix, catalog).expect("valid");
+    let matrix = deploygen::model::matrix::parse("matrix.yaml", MATRIX.as_bytes()).expect("parses");
+    let plan = deploygen::plan::resolve::build("matrix.yaml", matrix, catalog).expect("valid");
     let tree = deploygen::render::render_tree(&plan).expect("renders");
     let text = &tree["helmfile.yaml"];
     let docs: Vec<Value> = serde_yaml::Deserializer::from_str(text)

@@ -37,5 +37,5 @@ fn component_versions_doc() {
 
 #[test]
 fn matrix_schema() {
-    snapshot("matrix_schema", &deploygen::matrix::json_schema());
+    snapshot("matrix_schema", &deploygen::model::matrix::json_schema());
 }

@@ -11,7 +11,7 @@ const STACK: &str = include_str!("../stacks/2026/matrix.yaml");
 #[test]
 fn the_committed_2026_tree_is_current() {
     let tree = deploygen::render("matrix.yaml", STACK.as_bytes()).unwrap();
-    let diff = deploygen::output::diff(&repo_root().join("stacks/2026"), &tree).unwrap();
+    let diff = deploygen::disk::diff(&repo_root().join("stacks/2026"), &tree).unwrap();
     assert!(
         diff.is_empty(),
         "stacks/2026 is stale; run `cargo run -- render --matrix stacks/2026/matrix.yaml --out stacks/2026`:\n{diff}"

@@ -1,7 +1,7 @@
 //! "Did you mean" hints: the edit distance, the typo limit, the tie-break, and reading the
 //! candidates out of serde's messages.
 
-use deploygen::suggest::{closest, did_you_mean, edit_distance, hint};
+use deploygen::base::suggest::{closest, did_you_mean, edit_distance, hint};
 
 #[test]
 fn edit_distance_is_levenshtein_over_characters() {

@@ -2,7 +2,7 @@
 //! that fit Kubernetes 1.31, in an order `bump` accepts at every step.
 
 use deploygen::catalog::Catalog;
-use deploygen::upgrade::plan_upgrade;
+use deploygen::plan::upgrade::plan_upgrade;
 
 const MATRIX: &str = include_str!("../matrix.yaml");
 
@@ -79,12 +79,12 @@ fn versions_the_new_cluster_does_not_support_are_skipped_on_the_way() {
 fn the_path_to_kubernetes_1_32_reaches_the_2026_stack_with_its_migrations() {
     let catalog = Catalog::load().unwrap();
     let path = plan_upgrade("matrix.yaml", MATRIX.as_bytes(), &catalog, "v1.32.4").unwrap();
-    let stack = deploygen::matrix::parse(
+    let stack = deploygen::model::matrix::parse(
         "stacks/2026/matrix.yaml",
         include_bytes!("../stacks/2026/matrix.yaml"),
     )
     .unwrap();
-    for c in deploygen::matrix::COMPONENTS {
+    for c in deploygen::model::matrix::COMPONENTS {
         assert_eq!(
             path.targets[c].1,
             stack.versions.get(c).unwrap(),

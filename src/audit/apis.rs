@@ -260,32 +260,3 @@ pub fn not_served(object: &Object, minor: u64) -> Option<String> {
             }
         })
 }
-
-/// Kinds that have no namespace (Helm leaves them out of the release namespace).
-pub fn cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "Node"
-            | "PersistentVolume"
-            | "StorageClass"
-            | "CSIDriver"
-            | "CustomResourceDefinition"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingWebhookConfiguration"
-            | "ValidatingAdmissionPolicy"
-            | "ValidatingAdmissionPolicyBinding"
-            | "APIService"
-            | "PriorityClass"
-            | "IngressClass"
-            | "RuntimeClass"
-            | "PodSecurityPolicy"
-            | "ClusterIssuer"
-            | "ClusterServingRuntime"
-            | "ClusterStorageContainer"
-            | "FlowSchema"
-            | "PriorityLevelConfiguration"
-    )
-}

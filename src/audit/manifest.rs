@@ -5,7 +5,7 @@
 use serde::Deserialize as _;
 use serde_json::Value;
 
-use crate::error::{Error, Problem, Result};
+use crate::base::error::{Error, Problem, Result};
 
 /// Largest manifest stream read (a whole environment renders to about 3 MB).
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
@@ -185,7 +185,7 @@ pub fn read(
         };
         let namespace = meta("namespace").or_else(|| {
             let release = doc.source.as_deref()?.split('/').next()?;
-            if super::apis::cluster_scoped(&kind) {
+            if cluster_scoped(&kind) {
                 None
             } else {
                 release_namespace(release)
@@ -206,6 +206,35 @@ pub fn read(
     } else {
         Err(Error::Invalid(problems))
     }
+}
+
+/// Kinds that have no namespace (Helm leaves them out of the release namespace).
+pub fn cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "CSIDriver"
+            | "CustomResourceDefinition"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "APIService"
+            | "PriorityClass"
+            | "IngressClass"
+            | "RuntimeClass"
+            | "PodSecurityPolicy"
+            | "ClusterIssuer"
+            | "ClusterServingRuntime"
+            | "ClusterStorageContainer"
+            | "FlowSchema"
+            | "PriorityLevelConfiguration"
+    )
 }
 
 #[cfg(test)]

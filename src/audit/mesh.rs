@@ -17,7 +17,7 @@ use super::images::{containers, pod_labels, pod_specs};
 use super::manifest::{string_map, Object};
 use super::report::Findings;
 use super::wiring::{egress_admitted, selects, Destination};
-use crate::operations::QUEUE_PROXY_PLAIN_PORTS;
+use crate::plan::operations::QUEUE_PROXY_PLAIN_PORTS;
 
 /// Istio's root namespace: a PeerAuthentication there without a selector is mesh-wide.
 const ROOT_NAMESPACE: &str = "istio-system";

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::{EnvPlan, Plan, PlannedImage};
 use manifest::Object;
 use report::{Finding, Findings, Severity};

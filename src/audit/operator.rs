@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::images::ImageUse;
 use super::manifest::{self, Object};
+use crate::base::error::{Error, Result};
 use crate::catalog::SetAt;
-use crate::error::{Error, Result};
 use crate::plan::Plan;
 
 /// The KnativeServing resources of the input.

@@ -139,9 +139,9 @@ impl Rust for serde_yaml::Value {
     }
 }
 
-impl Rust for crate::matrix::DeploymentMode {
+impl Rust for crate::model::matrix::DeploymentMode {
     fn rust(&self) -> String {
-        format!("crate::matrix::DeploymentMode::{self:?}")
+        format!("crate::model::matrix::DeploymentMode::{self:?}")
     }
 }
 

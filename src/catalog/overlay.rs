@@ -9,38 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{parse_entry, parse_rules, Catalog, ComponentVersion, SetAt, ValuesKeys};
-use crate::error::{Error, Problem, Result};
+use crate::base::error::{Error, Problem, Result};
 
-/// Where a catalog entry came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// Compiled into deploygen (the file in its catalog/ at build time).
-    CompiledIn,
-    /// A catalog directory adds this version.
-    Overlay(PathBuf),
-    /// A catalog directory's file replaces the compiled-in entry of this version.
-    Replaces(PathBuf),
-}
-
-impl Origin {
-    pub fn describe(&self) -> String {
-        match self {
-            Origin::CompiledIn => "compiled in".into(),
-            Origin::Overlay(p) => format!("{} (catalog directory)", p.display()),
-            Origin::Replaces(p) => format!(
-                "{} (catalog directory; replaces the compiled-in entry)",
-                p.display()
-            ),
-        }
-    }
-}
-
-/// An entry not usable yet: what is left to fill, located in its file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pending {
-    pub path: PathBuf,
-    pub todos: Vec<Problem>,
-}
+pub use super::origin::{Origin, Pending};
 
 /// The catalog directory for a matrix: `--catalog DIR` when given (it must exist), else
 /// `catalog/` beside the matrix when it is a directory.
@@ -170,7 +141,7 @@ fn read_entry(label: &str, rel: &str, text: &str) -> std::result::Result<Read, V
     let value: serde_yaml::Value =
         serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(label, &e)])?;
     let lines: Vec<&str> = text.lines().collect();
-    let at = |path: &str| match crate::locate::locate_in(&lines, path) {
+    let at = |path: &str| match crate::base::locate::locate_in(&lines, path) {
         Some((l, c)) => format!("{label}:{l}:{c}: {path}"),
         None => format!("{label}: {path}"),
     };
@@ -299,7 +270,7 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
         }
         for (where_, key) in named {
             if !keys.contains(key.as_str()) {
-                let hint = crate::suggest::hint(&key, keys.iter().copied());
+                let hint = crate::base::suggest::hint(&key, keys.iter().copied());
                 out.push((
                     where_,
                     format!(
@@ -361,8 +332,8 @@ pub fn list(catalog: &Catalog) -> String {
         ));
     }
     rows.sort_by(|a, b| {
-        (a.0.as_str(), crate::version::parse_lenient(&a.1).ok())
-            .cmp(&(b.0.as_str(), crate::version::parse_lenient(&b.1).ok()))
+        (a.0.as_str(), crate::base::version::parse_lenient(&a.1).ok())
+            .cmp(&(b.0.as_str(), crate::base::version::parse_lenient(&b.1).ok()))
     });
     let mut out = String::new();
     for (c, v, status, origin) in &rows {

@@ -1,13 +1,13 @@
 //! The catalog's types: what one catalog file holds. Shared with build.rs (included there by
 //! path), which parses the compiled-in catalog with them and writes it out as Rust
 //! constructors (`catalog/codegen.rs`), so this file depends only on serde, serde_yaml, semver
-//! and `crate::matrix::DeploymentMode` (build.rs provides a stand-in).
+//! and `crate::model::matrix::DeploymentMode` (build.rs provides a stand-in).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::DeploymentMode;
+use crate::model::matrix::DeploymentMode;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
-use super::ImportError;
+use super::error::ImportError;
 
 /// A chart folder; a `.tgz` is unpacked into a temporary folder removed on drop.
 pub struct ChartDir {
@@ -309,5 +309,15 @@ pub fn set_path(root: &mut Value, path: &str, value: Value) {
         node = m
             .entry(key)
             .or_insert_with(|| Value::Mapping(Default::default()));
+    }
+}
+/// `s` with the old version written as the new one (with and without a leading v).
+pub(crate) fn subst(s: &str, old: &str, new: &str) -> String {
+    let bare = |v: &str| v.strip_prefix('v').unwrap_or(v).to_string();
+    let out = s.replace(old, new);
+    if bare(old) != old {
+        out
+    } else {
+        out.replace(&format!("v{}", bare(old)), &format!("v{}", bare(new)))
     }
 }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use serde_yaml::Value;
 
-use super::{chart, subst, ImportError};
+use super::chart::{self, subst};
+use super::error::ImportError;
 use crate::catalog::ComponentVersion;
 
 /// The Kubernetes minimum a chart states itself, used when the nearest version took its

@@ -14,6 +14,7 @@
 
 pub mod chart;
 pub mod discover;
+mod error;
 mod floor;
 pub mod render;
 pub mod write;
@@ -29,47 +30,10 @@ use crate::catalog::{
     Catalog, CatalogImage, ChartDefect, ComponentVersion, DefectFix, Installs, NetIstio,
     ReleaseEntry, SetAt, ValuesKeys, VersionSpan,
 };
+use chart::subst;
 use discover::{Choice, Found};
+pub use error::ImportError;
 use render::Renderer;
-
-/// Errors of the importer, located at the file or flag they are about.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{}: {message}", path.display())]
-    Chart { path: PathBuf, message: String },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{what}: {message}")]
-    Render { what: String, message: String },
-}
-
-impl ImportError {
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
-        ImportError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
-
-impl From<ImportError> for crate::Error {
-    fn from(e: ImportError) -> Self {
-        match e {
-            ImportError::Io { path, source } => crate::Error::io(path, source),
-            ImportError::Usage(m) => crate::Error::invalid("catalog import", m),
-            ImportError::Chart { path, message } => {
-                crate::Error::invalid(path.display().to_string(), message)
-            }
-            ImportError::Render { what, message } => crate::Error::invalid(what, message),
-        }
-    }
-}
 
 /// What to import.
 #[derive(Debug, Clone, Default)]
@@ -98,12 +62,12 @@ pub fn nearest<'a>(
     component: &str,
     version: &str,
 ) -> Option<&'a ComponentVersion> {
-    let target = crate::version::parse_lenient(version).ok()?;
+    let target = crate::base::version::parse_lenient(version).ok()?;
     let versions = catalog.versions(component);
     let parsed: Vec<(semver::Version, &str)> = versions
         .iter()
         .filter(|v| **v != version)
-        .filter_map(|v| crate::version::parse_lenient(v).ok().map(|p| (p, *v)))
+        .filter_map(|v| crate::base::version::parse_lenient(v).ok().map(|p| (p, *v)))
         .collect();
     let below = parsed
         .iter()
@@ -114,17 +78,6 @@ pub fn nearest<'a>(
         .filter(|(p, _)| *p > target)
         .min_by(|a, b| a.0.cmp(&b.0));
     below.or(above).and_then(|(_, v)| catalog.get(component, v))
-}
-
-/// `s` with the old version written as the new one (with and without a leading v).
-fn subst(s: &str, old: &str, new: &str) -> String {
-    let bare = |v: &str| v.strip_prefix('v').unwrap_or(v).to_string();
-    let out = s.replace(old, new);
-    if bare(old) != old {
-        out
-    } else {
-        out.replace(&format!("v{}", bare(old)), &format!("v{}", bare(new)))
-    }
 }
 
 fn todo(s: impl AsRef<str>) -> String {
@@ -207,11 +160,11 @@ pub fn import(
         let known: Vec<&str> = catalog.components.keys().map(String::as_str).collect();
         return Err(ImportError::Usage(format!(
             "unknown component `{component}`{}; import starts from a catalog version of a known component ({}); a new component's first version is written by hand (README: Add a component)",
-            crate::suggest::hint(component, known.iter().copied()),
+            crate::base::suggest::hint(component, known.iter().copied()),
             known.join(", ")
         )));
     }
-    crate::version::parse_lenient(version)
+    crate::base::version::parse_lenient(version)
         .map_err(|e| ImportError::Usage(format!("VERSION: {e}")))?;
     if version.contains(['/', '\\']) || version.starts_with('.') {
         return Err(ImportError::Usage(format!(
@@ -802,7 +755,7 @@ fn import_chart(
         let id = ids[&f.reference].clone();
         // A tag that moves cannot be listed or mirrored as what runs; a runtime that uses it
         // stays switched off (`runtime_disabled`), so nothing pulls it.
-        if let Err(e) = crate::image::ImageRef::parse(&f.reference) {
+        if let Err(e) = crate::base::image::ImageRef::parse(&f.reference) {
             rep.say(format!(
                 "  not listed: {} {e}{}",
                 f.reference,
@@ -1305,7 +1258,7 @@ fn operator_installs(
     let mut servings: Vec<semver::Version> = std::fs::read_dir(&serving_dir)
         .map_err(|e| ImportError::io(&serving_dir, e))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| crate::version::parse_lenient(&e.file_name().to_string_lossy()).ok())
+        .filter_map(|e| crate::base::version::parse_lenient(&e.file_name().to_string_lossy()).ok())
         .collect();
     servings.sort();
     let (Some(lowest), Some(max)) = (servings.first().cloned(), servings.last().cloned()) else {
@@ -1337,7 +1290,7 @@ fn operator_installs(
             serving_dir.display()
         ));
     }
-    if let Ok(op) = crate::version::parse_lenient(version) {
+    if let Ok(op) = crate::base::version::parse_lenient(version) {
         if op.minor != max.minor {
             rep.say(format!(
                 "installs.serving: the newest Serving in the folder is {max}, but operator {version} ships Serving {}.{}: the folder is partial at the top",

@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_yaml::Value;
 
 use super::chart::TempDir;
-use super::ImportError;
+use super::error::ImportError;
 
 /// Renders a chart with values; Err holds the command's message (a render error).
 pub trait Renderer {

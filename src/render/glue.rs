@@ -9,8 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub use crate::catalog::Feature;
-use crate::matrix::{IssuerKind, MtlsMode, NetworkPolicies};
+use crate::model::matrix::{IssuerKind, MtlsMode, NetworkPolicies};
 use crate::plan::{EnvPlan, Release};
+
+/// Key of the knative-serving glue chart's own values.
+pub const KNATIVE_SERVING_KEY: &str = "knativeServing";
 
 /// `networkPolicy`: deny-by-default ingress in the release's namespace plus the flows the
 /// components need (explained in each template).
@@ -169,7 +172,7 @@ impl Feature {
             Feature::Dashboards => "dashboards",
             Feature::Rbac => "rbac",
             Feature::Tls | Feature::TlsListener => "tls",
-            Feature::KnativeServing => crate::render::values::KNATIVE_SERVING_KEY,
+            Feature::KnativeServing => KNATIVE_SERVING_KEY,
             Feature::IngressClass => "ingressClass",
             Feature::Mtls => "mtls",
             Feature::Egress | Feature::EgressRegistry => "egress",
@@ -292,7 +295,7 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
                 })
             } else {
                 let (cidr, port) = env
-                    .and_then(|e| crate::operations::mirror_endpoint(&e.env))
+                    .and_then(|e| crate::plan::operations::mirror_endpoint(&e.env))
                     .unwrap_or_default();
                 json!(EgressRegistryValues {
                     enabled,
@@ -346,7 +349,7 @@ pub fn schema(release: &Release) -> String {
     }
     let schema = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$comment": crate::render::GENERATED_NOTE,
+        "$comment": crate::base::generated::GENERATED_NOTE,
         "title": format!("Values of the {} wrapper chart", release.name),
         "type": "object",
         "properties": properties,

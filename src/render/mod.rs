@@ -3,7 +3,9 @@
 //! prints into YAML is JSON-escaped by minijinja (auto-escape), so a string from the matrix
 //! parses back as exactly that string.
 
+pub mod airgap;
 pub mod glue;
+pub mod images;
 pub mod syntax;
 pub mod values;
 
@@ -12,14 +14,14 @@ use std::collections::BTreeMap;
 use minijinja::{context, AutoEscape, Environment, Value as JValue};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::base::error::{Error, Result};
 use crate::plan::{EnvPlan, Plan, Release};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/template_files.rs"));
 }
 
-pub use crate::generated::{header, Tree, GENERATED_NOTE, MANIFEST};
+pub use crate::base::generated::{header, Tree, GENERATED_NOTE, MANIFEST};
 
 fn template_env() -> Result<Environment<'static>> {
     let mut env = Environment::new();
@@ -117,7 +119,7 @@ struct DefectCtx {
 }
 
 fn release_ctx(r: &Release, helm: &semver::Version) -> ReleaseCtx {
-    let chart_version = crate::version::parse_lenient(&r.version)
+    let chart_version = crate::base::version::parse_lenient(&r.version)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| r.version.clone());
     ReleaseCtx {
@@ -132,7 +134,7 @@ fn release_ctx(r: &Release, helm: &semver::Version) -> ReleaseCtx {
         knative_only: r.knative_only,
         chart: r.chart.clone(),
         image_count: r.images.len(),
-        skip_schema: crate::compat::defects(r, helm)
+        skip_schema: crate::plan::compat::defects(r, helm)
             .into_iter()
             .filter(|d| d.fix == crate::catalog::DefectFix::SkipSchemaValidation)
             .map(|d| DefectCtx {
@@ -188,7 +190,7 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
     let mut tree = Tree::new();
     let yaml_header = header(&plan.matrix_file, "#");
     // Validation parsed the tool versions already; a failure here is a deploygen bug.
-    let helm = crate::version::parse_lenient(&plan.matrix.tools.helm)
+    let helm = crate::base::version::parse_lenient(&plan.matrix.tools.helm)
         .map_err(|e| Error::internal("tools.helm", e))?;
     let releases: Vec<ReleaseCtx> = plan
         .releases
@@ -243,7 +245,11 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         format!("{yaml_header}{helmfile}"),
     )?;
 
-    put(&mut tree, &layout.schema, crate::matrix::json_schema())?;
+    put(
+        &mut tree,
+        &layout.schema,
+        crate::model::matrix::json_schema(),
+    )?;
 
     for (release, ctx) in plan.releases.iter().zip(&releases) {
         render_chart(&env, plan, release, ctx, &yaml_header, &mut tree)?;
@@ -261,17 +267,17 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         render_examples(&env, plan, e, &yaml_header, &mut tree)?;
     }
 
-    for (path, text) in crate::images::image_lists(plan) {
+    for (path, text) in crate::render::images::image_lists(plan) {
         put(&mut tree, &path, text)?;
     }
-    for (path, text) in crate::airgap::files(plan) {
+    for (path, text) in crate::render::airgap::files(plan) {
         put(&mut tree, &path, text)?;
     }
 
     let doc = render_one(
         &env,
         "COMPONENT_VERSIONS.md.j2",
-        crate::explain::doc_context(plan),
+        crate::plan::explain::doc_context(plan),
     )?;
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
     put(
@@ -374,7 +380,7 @@ fn render_environment(
     yaml_header: &str,
     tree: &mut Tree,
 ) -> Result<()> {
-    let base = crate::layout::Layout::join(&plan.matrix.layout.environments, &e.name);
+    let base = crate::model::layout::Layout::join(&plan.matrix.layout.environments, &e.name);
     let hv = values::helmfile_environment(e);
     let text = render_one(
         env,
@@ -395,9 +401,9 @@ fn render_environment(
         let body = if gotmpl && e.installs(&r.name) {
             let mut b = String::new();
             if let Some(value) = bound {
-                b.push_str(&crate::binding::preamble(value));
+                b.push_str(&crate::plan::binding::preamble(value));
             }
-            b.push_str(&crate::binding::gotmpl_yaml(&v, bound.is_some())?);
+            b.push_str(&crate::plan::binding::gotmpl_yaml(&v, bound.is_some())?);
             Some(JValue::from_safe_string(b.trim_end().to_string()))
         } else {
             None
@@ -459,7 +465,7 @@ fn render_examples(
     }
     let tls = &e.env.operations.tls;
     let mtls = &e.env.operations.mtls;
-    let mtls_mode = (mtls.mode != crate::matrix::MtlsMode::Off
+    let mtls_mode = (mtls.mode != crate::model::matrix::MtlsMode::Off
         && mtls.namespaces.contains(&smoke.namespace))
     .then(|| mtls.mode.istio());
     let serverless = e.env.deployment_mode.uses_knative();
@@ -472,7 +478,7 @@ fn render_examples(
     };
     let load_test = smoke.load_test.as_ref().filter(|_| sklearn);
     let load_image = load_test.and_then(|lt| {
-        let wanted = crate::image::ImageRef::parse(&lt.image).ok()?;
+        let wanted = crate::base::image::ImageRef::parse(&lt.image).ok()?;
         e.images
             .iter()
             .find(|i| i.component == "extra" && i.source == wanted)
@@ -491,7 +497,7 @@ fn render_examples(
         pytorch => pytorch,
         skipped => skipped,
         https => tls.https,
-        self_signed => tls.issuer == crate::matrix::IssuerKind::SelfSignedCa,
+        self_signed => tls.issuer == crate::model::matrix::IssuerKind::SelfSignedCa,
         mtls => mtls_mode,
         serverless => serverless,
         host => host,
@@ -501,10 +507,10 @@ fn render_examples(
         image => load_image,
         domain => tls.domain,
     };
-    let base = crate::layout::Layout::join(&plan.matrix.layout.examples, &e.name);
+    let base = crate::model::layout::Layout::join(&plan.matrix.layout.examples, &e.name);
     // A registry bound at install time is unknown here: the examples name it ${REGISTRY}
     // (their README says to substitute it with envsubst).
-    let unbind = |t: String| t.replace(crate::binding::PLACEHOLDER, "${REGISTRY}");
+    let unbind = |t: String| t.replace(crate::model::mirror::PLACEHOLDER, "${REGISTRY}");
     let mut files = vec![("00-namespace.yaml", None)];
     if sklearn {
         files.push(("01-train-sklearn-iris.yaml", Some("kserve-sklearnserver")));
@@ -556,7 +562,7 @@ fn render_examples(
 /// templates). A failure here is a template bug, caught before anything is written.
 fn self_check(tree: &Tree) -> Result<()> {
     for (path, text) in tree {
-        if text.contains(crate::binding::PLACEHOLDER) {
+        if text.contains(crate::model::mirror::PLACEHOLDER) {
             return Err(Error::internal(
                 format!("rendered {path}"),
                 "holds the bound-registry placeholder",

@@ -5,11 +5,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::catalog::{SetAt, ValuesKeys};
-use crate::matrix::Resources;
+use crate::model::matrix::Resources;
 use crate::plan::{EnvPlan, Plan, Release};
 
-/// Key of the knative-serving glue chart's own values.
-pub const KNATIVE_SERVING_KEY: &str = "knativeServing";
+use super::glue::KNATIVE_SERVING_KEY;
 
 /// Sets `value` at a dotted path below `root`, creating maps on the way.
 pub fn set_path(root: &mut Value, dotted: &str, value: Value) {
@@ -33,10 +32,10 @@ fn set_parts(root: &mut Value, parts: &[&str], value: Value) {
 
 /// The word `release`'s chart takes for a deployment mode: the catalog's words for its
 /// version (KServe v0.16 renamed them), else the matrix's own.
-pub fn mode_word(release: &Release, mode: crate::matrix::DeploymentMode) -> &str {
+pub fn mode_word(release: &Release, mode: crate::model::matrix::DeploymentMode) -> &str {
     match (&release.entry.deployment_mode_words, mode) {
-        (Some(w), crate::matrix::DeploymentMode::Serverless) => &w.serverless,
-        (Some(w), crate::matrix::DeploymentMode::RawDeployment) => &w.raw_deployment,
+        (Some(w), crate::model::matrix::DeploymentMode::Serverless) => &w.serverless,
+        (Some(w), crate::model::matrix::DeploymentMode::RawDeployment) => &w.raw_deployment,
         (None, m) => m.as_str(),
     }
 }
@@ -137,7 +136,9 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
             knative_workloads.push(json!({"name": kw.name, "resources": [r]}));
         }
     }
-    if carries_knative_serving && env.env.operations.mtls.mode != crate::matrix::MtlsMode::Off {
+    if carries_knative_serving
+        && env.env.operations.mtls.mode != crate::model::matrix::MtlsMode::Off
+    {
         // mTLS: the activator forwards requests into the model namespaces, whose pods accept
         // only mesh traffic under STRICT; its own sidecar makes it a mesh client (Knative's
         // guidance for Istio mTLS). The label selects istiod's object-level injection.
@@ -161,7 +162,7 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
     }
 
     // Site choices (gateway exposure, pull secrets), then the matrix's overrides, merged last.
-    for (path, v) in crate::site::values(release, env) {
+    for (path, v) in crate::plan::site::values(release, env) {
         set_path(&mut root, &at(&path), v);
     }
     if let Some(mirror) = env.mirror() {
@@ -182,7 +183,7 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
     if let (Some(over), Some(key)) = (env.env.overrides.get(&release.name), release.values_root()) {
         let mut nested = Value::Object(Map::new());
         set_parts(&mut nested, &[key], over.clone());
-        crate::site::merge(&mut root, &nested);
+        crate::plan::site::merge(&mut root, &nested);
     }
     root
 }

@@ -1,0 +1,496 @@
+//! Writing the tree, the one place deploygen touches the filesystem it generates.
+//!
+//! - `fs_safe`: paths walked beneath the root without following links, exclusive temp files
+//!   with unpredictable names, bounded reads.
+//! - `manifest`: `.deploygen-manifest`, every owned file with the hash of what was written.
+//! - `txn`: stage everything, then swap it in; undo on failure.
+//! - `lock`: one writer at a time.
+//! - `audit`: what `check` reports besides content: extra files in generated folders, stray
+//!   temp files, modes.
+//!
+//! This module decides *what* changes (compare the rendered tree with the disk and the
+//! manifest, refuse anything unsafe before a byte is written); the others do it.
+
+pub mod audit;
+pub mod fs_safe;
+pub mod lock;
+pub mod manifest;
+pub mod read;
+pub mod txn;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+use similar::TextDiff;
+
+use crate::base::error::{Error, Problem, Result};
+use crate::base::generated::{Tree, MANIFEST};
+use crate::base::sha256;
+use fs_safe::Node;
+pub use lock::{TreeLock, LOCK};
+pub use manifest::with_manifest;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub removed: Vec<String>,
+    /// Temp files an interrupted run left behind, removed.
+    pub stale: Vec<String>,
+}
+
+impl Summary {
+    pub fn is_noop(&self) -> bool {
+        self.created.is_empty()
+            && self.changed.is_empty()
+            && self.removed.is_empty()
+            && self.stale.is_empty()
+    }
+
+    pub fn report(&self) -> String {
+        let mut out = String::new();
+        for (what, list) in [
+            ("created", &self.created),
+            ("changed", &self.changed),
+            ("removed", &self.removed),
+            ("removed", &self.stale),
+        ] {
+            for p in list {
+                out.push_str(&format!("{what:>9} {p}\n"));
+            }
+        }
+        out.push_str(&format!(
+            "{} created, {} changed, {} unchanged, {} removed\n",
+            self.created.len(),
+            self.changed.len(),
+            self.unchanged.len(),
+            self.removed.len() + self.stale.len()
+        ));
+        out
+    }
+}
+
+/// Test hooks: inject I/O failures to prove a failed render leaves the tree as it was.
+#[doc(hidden)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WriteOptions {
+    /// Fail while staging, after this many temp files (nothing visible has changed yet).
+    pub fail_after: Option<usize>,
+    /// Fail while swapping, after this many steps: the swaps done must be undone.
+    pub fail_swap_after: Option<usize>,
+    /// Stop dead after this many swap steps, without any undo: what `kill -9` leaves.
+    pub crash_after: Option<usize>,
+}
+
+/// A new matrix text written in the same all-or-nothing step as the tree (`bump`).
+#[derive(Debug, Clone)]
+pub struct MatrixEdit {
+    /// The real file (a symlinked matrix is written through to its target, staying a link).
+    pub path: PathBuf,
+    pub text: String,
+    /// Permission bits kept from the file being replaced.
+    pub mode: u32,
+}
+
+/// Paths below the root deploygen never removes, whatever the manifest says.
+fn protected(rel: &str, extra: &[String]) -> Option<&'static str> {
+    let first = rel.split('/').next().unwrap_or_default();
+    if rel == MANIFEST {
+        Some("its own manifest")
+    } else if rel == LOCK {
+        Some("its lock file")
+    } else if first == ".git" {
+        Some("anything under .git")
+    } else if rel == "matrix.yaml" || extra.iter().any(|p| p == rel) {
+        Some("the matrix")
+    } else {
+        None
+    }
+}
+
+/// Paths listed in the manifest on disk (empty when there is none yet).
+pub fn owned(root: &Path) -> Result<BTreeSet<String>> {
+    Ok(read_manifest(root)?.into_keys().collect())
+}
+
+fn read_manifest(root: &Path) -> Result<manifest::Manifest> {
+    let path = root.join(MANIFEST);
+    match fs_safe::inspect(root, MANIFEST) {
+        Ok(Node::Missing) => return Ok(manifest::Manifest::new()),
+        Ok(Node::File(_)) => {}
+        Ok(Node::Dir) | Ok(Node::Other(_)) | Err(_) => {
+            return Err(Error::Unsafe(vec![Problem {
+                location: path.display().to_string(),
+                message: "is not a regular file; deploygen reads its manifest only from one".into(),
+            }]))
+        }
+    }
+    let bytes = fs_safe::read_file(&path)
+        .map_err(|e| Error::io(&path, e))?
+        .ok_or_else(|| {
+            Error::invalid(path.display().to_string(), "is too large to be a manifest")
+        })?;
+    Ok(manifest::parse(&String::from_utf8_lossy(&bytes)))
+}
+
+/// A manifest line or tree path as a path below the root; None if it would escape it.
+fn safe_relative(p: &str) -> Option<PathBuf> {
+    let path = Path::new(p);
+    (!p.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_))))
+        .then(|| path.to_path_buf())
+}
+
+enum Existing {
+    Missing,
+    /// Same bytes; `Some(why)` when only the mode is wrong.
+    Same(Option<String>),
+    Different(Vec<u8>),
+    /// A folder, link, device ... at a generated path.
+    NotAFile(&'static str),
+}
+
+/// Generated scripts (`#!`, e.g. airgap/copy-images.sh) are written executable.
+fn executable(content: &str) -> bool {
+    content.starts_with("#!")
+}
+
+fn existing(root: &Path, rel: &str, want: &str) -> std::result::Result<Existing, Problem> {
+    let full = root.join(rel);
+    let located = |why: String| Problem {
+        location: full.display().to_string(),
+        message: why,
+    };
+    match fs_safe::inspect(root, rel) {
+        Err(u) => Err(Problem {
+            location: root.join(&u.at).display().to_string(),
+            message: u.why,
+        }),
+        Ok(Node::Missing) => Ok(Existing::Missing),
+        Ok(Node::Dir) => Ok(Existing::NotAFile("a folder")),
+        Ok(Node::Other(kind)) => Ok(Existing::NotAFile(kind)),
+        Ok(Node::File(meta)) => match fs_safe::read_file(&full) {
+            Ok(Some(bytes)) if bytes == want.as_bytes() => Ok(Existing::Same(
+                fs_safe::mode_problem(&meta, executable(want)),
+            )),
+            Ok(Some(bytes)) => Ok(Existing::Different(bytes)),
+            Ok(None) => Ok(Existing::Different(
+                b"(a file too large to show)\n".to_vec(),
+            )),
+            Err(e) => Err(located(format!("cannot be read: {e}"))),
+        },
+    }
+}
+
+struct Changes {
+    summary: Summary,
+    /// Paths to write (created or changed), sorted; the manifest among them when it changes.
+    writes: Vec<String>,
+    /// Stale paths to remove (proven deploygen's), and stray temp files.
+    removals: Vec<String>,
+    conflicts: Vec<PathBuf>,
+    refusals: Vec<Problem>,
+    /// Writes that only restore a file's mode (its bytes are already right).
+    mode_only: BTreeSet<String>,
+    manifest: manifest::Manifest,
+}
+
+fn compare(root: &Path, tree: &Tree, protect: &[String]) -> Result<Changes> {
+    let manifest = read_manifest(root)?;
+    let mut summary = Summary::default();
+    let mut writes = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut refusals = Vec::new();
+    let mut mode_only = BTreeSet::new();
+    for (path, want) in tree {
+        if safe_relative(path).is_none() {
+            return Err(Error::internal("render", format!("unsafe path {path}")));
+        }
+        match existing(root, path, want) {
+            Err(p) => refusals.push(p),
+            Ok(Existing::Missing) => {
+                summary.created.push(path.clone());
+                writes.push(path.clone());
+            }
+            Ok(Existing::Same(None)) => summary.unchanged.push(path.clone()),
+            Ok(Existing::Same(Some(_))) => {
+                // Right bytes, wrong mode: rewritten with a plain mode.
+                summary.changed.push(path.clone());
+                writes.push(path.clone());
+                mode_only.insert(path.clone());
+            }
+            Ok(Existing::Different(_)) if manifest.contains_key(path) || path == MANIFEST => {
+                summary.changed.push(path.clone());
+                writes.push(path.clone());
+            }
+            Ok(Existing::NotAFile("a symbolic link")) => refusals.push(Problem {
+                location: root.join(path).display().to_string(),
+                message: "is a symbolic link where deploygen writes a file; it never writes \
+                          through a link (it could reach outside the tree): remove the link"
+                    .into(),
+            }),
+            Ok(Existing::Different(_) | Existing::NotAFile(_)) => conflicts.push(root.join(path)),
+        }
+    }
+    let mut removals = Vec::new();
+    for (path, entry) in manifest.iter().filter(|(p, _)| !tree.contains_key(*p)) {
+        let at = format!("{}:{}", root.join(MANIFEST).display(), entry.line);
+        let refuse = |why: String| Problem {
+            location: at.clone(),
+            message: format!("`{}` {why}", crate::base::text::escape(path)),
+        };
+        if safe_relative(path).is_none() {
+            refusals.push(refuse(
+                "is not a path below the tree; deploygen removes only files it wrote there. \
+                 The manifest was edited by hand: delete that line"
+                    .into(),
+            ));
+            continue;
+        }
+        if let Some(what) = protected(path, protect) {
+            refusals.push(refuse(format!(
+                "is listed for removal, but deploygen never removes {what}. The manifest was \
+                 edited by hand: delete that line"
+            )));
+            continue;
+        }
+        let full = root.join(path);
+        match fs_safe::inspect(root, path) {
+            Err(u) => refusals.push(Problem {
+                location: root.join(&u.at).display().to_string(),
+                message: u.why,
+            }),
+            Ok(Node::Missing) => {}
+            Ok(Node::Dir | Node::Other(_)) => refusals.push(refuse(format!(
+                "({}) is stale but not a regular file; deploygen removes only files it wrote: \
+                 remove it yourself",
+                full.display()
+            ))),
+            Ok(Node::File(_)) => match fs_safe::read_file(&full) {
+                Ok(Some(bytes)) if entry.matches(&bytes) => {
+                    summary.removed.push(path.clone());
+                    removals.push(path.clone());
+                }
+                Ok(_) => refusals.push(refuse(format!(
+                    "({}) is no longer generated, but {}; deploygen removes only the bytes it \
+                     wrote. Keep it elsewhere or delete it yourself, then run render again",
+                    full.display(),
+                    if entry.legacy {
+                        "it does not start with deploygen's generated-file note"
+                    } else {
+                        "it was changed since deploygen wrote it (its SHA-256 differs from the manifest's)"
+                    }
+                ))),
+                Err(e) => refusals.push(refuse(format!("cannot be read: {e}"))),
+            },
+        }
+    }
+    if refusals.is_empty() {
+        for stray in audit::stray_temps(root, tree) {
+            summary.stale.push(stray.clone());
+            removals.push(stray);
+        }
+    }
+    Ok(Changes {
+        summary,
+        writes,
+        removals,
+        conflicts,
+        refusals,
+        mode_only,
+        manifest,
+    })
+}
+
+fn refuse(c: &Changes) -> Result<()> {
+    if !c.refusals.is_empty() {
+        return Err(Error::Unsafe(c.refusals.clone()));
+    }
+    if !c.conflicts.is_empty() {
+        return Err(Error::NotOwned(c.conflicts.clone()));
+    }
+    Ok(())
+}
+
+/// What `render` would do, without doing it (or the refusal it would meet).
+pub fn preview(root: &Path, tree: &Tree) -> Result<Summary> {
+    let c = compare(root, tree, &[])?;
+    refuse(&c)?;
+    Ok(c.summary)
+}
+
+/// Brings the tree under `root` to exactly `tree` (which must hold the manifest). The caller
+/// holds the tree's lock (`TreeLock::exclusive`); the CLI does.
+pub fn write(root: &Path, tree: &Tree, opts: WriteOptions) -> Result<Summary> {
+    write_with(root, tree, &[], None, opts)
+}
+
+/// `write`, never removing the `protect`ed paths (the matrix in use, relative to the root),
+/// and writing `matrix` in the same all-or-nothing step.
+pub fn write_with(
+    root: &Path,
+    tree: &Tree,
+    protect: &[String],
+    matrix: Option<&MatrixEdit>,
+    opts: WriteOptions,
+) -> Result<Summary> {
+    let c = compare(root, tree, protect)?;
+    refuse(&c)?;
+    if c.summary.is_noop() && matrix.is_none() {
+        return Ok(c.summary);
+    }
+    let mut steps = Vec::new();
+    if let Some(m) = matrix {
+        steps.push(txn::Step::Write {
+            target: m.path.clone(),
+            bytes: m.text.as_bytes().to_vec(),
+            mode: Some(m.mode),
+        });
+    }
+    let content: Vec<&String> = c.writes.iter().filter(|p| *p != MANIFEST).collect();
+    // Record ownership of the bytes about to be swapped in before swapping: an interrupted
+    // run then never leaves a generated file the next run does not recognise as its own.
+    // (Only bytes the manifest does not already record: restoring a hand-edited file to what
+    // deploygen wrote needs no new manifest, and the manifest is never rewritten unchanged.)
+    let new_bytes: Vec<&&String> = content
+        .iter()
+        .filter(|p| !c.mode_only.contains(**p))
+        .filter(|p| {
+            let hash = sha256::hex(tree[p.as_str()].as_bytes());
+            !c.manifest
+                .get(p.as_str())
+                .is_some_and(|e| e.hashes.contains(&hash))
+        })
+        .collect();
+    if !new_bytes.is_empty() {
+        let mut entries: BTreeMap<String, BTreeSet<String>> = c
+            .manifest
+            .iter()
+            .map(|(p, e)| (p.clone(), e.hashes.clone()))
+            .collect();
+        for p in &new_bytes {
+            let text = tree.get(p.as_str()).map(String::as_str).unwrap_or_default();
+            entries
+                .entry((**p).clone())
+                .or_default()
+                .insert(sha256::hex(text.as_bytes()));
+        }
+        let interim = manifest::text(&matrix_label(tree), manifest::INTERIM_NOTE, &entries);
+        let legacy: String = c
+            .manifest
+            .iter()
+            .filter(|(_, e)| e.legacy)
+            .map(|(p, _)| format!("{p}\n"))
+            .collect();
+        steps.push(txn::Step::Write {
+            target: root.join(MANIFEST),
+            bytes: format!("{interim}{legacy}").into_bytes(),
+            mode: None,
+        });
+    }
+    for p in &content {
+        let text = &tree[p.as_str()];
+        steps.push(txn::Step::Write {
+            target: root.join(p.as_str()),
+            bytes: text.as_bytes().to_vec(),
+            mode: executable(text).then_some(0o755),
+        });
+    }
+    for p in &c.removals {
+        steps.push(txn::Step::Remove {
+            target: root.join(p),
+        });
+    }
+    if let Some(m) = tree.get(MANIFEST) {
+        if !new_bytes.is_empty() || c.writes.iter().any(|p| p == MANIFEST) {
+            steps.push(txn::Step::Write {
+                target: root.join(MANIFEST),
+                bytes: m.as_bytes().to_vec(),
+                mode: None,
+            });
+        }
+    }
+    txn::apply(
+        root,
+        &steps,
+        txn::Hooks {
+            fail_after: opts.fail_after,
+            fail_swap_after: opts.fail_swap_after,
+            crash_after: opts.crash_after,
+        },
+    )?;
+    Ok(c.summary)
+}
+
+/// The matrix file name the tree was rendered from (from the manifest's header line).
+fn matrix_label(tree: &Tree) -> String {
+    tree.get(MANIFEST)
+        .and_then(|m| m.lines().next())
+        .and_then(|l| l.strip_prefix("# Generated by deploygen from "))
+        .and_then(|l| l.strip_suffix(". Do not edit by hand:"))
+        .unwrap_or("matrix.yaml")
+        .to_string()
+}
+
+/// Unified diff of the tree on disk against `tree`, then what else `check` finds (extra files
+/// in generated folders, stray temp files, wrong modes, links): empty when the tree is exactly
+/// what render writes.
+pub fn diff(root: &Path, tree: &Tree) -> Result<String> {
+    let mut out = String::new();
+    let mut notes = Vec::new();
+    for (path, want) in tree {
+        let (old, label) = match existing(root, path, want) {
+            Err(p) => {
+                notes.push(format!("unsafe {p}"));
+                continue;
+            }
+            Ok(Existing::Same(None)) => continue,
+            Ok(Existing::Same(Some(why))) => {
+                notes.push(format!("mode {}: {why}", root.join(path).display()));
+                continue;
+            }
+            Ok(Existing::Missing) => (String::new(), "/dev/null".to_string()),
+            Ok(Existing::Different(bytes)) => (
+                String::from_utf8_lossy(&bytes).into_owned(),
+                format!("a/{path}"),
+            ),
+            Ok(Existing::NotAFile(kind)) => {
+                (String::new(), format!("a/{path} ({kind}, not a file)"))
+            }
+        };
+        out.push_str(
+            &TextDiff::from_lines(old.as_str(), want.as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header(&label, &format!("b/{path}"))
+                .to_string(),
+        );
+    }
+    let manifest = read_manifest(root)?;
+    for (path, _) in manifest.iter().filter(|(p, _)| !tree.contains_key(*p)) {
+        if safe_relative(path).is_none() || protected(path, &[]).is_some() {
+            notes.push(format!(
+                "manifest {}: lists `{}`, which deploygen never removes; delete that line",
+                root.join(MANIFEST).display(),
+                crate::base::text::escape(path)
+            ));
+            continue;
+        }
+        if let Ok(Node::File(_)) = fs_safe::inspect(root, path) {
+            if let Ok(Some(old)) = fs_safe::read_file(&root.join(path)) {
+                out.push_str(
+                    &TextDiff::from_lines(String::from_utf8_lossy(&old).as_ref(), "")
+                        .unified_diff()
+                        .header(&format!("a/{path}"), "/dev/null")
+                        .to_string(),
+                );
+            }
+        }
+    }
+    notes.extend(audit::findings(root, tree));
+    for n in notes {
+        out.push_str(&n);
+        out.push('\n');
+    }
+    Ok(out)
+}

@@ -1,0 +1,124 @@
+//! An environment's mirror registry, as the matrix states it: fixed (`mirror:
+//! 10.61.3.31:35000`) or bound on the site from a helmfile environment value (`mirror:
+//! {from_value: offline.registry}`). Binding it into a plan is `plan::binding`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::base::image::{check_host, check_path};
+
+/// The registry a bound environment is planned with. A `.invalid` host (RFC 2606) never
+/// resolves; render proves it reaches no file.
+pub const PLACEHOLDER: &str = "deploygen-bound-registry.invalid";
+
+/// Same grammar as [`check_mirror`] (DNS name or IPv4, optional port, optional path
+/// prefix), as a Go RE2 pattern for the install-time check.
+pub const REGISTRY_PATTERN: &str = r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$";
+
+/// An environment's mirror registry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Mirror {
+    /// A registry known at render time: `host[:port][/path]`.
+    Fixed(String),
+    /// Bound at install time from a helmfile environment value.
+    Bound(BoundMirror),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoundMirror {
+    /// Dotted path of the helmfile environment value holding `host[:port][/path]`
+    /// (Astrago: `offline.registry`).
+    pub from_value: String,
+}
+
+impl<'de> Deserialize<'de> for Mirror {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = serde_yaml::Value::deserialize(d)?;
+        match v {
+            serde_yaml::Value::String(s) => Ok(Mirror::Fixed(s)),
+            serde_yaml::Value::Mapping(_) => serde_yaml::from_value::<BoundMirror>(v)
+                .map(Mirror::Bound)
+                .map_err(|e| D::Error::custom(format!("{e}; expected {{from_value: a.b}}"))),
+            _ => Err(D::Error::custom(
+                "expected a registry `host[:port][/path]` or `{from_value: offline.registry}`",
+            )),
+        }
+    }
+}
+
+impl Mirror {
+    /// The registry images are planned with: the fixed one, or the placeholder.
+    pub fn planned(&self) -> &str {
+        match self {
+            Mirror::Fixed(m) => m,
+            Mirror::Bound(_) => PLACEHOLDER,
+        }
+    }
+
+    /// The environment value a bound mirror reads.
+    pub fn bound_value(&self) -> Option<&str> {
+        match self {
+            Mirror::Fixed(_) => None,
+            Mirror::Bound(b) => Some(&b.from_value),
+        }
+    }
+
+    /// How reports and comments name it.
+    pub fn label(&self) -> String {
+        match self {
+            Mirror::Fixed(m) => m.clone(),
+            Mirror::Bound(b) => {
+                format!("the registry in `{}` (bound at install time)", b.from_value)
+            }
+        }
+    }
+}
+
+/// A bound value's path: dot-separated identifiers (`offline.registry`).
+pub fn check_value_path(path: &str) -> std::result::Result<(), String> {
+    let ok = !path.is_empty()
+        && path.len() <= 253
+        && path.split('.').all(|p| {
+            let mut c = p.chars();
+            c.next()
+                .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a value path (identifiers of letters, digits and '_', joined by '.', e.g. offline.registry)",
+            path.escape_debug()
+        ))
+    }
+}
+
+/// `host[:port]` optionally followed by a path prefix (`harbor.local/astrago`).
+pub fn check_mirror(m: &str) -> std::result::Result<(), String> {
+    let (host, prefix) = match m.split_once('/') {
+        Some((h, rest)) => (h, Some(rest)),
+        None => (m, None),
+    };
+    check_host(host).map_err(|e| format!("not a registry host[:port][/path]: {e}"))?;
+    if let Some(prefix) = prefix {
+        check_path(prefix).map_err(|e| format!("mirror path prefix: {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_paths() {
+        assert!(check_value_path("offline.registry").is_ok());
+        for bad in ["", "offline..registry", "a.b c", "1a", "a.{{x}}"] {
+            assert!(check_value_path(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Install-time registry binding. An environment's mirror is either a fixed registry
+//! (`mirror: 10.61.3.31:35000`) or bound on the site from a helmfile environment value
+//! (`mirror: {from_value: offline.registry}`), the way Astrago's install script writes
+//! `offline.registry` into `environments/astrago/values.yaml`.
+//!
+//! A bound environment is planned with a placeholder registry ([`PLACEHOLDER`]); its release
+//! values are rendered as `.yaml.gotmpl` files in which every string holding the placeholder
+//! becomes a Go template expression over `$registry`, read from `.Values` and checked (required,
+//! then a `regexMatch` on the same grammar deploygen uses, else `fail`) before any value is used.
+
+use serde_json::Value;
+
+use crate::base::error::{Error, Result};
+use crate::model::mirror::{Mirror, PLACEHOLDER, REGISTRY_PATTERN};
+use crate::plan::Plan;
+
+/// The plan with environment `env`'s bound mirror replaced by `registry` (what `images
+/// --registry` and `audit --registry` prove against). A fixed environment is refused: its
+/// registry is already known.
+pub fn bind(plan: &Plan, env: &str, registry: &str) -> Result<Plan> {
+    crate::model::mirror::check_mirror(registry).map_err(|e| Error::invalid("--registry", e))?;
+    let mut plan = plan.clone();
+    let Some(e) = plan.environments.iter_mut().find(|e| e.name == env) else {
+        return Err(no_env(&plan, env));
+    };
+    match &e.env.mirror {
+        Some(Mirror::Bound(_)) => {}
+        Some(Mirror::Fixed(m)) => {
+            return Err(Error::invalid(
+                "--registry",
+                format!("environment {env} has the fixed mirror {m}; --registry is only for mirrors bound at install time"),
+            ))
+        }
+        None => {
+            return Err(Error::invalid(
+                "--registry",
+                format!("environment {env} has no mirror"),
+            ))
+        }
+    }
+    e.env.mirror = Some(Mirror::Fixed(registry.to_string()));
+    for img in &mut e.images {
+        img.target = img.source.mirrored(registry);
+    }
+    Ok(plan)
+}
+
+/// Refuses to go on with a bound environment whose registry was not given.
+pub fn require_bound(plan: &Plan, env: &str, registry: Option<&str>, what: &str) -> Result<Plan> {
+    let e = plan
+        .environments
+        .iter()
+        .find(|e| e.name == env)
+        .ok_or_else(|| no_env(plan, env))?;
+    match (e.env.mirror.as_ref().and_then(Mirror::bound_value), registry) {
+        (Some(value), None) => Err(Error::invalid(
+            "--registry",
+            format!("environment {env} binds its registry at install time from `{value}`: give the value {what} with --registry HOST:PORT"),
+        )),
+        (_, Some(r)) => bind(plan, env, r),
+        (None, None) => Ok(plan.clone()),
+    }
+}
+
+fn no_env(plan: &Plan, env: &str) -> Error {
+    let all: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
+    Error::invalid(
+        "--env",
+        format!("no environment `{env}`; environments: {}", all.join(", ")),
+    )
+}
+
+/// A Go template string literal (JSON string syntax is a subset Go accepts).
+fn go_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The first lines of a bound environment's `.yaml.gotmpl` values file: read the value, fail
+/// the install with a message naming it when it is missing or malformed.
+pub fn preamble(value_path: &str) -> String {
+    let missing = format!(
+        "deploygen: the helmfile environment value `{value_path}` (the mirror registry, host[:port][/path]) is not set; write it into the environment's values (e.g. with yq) or pass --state-values-set {value_path}=HOST:PORT"
+    );
+    let malformed = format!(
+        "deploygen: the helmfile environment value `{value_path}` must be a registry host[:port][/path] such as 192.168.56.11:35000, not %q"
+    );
+    format!(
+        "{{{{- $registry := .Values | get {path} \"\" | toString }}}}\n\
+         {{{{- $registry = required {missing} (ternary \"\" $registry (eq $registry \"<nil>\")) }}}}\n\
+         {{{{- if not (regexMatch {pattern} $registry) }}}}{{{{ fail (printf {malformed} $registry) }}}}{{{{ end }}}}\n\
+         {{{{- $registryHost := first (splitList \"/\" $registry) }}}}\n",
+        path = go_string(value_path),
+        missing = go_string(&missing),
+        pattern = go_string(REGISTRY_PATTERN),
+        malformed = go_string(&malformed),
+    )
+}
+
+/// Serializes a values tree as the body of a `.yaml.gotmpl` file. Every string is emitted as
+/// a Go template expression printing a JSON string, so nothing from the matrix is ever read
+/// as template code; strings holding the placeholder print `$registry` (or `$registryHost`)
+/// in its place. `bound` false: no `$registry` exists, and a placeholder is a deploygen bug.
+pub fn gotmpl_yaml(values: &Value, bound: bool) -> Result<String> {
+    let mut exprs: Vec<String> = Vec::new();
+    let tokenized = tokenize(values, &mut exprs, bound)?;
+    let yaml = serde_yaml::to_string(&tokenized).map_err(|e| Error::internal("gotmpl", e))?;
+    let mut out = String::with_capacity(yaml.len());
+    for line in yaml.lines() {
+        out.push_str(&replace_tokens(line, &exprs));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+const TOKEN: &str = "DEPLOYGENGOTMPLVALUE";
+
+fn token(i: usize) -> String {
+    format!("{TOKEN}{i:06}X")
+}
+
+fn replace_tokens(line: &str, exprs: &[String]) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find(TOKEN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + TOKEN.len()..];
+        let digits: String = after.chars().take(6).collect();
+        match digits.parse::<usize>().ok().and_then(|n| exprs.get(n)) {
+            Some(e) if after[6..].starts_with('X') => {
+                out.push_str(e);
+                rest = &after[7..];
+            }
+            _ => {
+                out.push_str(TOKEN);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn tokenize(v: &Value, exprs: &mut Vec<String>, bound: bool) -> Result<Value> {
+    Ok(match v {
+        Value::String(s) => {
+            let e = string_expr(s, bound)?;
+            exprs.push(e);
+            Value::String(token(exprs.len() - 1))
+        }
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| tokenize(x, exprs, bound))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in m {
+                if k.contains("{{") || k.contains("}}") || k.contains(TOKEN) {
+                    return Err(Error::internal(
+                        "gotmpl",
+                        format!(
+                            "values key `{}` holds template delimiters",
+                            k.escape_debug()
+                        ),
+                    ));
+                }
+                out.insert(k.clone(), tokenize(x, exprs, bound)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+/// `{{ print "a" $registry "b" | toJson }}` for a string with the placeholder, `{{ "s" | toJson }}`
+/// otherwise (toJson prints a JSON string, which YAML reads back exactly).
+fn string_expr(s: &str, bound: bool) -> Result<String> {
+    if !s.contains(PLACEHOLDER) {
+        return Ok(format!("{{{{ {} | toJson }}}}", go_string(s)));
+    }
+    if !bound {
+        return Err(Error::internal(
+            "gotmpl",
+            "a fixed environment's value holds the bound-registry placeholder",
+        ));
+    }
+    let mut parts = Vec::new();
+    for (i, piece) in s.split(PLACEHOLDER).enumerate() {
+        if i > 0 {
+            // A placeholder followed by a path is the registry (with its path prefix); a bare
+            // one in a host list (registries-skipping-tag-resolving) is the host.
+            parts.push(
+                if piece.starts_with('/') || piece.starts_with(':') || piece.starts_with('@') {
+                    "$registry".to_string()
+                } else {
+                    "$registryHost".to_string()
+                },
+            );
+        }
+        if !piece.is_empty() {
+            parts.push(go_string(piece));
+        }
+    }
+    Ok(format!("{{{{ print {} | toJson }}}}", parts.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_become_expressions_and_the_placeholder_the_registry() {
+        let v = serde_json::json!({
+            "a": {"repository": format!("{PLACEHOLDER}/jetstack/x"), "n": 3},
+            "skip": format!("kind.local,{PLACEHOLDER}"),
+            "evil": "{{ .Values }}\n---\nx: y",
+        });
+        let text = gotmpl_yaml(&v, true).unwrap();
+        assert!(
+            text.contains(r#"repository: {{ print $registry "/jetstack/x" | toJson }}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"skip: {{ print "kind.local," $registryHost | toJson }}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"evil: {{ "{{ .Values }}\n---\nx: y" | toJson }}"#),
+            "{text}"
+        );
+        assert!(!text.contains(PLACEHOLDER));
+        assert!(gotmpl_yaml(&v, false).is_err());
+    }
+}
