@@ -39,7 +39,7 @@ pub fn plan(matrix_file: &str, text: &[u8]) -> Result<plan::Plan> {
 }
 
 /// Builds the plan for matrix text against a given catalog (the compiled-in one with a catalog
-/// directory laid over it: `catalog::overlay::load`).
+/// directory laid over it: `disk::read::catalog`).
 pub fn plan_with(matrix_file: &str, text: &[u8], catalog: &catalog::Catalog) -> Result<plan::Plan> {
     plan::resolve::plan_from_text(matrix_file, text, catalog)
 }

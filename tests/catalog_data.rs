@@ -51,7 +51,7 @@ fn generated_catalog_equals_the_yaml_and_renders_parse_none_of_it() {
         text.replace("version: v0.15.2", "version: v0.15.9"),
     )
     .unwrap();
-    let c = overlay::load(Some(dir.path())).unwrap();
+    let c = deploygen::disk::read::catalog(Some(dir.path())).unwrap();
     assert_eq!(c.origin("kserve", "v0.15.2"), Some(&Origin::CompiledIn));
     assert_eq!(
         c.origin("kserve", "v0.15.9"),
@@ -60,7 +60,9 @@ fn generated_catalog_equals_the_yaml_and_renders_parse_none_of_it() {
     assert!(overlay::list(&c).contains("v0.15.9"));
     // A misnamed file is a located error.
     std::fs::write(kserve.join("v0.15.8.yaml"), text).unwrap();
-    let err = overlay::load(Some(dir.path())).unwrap_err().to_string();
+    let err = deploygen::disk::read::catalog(Some(dir.path()))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("v0.15.8.yaml") && err.contains("must be named kserve/v0.15.2.yaml"),
         "{err}"

@@ -23,25 +23,28 @@ fn the_catalog_directory_is_the_flag_or_the_one_beside_the_matrix() {
     let d = tempfile::tempdir().unwrap();
     let matrix = d.path().join("matrix.yaml");
     // None beside the matrix (whatever the working directory holds).
-    assert_eq!(overlay::dir_for(&matrix, None).unwrap(), None);
+    assert_eq!(
+        deploygen::disk::read::catalog_dir_for(&matrix, None).unwrap(),
+        None
+    );
     std::fs::create_dir(d.path().join("catalog")).unwrap();
     assert_eq!(
-        overlay::dir_for(&matrix, None).unwrap(),
+        deploygen::disk::read::catalog_dir_for(&matrix, None).unwrap(),
         Some(d.path().join("catalog"))
     );
     // A matrix named without a folder: `catalog/` of the working directory (this repository's).
     assert_eq!(
-        overlay::dir_for(Path::new("matrix.yaml"), None).unwrap(),
+        deploygen::disk::read::catalog_dir_for(Path::new("matrix.yaml"), None).unwrap(),
         Some(Path::new(".").join("catalog"))
     );
     // The flag wins, and must name a directory.
     let other = d.path().join("other");
     std::fs::create_dir(&other).unwrap();
     assert_eq!(
-        overlay::dir_for(&matrix, Some(&other)).unwrap(),
+        deploygen::disk::read::catalog_dir_for(&matrix, Some(&other)).unwrap(),
         Some(other.clone())
     );
-    let err = overlay::dir_for(&matrix, Some(&d.path().join("none")))
+    let err = deploygen::disk::read::catalog_dir_for(&matrix, Some(&d.path().join("none")))
         .unwrap_err()
         .to_string();
     assert!(
@@ -64,7 +67,7 @@ fn list_names_where_each_entry_came_from() {
         "kserve/v0.15.2.yaml",
         &format!("# ours: same facts, another file\n{text}"),
     );
-    let c = overlay::load(Some(d.path())).unwrap();
+    let c = deploygen::disk::read::catalog(Some(d.path())).unwrap();
     assert_eq!(
         c.origin("kserve", "v0.15.2"),
         Some(&Origin::Replaces(replaced.clone()))
@@ -103,11 +106,13 @@ fn only_component_yaml_files_and_rules_yaml_are_read() {
         "rules.yaml",
         "known_bad:\n  - component: kserve\n    version: v0.15.1\n    why: ours\n    source: our incident 42\n",
     );
-    let c = overlay::load(Some(d.path())).unwrap();
+    let c = deploygen::disk::read::catalog(Some(d.path())).unwrap();
     assert!(c.known_bad("kserve", "v0.15.1").is_some());
     // rules.yaml is read, so a broken one is refused (and located).
     write(d.path(), "rules.yaml", "known_bad: {}\n");
-    let err = overlay::load(Some(d.path())).unwrap_err().to_string();
+    let err = deploygen::disk::read::catalog(Some(d.path()))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("rules.yaml"), "{err}");
 }
 
@@ -136,7 +141,7 @@ fn an_entry_naming_keys_its_chart_lacks_or_following_no_other_image_is_refused()
     ] {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), "kserve/v0.15.2.yaml", &text.replacen(from, to, 1));
-        let err = overlay::load(Some(d.path())).unwrap_err().to_string();
+        let err = deploygen::disk::read::catalog(Some(d.path())).unwrap_err().to_string();
         assert!(
             err.contains(want) && err.contains("kserve/v0.15.2.yaml:"),
             "{to}:\n{err}"

@@ -161,7 +161,7 @@ fn facts_it_cannot_derive_are_todos_and_the_entry_is_pending_until_filled() {
         .replace("component: fixture", "component: kserve")
         .replace("version: 0.2.0\n", "version: v0.99.0\n");
     std::fs::write(dir.path().join("kserve/v0.99.0.yaml"), yaml).unwrap();
-    let c = deploygen::catalog::overlay::load(Some(dir.path())).unwrap();
+    let c = deploygen::disk::read::catalog(Some(dir.path())).unwrap();
     let pending = &c.pending[&("kserve".to_string(), "v0.99.0".to_string())];
     assert!(pending
         .todos

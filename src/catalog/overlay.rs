@@ -6,43 +6,29 @@
 //! located, and refused wherever a matrix pins it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{parse_entry, parse_rules, Catalog, ComponentVersion, SetAt, ValuesKeys};
 use crate::base::error::{Error, Problem, Result};
 
 pub use super::origin::{Origin, Pending};
 
-/// The catalog directory for a matrix: `--catalog DIR` when given (it must exist), else
-/// `catalog/` beside the matrix when it is a directory.
-pub fn dir_for(matrix: &Path, flag: Option<&Path>) -> Result<Option<PathBuf>> {
-    if let Some(dir) = flag {
-        if !dir.is_dir() {
-            return Err(Error::invalid(
-                "--catalog",
-                format!("`{}` is not a directory", dir.display()),
-            ));
-        }
-        return Ok(Some(dir.to_path_buf()));
-    }
-    let parent = matrix
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let beside = parent.join("catalog");
-    Ok(beside.is_dir().then_some(beside))
+/// One file of a catalog directory, as the disk layer read it: `<component>/<version>.yaml`
+/// or `rules.yaml` (`rel`), where it is (`path`, for messages) and its bytes.
+#[derive(Debug, Clone)]
+pub struct OverlayFile {
+    pub rel: String,
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
 }
 
-/// The compiled-in catalog with `dir` laid over it.
-pub fn load(dir: Option<&Path>) -> Result<Catalog> {
+/// The compiled-in catalog with a catalog directory's files laid over it (`disk::read::
+/// catalog_dir` reads them; this parses, and never touches the disk).
+pub fn load_files(files: Vec<OverlayFile>) -> Result<Catalog> {
     let mut catalog = Catalog::load()?;
-    let Some(dir) = dir else {
-        return Ok(catalog);
-    };
     let compiled: BTreeMap<&str, &str> = super::files().iter().copied().collect();
     let mut problems = Vec::new();
-    for (rel, path) in yaml_files(dir)? {
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    for OverlayFile { rel, path, bytes } in files {
         if compiled.get(rel.as_str()).map(|t| t.as_bytes()) == Some(bytes.as_slice()) {
             continue; // the compiled-in entry itself
         }
@@ -94,30 +80,6 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     } else {
         Err(Error::Invalid(problems))
     }
-}
-
-/// `<component>/<version>.yaml` and `rules.yaml` below `dir`, sorted.
-fn yaml_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let top = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for e in top {
-        let e = e.map_err(|e| Error::io(dir, e))?;
-        let p = e.path();
-        let name = e.file_name().to_string_lossy().into_owned();
-        if p.is_dir() {
-            for f in std::fs::read_dir(&p).map_err(|e| Error::io(&p, e))? {
-                let f = f.map_err(|e| Error::io(&p, e))?;
-                let fname = f.file_name().to_string_lossy().into_owned();
-                if fname.ends_with(".yaml") && f.path().is_file() {
-                    out.push((format!("{name}/{fname}"), f.path()));
-                }
-            }
-        } else if name == "rules.yaml" {
-            out.push((name, p));
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 enum Read {

@@ -298,8 +298,8 @@ fn file_label(path: &Path) -> String {
 
 /// The compiled-in catalog with the matrix's catalog directory laid over it.
 fn catalog_for(matrix: &Path, flag: Option<&Path>) -> Result<crate::catalog::Catalog> {
-    let dir = crate::catalog::overlay::dir_for(matrix, flag)?;
-    crate::catalog::overlay::load(dir.as_deref())
+    let dir = crate::disk::read::catalog_dir_for(matrix, flag)?;
+    crate::disk::read::catalog(dir.as_deref())
 }
 
 fn load_bytes(path: &Path, text: &[u8], catalog: Option<&Path>) -> Result<crate::plan::Plan> {
@@ -704,7 +704,7 @@ fn catalog_command(command: CatalogCommand) -> Result<Done> {
                     .unwrap_or(Path::new("."))
                     .join("catalog"),
             };
-            let loaded = crate::catalog::overlay::load(dir.is_dir().then_some(dir.as_path()))?;
+            let loaded = crate::disk::read::catalog(dir.is_dir().then_some(dir.as_path()))?;
             let target = dir.join(&component).join(format!("{version}.yaml"));
             if !check && target.exists() && !force {
                 return Err(Error::invalid(

@@ -12,6 +12,7 @@
 //! manifest, refuse anything unsafe before a byte is written); the others do it.
 
 pub mod audit;
+pub mod dir;
 pub mod fs_safe;
 pub mod lock;
 pub mod manifest;

@@ -1,14 +1,53 @@
 //! Reading what the user hands deploygen: every input file of every command is read here,
 //! bounded, so a stream such as `/dev/zero` cannot make deploygen read more than the limit plus
-//! one byte.
+//! one byte. Files found in folders (a catalog directory) are read through a folder handle
+//! (`dir::Dir`): never through a link, never a fifo that would hang. A file the user names
+//! (the matrix) may be a stream, but not a link leading out of its own folder: CI runs
+//! `check` on a pull request's tree, and a parse error must not quote a file the request
+//! linked in (`matrix.yaml -> ~/.ssh/id_rsa`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::dir::{Dir, Kind};
 use crate::base::error::{Error, Result};
+use crate::catalog::overlay::OverlayFile;
+use crate::catalog::Catalog;
 use crate::model::matrix::MAX_MATRIX_BYTES;
+
+/// Largest catalog file (`<component>/<version>.yaml`, `rules.yaml`) read. The largest
+/// compiled-in entry is about 30 KiB.
+pub const MAX_CATALOG_FILE: u64 = 1024 * 1024;
+
+/// Refuses `path` when it is a symbolic link whose target lies outside the link's own folder.
+pub fn refuse_link_out(path: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(()); // missing: the open says so
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let inside = match (std::fs::canonicalize(folder), std::fs::canonicalize(path)) {
+        (Ok(f), Ok(t)) => t.starts_with(&f),
+        _ => false,
+    };
+    if inside {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            path.display().to_string(),
+            "is a symbolic link leading outside its folder; deploygen reads no file a link \
+             brings in from elsewhere (replace the link with the file)",
+        ))
+    }
+}
 
 /// Reads a matrix from a file or stream, at most `MAX_MATRIX_BYTES + 1` bytes.
 pub fn read_matrix(path: &Path) -> Result<Vec<u8>> {
+    refuse_link_out(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let bytes = crate::disk::fs_safe::read_bounded(file, MAX_MATRIX_BYTES as u64)
         .map_err(|e| Error::io(path, e))?;
@@ -22,6 +61,90 @@ pub fn read_matrix(path: &Path) -> Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+/// The catalog directory for a matrix: `--catalog DIR` when given (it must exist), else
+/// `catalog/` beside the matrix when it is a directory.
+pub fn catalog_dir_for(matrix: &Path, flag: Option<&Path>) -> Result<Option<PathBuf>> {
+    if let Some(dir) = flag {
+        if !dir.is_dir() {
+            return Err(Error::invalid(
+                "--catalog",
+                format!("`{}` is not a directory", dir.display()),
+            ));
+        }
+        return Ok(Some(dir.to_path_buf()));
+    }
+    let parent = matrix
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let beside = parent.join("catalog");
+    Ok(beside.is_dir().then_some(beside))
+}
+
+/// `<component>/<version>.yaml` and `rules.yaml` of a catalog directory, sorted, each read
+/// bounded through the folder's handle. A link, fifo or device among them is refused by name.
+pub fn catalog_files(dir: &Path) -> Result<Vec<OverlayFile>> {
+    let root = Dir::open(dir).map_err(|e| Error::io(dir, e))?;
+    let entries = root.entries().map_err(|e| Error::io(dir, e))?;
+    let mut out = Vec::new();
+    let mut read = |folder: &Dir, rel: String, kind: Kind| -> Result<()> {
+        let path = dir.join(&rel);
+        let name = super::dir::split(&rel).1;
+        if kind != Kind::Link && !matches!(kind, Kind::File { .. }) {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                format!("is {}; a catalog file is a regular file", kind.words()),
+            ));
+        }
+        let bytes = folder
+            .read(name, MAX_CATALOG_FILE)
+            .map_err(|e| Error::io(&path, e))?;
+        if bytes.len() as u64 > MAX_CATALOG_FILE {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                format!(
+                    "is more than {MAX_CATALOG_FILE} bytes (reading stopped there); a catalog \
+                     entry is a few KiB"
+                ),
+            ));
+        }
+        out.push(OverlayFile { rel, path, bytes });
+        Ok(())
+    };
+    for (name, kind) in entries {
+        match kind {
+            Kind::Dir => {
+                let sub = root.open_dir(&name).map_err(|e| Error::io(dir, e))?;
+                let files = sub.entries().map_err(|e| Error::io(sub.path(), e))?;
+                for (f, k) in files {
+                    if f.ends_with(".yaml") && k != Kind::Dir {
+                        read(&sub, format!("{name}/{f}"), k)?;
+                    }
+                }
+            }
+            _ if name == "rules.yaml" => read(&root, name, kind)?,
+            Kind::Link => {
+                return Err(Error::invalid(
+                    dir.join(&name).display().to_string(),
+                    "is a symbolic link; deploygen reads a catalog directory's own folders \
+                     and files only",
+                ))
+            }
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(out)
+}
+
+/// The compiled-in catalog with the catalog directory `dir` (if any) laid over it.
+pub fn catalog(dir: Option<&Path>) -> Result<Catalog> {
+    match dir {
+        None => Catalog::load(),
+        Some(d) => crate::catalog::overlay::load_files(catalog_files(d)?),
+    }
 }
 
 #[cfg(test)]
