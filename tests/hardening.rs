@@ -1048,13 +1048,44 @@ fn every_refusal_is_located() {
 }
 
 #[test]
+fn a_matrix_linked_in_from_outside_is_refused_before_it_is_parsed() {
+    // CI runs `check` on a pull request's tree: a matrix that is a link to a secret file
+    // (it parses as one scalar) must not have its content printed in an error.
+    let dir = tempfile::tempdir().unwrap();
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret = secret_dir.path().join("id_ed25519");
+    std::fs::write(
+        &secret,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    symlink(&secret, dir.path().join("matrix.yaml")).unwrap();
+    for cmd in [&["check"][..], &["render"], &["bump", "istio", "1.21.6"]] {
+        let o = run(dir.path(), cmd);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {err}");
+        assert!(
+            err.contains("symbolic link leading outside its folder"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("b3BlbnNzaC1rZXkt"),
+            "{cmd:?} printed the key: {err}"
+        );
+    }
+}
+
+#[test]
 fn bump_keeps_a_symlinked_matrix_a_link_and_keeps_its_mode() {
     let dir = tempfile::tempdir().unwrap();
-    let real_dir = tempfile::tempdir().unwrap();
-    let real = real_dir.path().join("matrix.yaml");
+    // The matrix kept in a folder of the repository, linked from the root: a link that stays
+    // inside its folder is followed (one leading out is refused: see
+    // `a_matrix_linked_in_from_outside_is_refused_before_it_is_parsed`).
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    let real = dir.path().join("config/matrix.yaml");
     std::fs::write(&real, MATRIX).unwrap();
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
-    symlink(&real, dir.path().join("matrix.yaml")).unwrap();
+    symlink("config/matrix.yaml", dir.path().join("matrix.yaml")).unwrap();
     assert_eq!(run(dir.path(), &["render"]).status.code(), Some(0));
     let o = run(dir.path(), &["bump", "istio", "1.21.6"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -75,6 +75,9 @@ pub enum Outcome {
     RolledBack,
     /// These files could not be restored: they hold this run's bytes (or are gone).
     Partial(Vec<PathBuf>),
+    /// Every file is as it was, but these temp files (or folders staging made) could not be
+    /// removed: say so rather than claim the tree is exactly as it was.
+    RolledBackLeaving(Vec<PathBuf>),
 }
 
 impl Error {
@@ -108,7 +111,7 @@ impl Error {
             | Error::Unsafe(_)
             | Error::Busy { .. } => 2,
             Error::WriteFailed { outcome, .. } => match outcome {
-                Outcome::RolledBack => 2,
+                Outcome::RolledBack | Outcome::RolledBackLeaving(_) => 2,
                 Outcome::Partial(_) => 4,
             },
             Error::Internal { .. } => 3,
@@ -174,6 +177,19 @@ fn render_write_failure(
             format!(
                 "{head}\nevery change was undone: the tree is exactly as it was before this run"
             )
+        }
+        Outcome::RolledBackLeaving(paths) => {
+            let mut out = format!(
+                "{head}\nevery file was restored, but these temp files or new folders could not be removed:"
+            );
+            for p in paths {
+                out.push_str(&format!(
+                    "\n  {}",
+                    crate::base::text::escape(&p.display().to_string())
+                ));
+            }
+            out.push_str("\nremove them (`deploygen render` removes stray temp files once it can)");
+            out
         }
         Outcome::Partial(paths) => {
             let mut out = format!(

@@ -619,7 +619,9 @@ fn bump_plan(
 fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     use std::os::unix::fs::PermissionsExt;
     let label = file_label(&paths.matrix);
-    // A symlinked matrix stays a link: the edit goes to the file it points to.
+    // A symlinked matrix stays a link: the edit goes to the file it points to (one inside
+    // the link's own folder; a link leading out is refused, like every read of the matrix).
+    disk::read::refuse_link_out(&paths.matrix)?;
     let real = std::fs::canonicalize(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
     let catalog = catalog_for(&paths.matrix, paths.catalog.as_deref())?;
     let bytes = disk::read::read_matrix(&real)?;
@@ -721,7 +723,7 @@ fn catalog_command(command: CatalogCommand) -> Result<Done> {
             };
             let outcome = crate::import::import(&opts, &loaded, &renderer)?;
             if let Some(r) = &report {
-                std::fs::write(r, &outcome.report).map_err(|e| Error::io(r, e))?;
+                disk::write_named(r, outcome.report.as_bytes())?;
             }
             let mut stdout = outcome.report.clone();
             if check {
@@ -749,15 +751,11 @@ fn catalog_command(command: CatalogCommand) -> Result<Done> {
                     wrote: false,
                 });
             }
-            let parent = target.parent().unwrap_or(Path::new("."));
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-            // Exclusive, unpredictable temp name beside the target, then a rename.
-            let tmp = disk::fs_safe::stage(&target, outcome.yaml.as_bytes(), None)
-                .map_err(|e| Error::io(&target, e))?;
-            std::fs::rename(&tmp, &target).map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                Error::io(&target, e)
-            })?;
+            disk::write_file(
+                &dir,
+                &format!("{component}/{version}.yaml"),
+                outcome.yaml.as_bytes(),
+            )?;
             stdout.push_str(&format!("wrote {}\n", target.display()));
             Ok(Done {
                 code: 0,

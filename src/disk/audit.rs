@@ -10,10 +10,9 @@
 //! (`charts/`, `Chart.lock`, written by `helm dependency build`) is expected there.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::Path;
 
-use super::fs_safe::{self, Node, TEMP_SUFFIX};
+use super::dir::Kind;
+use super::fs_safe::{Node, Root, TEMP_SUFFIX};
 use crate::base::generated::Tree;
 
 /// Whether deploygen owns every file of `dir`: a chart folder or a folder below one (Helm
@@ -57,32 +56,22 @@ fn join(dir: &str, name: &str) -> String {
 }
 
 /// Entries of a folder below the root, if it is a real folder reached without links.
-fn entries(root: &Path, dir: &str) -> Vec<(String, fs::FileType)> {
-    let real = dir.is_empty() || matches!(fs_safe::inspect(root, dir), Ok(Node::Dir));
-    if !real {
-        return Vec::new();
-    }
-    let Ok(read) = fs::read_dir(root.join(dir)) else {
+fn entries(root: &Root, dir: &str) -> Vec<(String, Kind)> {
+    let real = dir.is_empty() || matches!(root.inspect(dir), Ok(Node::Dir));
+    let Some(handle) = root.dir().filter(|_| real) else {
         return Vec::new();
     };
-    let mut out: Vec<(String, fs::FileType)> = read
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            Some((
-                e.file_name().to_string_lossy().into_owned(),
-                e.file_type().ok()?,
-            ))
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    handle
+        .open_dir(dir)
+        .and_then(|d| d.entries())
+        .unwrap_or_default()
 }
 
 /// Temp files (ours by name) anywhere below the top-level generated folders (`applications/`,
 /// `environments/` ...; an interrupted run may have staged files in a folder no render
 /// generates any more) and in the root itself. With the tree's lock held, no other deploygen
 /// is using them: they are leftovers of an interrupted run. Links are not followed.
-pub fn stray_temps(root: &Path, tree: &Tree) -> Vec<String> {
+pub fn stray_temps(root: &Root, tree: &Tree) -> Vec<String> {
     let tops: BTreeSet<&str> = tree
         .keys()
         .filter_map(|p| p.split_once('/').map(|(top, _)| top))
@@ -93,7 +82,7 @@ pub fn stray_temps(root: &Path, tree: &Tree) -> Vec<String> {
     while let Some(dir) = pending.pop() {
         for (name, kind) in entries(root, &dir) {
             let rel = join(&dir, &name);
-            if kind.is_dir() {
+            if kind == Kind::Dir {
                 if !dir.is_empty() {
                     pending.push(rel);
                 }
@@ -107,7 +96,7 @@ pub fn stray_temps(root: &Path, tree: &Tree) -> Vec<String> {
 }
 
 /// One line per finding: extra files and folders in generated folders, stray temp files.
-pub fn findings(root: &Path, tree: &Tree) -> Vec<String> {
+pub fn findings(root: &Root, tree: &Tree) -> Vec<String> {
     let mut out: Vec<String> = stray_temps(root, tree)
         .iter()
         .map(|rel| {
@@ -127,10 +116,10 @@ pub fn findings(root: &Path, tree: &Tree) -> Vec<String> {
                 continue;
             }
             let prefix = format!("{rel}/");
-            if kind.is_dir() && tree.keys().any(|p| p.starts_with(&prefix)) {
+            if kind == Kind::Dir && tree.keys().any(|p| p.starts_with(&prefix)) {
                 continue;
             }
-            if chart && (name == "Chart.lock" || (name == "charts" && kind.is_dir())) {
+            if chart && (name == "Chart.lock" || (name == "charts" && kind == Kind::Dir)) {
                 continue;
             }
             out.push(format!(

@@ -134,7 +134,8 @@ impl Dir {
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
-    fn child(&self, name: &str) -> io::Result<Dir> {
+    /// The folder `name` in this one (never a link).
+    pub fn child_dir(&self, name: &str) -> io::Result<Dir> {
         let fd = self.openat(name, libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
         Ok(Dir {
             fd,
@@ -154,7 +155,7 @@ impl Dir {
     pub fn open_dir(&self, rel: &str) -> io::Result<Dir> {
         let mut d = self.try_clone()?;
         for part in components(rel)? {
-            d = d.child(part)?;
+            d = d.child_dir(part)?;
         }
         Ok(d)
     }
@@ -169,12 +170,12 @@ impl Dir {
                 at.push('/');
             }
             at.push_str(part);
-            match d.child(part) {
+            match d.child_dir(part) {
                 Ok(c) => d = c,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     d.make_dir(part)?;
                     made.push(at.clone());
-                    d = d.child(part)?;
+                    d = d.child_dir(part)?;
                 }
                 Err(e) => return Err(e),
             }

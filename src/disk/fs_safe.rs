@@ -1,16 +1,19 @@
 //! Filesystem access that cannot leave the tree. Every generated path is walked from the
-//! output root one component at a time with `lstat`: a symbolic link anywhere below the root
-//! is a refusal, never followed (a planted `applications/kserve -> /elsewhere` or a planted
-//! temp name must not make deploygen write or delete outside the tree). Files are opened with
-//! `O_NOFOLLOW`, temp files are created exclusively (`O_CREAT|O_EXCL`, which also refuses a
-//! link at that name) under names no other process can predict, and reads are bounded.
+//! output root's handle one component at a time (`dir::Dir`, `O_NOFOLLOW`): a symbolic link
+//! anywhere below the root is a refusal, never followed (a planted `applications/kserve ->
+//! /elsewhere` or a planted temp name must not make deploygen write or delete outside the
+//! tree), and because every step opens relative to a handle already held, a folder swapped for
+//! a link between a check and a use is refused by the use itself. Temp files are created
+//! exclusively (`O_CREAT|O_EXCL`, which also refuses a link at that name) under names no other
+//! process can predict, and reads are bounded.
 
-use std::fs::{self, File, Metadata, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::dir::{self, Dir, Kind};
 
 /// Largest file deploygen reads back from the tree. It never writes anything near this; a
 /// larger file at a generated path is by definition not what it wrote.
@@ -20,10 +23,11 @@ pub const MAX_TREE_FILE: u64 = 16 * 1024 * 1024;
 pub const TEMP_SUFFIX: &str = ".deploygen-tmp";
 
 /// What is at a path below the root.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Node {
     Missing,
-    File(Metadata),
+    /// A regular file and its permission bits.
+    File(u32),
     Dir,
     /// A link, socket, device or fifo at the final component.
     Other(&'static str),
@@ -36,87 +40,120 @@ pub struct Unsafe {
     pub why: String,
 }
 
-fn kind(m: &Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = m.file_type();
-    if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_dir() {
-        "a folder"
-    } else if t.is_fifo() {
-        "a named pipe"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else {
-        "a file"
-    }
+/// The output root: its handle, or nothing yet (a tree not rendered before: every path is
+/// missing, and the first write creates the folder).
+#[derive(Debug)]
+pub struct Root {
+    path: PathBuf,
+    dir: Option<Dir>,
 }
 
-/// Walks `rel` (a `/`-separated relative path of normal components) beneath `root` without
-/// following links. Intermediate components must be real folders (or missing); the final one
-/// is reported as found. A link at the final component is `Other("a symbolic link")`.
-pub fn inspect(root: &Path, rel: &str) -> Result<Node, Unsafe> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    let mut path = root.to_path_buf();
-    for (i, part) in parts.iter().enumerate() {
-        path.push(part);
-        let prefix = parts[..=i].join("/");
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Node::Missing),
-            Err(e) => {
-                return Err(Unsafe {
-                    at: prefix,
-                    why: format!("cannot be inspected: {e}"),
-                })
-            }
+impl Root {
+    /// Opens the root the user named (links in that path are the user's choice).
+    pub fn open(path: &Path) -> io::Result<Root> {
+        let dir = match Dir::open(path) {
+            Ok(d) => Some(d),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
         };
-        let last = i + 1 == parts.len();
-        if meta.file_type().is_symlink() {
-            if last {
-                return Ok(Node::Other("a symbolic link"));
-            }
-            return Err(Unsafe {
-                at: prefix,
-                why: "is a symbolic link; deploygen never writes or deletes through a link \
-                      (it could reach outside the tree): replace it with a real folder"
-                    .into(),
-            });
-        }
-        if last {
-            return Ok(if meta.is_file() {
-                Node::File(meta)
-            } else if meta.is_dir() {
-                Node::Dir
-            } else {
-                Node::Other(kind(&meta))
-            });
-        }
-        if !meta.is_dir() {
-            return Err(Unsafe {
-                at: prefix,
-                why: format!(
-                    "is {} where deploygen needs a folder: move it away",
-                    kind(&meta)
-                ),
-            });
-        }
+        Ok(Root {
+            path: path.to_path_buf(),
+            dir,
+        })
     }
-    Ok(Node::Missing)
-}
 
-/// Opens a regular file without following a link at its last component.
-pub fn open_nofollow(path: &Path) -> io::Result<File> {
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
-    if !f.metadata()?.is_file() {
-        return Err(io::Error::other("not a regular file"));
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    Ok(f)
+
+    /// The root's handle, creating the folder (one level: never its parents) when missing.
+    /// Returns whether it was created.
+    pub fn dir_or_create(&mut self) -> io::Result<(&Dir, bool)> {
+        let created = if self.dir.is_none() {
+            match std::fs::create_dir(&self.path) {
+                Ok(()) => true,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+                Err(e) => return Err(e),
+            }
+        } else {
+            false
+        };
+        if self.dir.is_none() {
+            self.dir = Some(Dir::open(&self.path)?);
+        }
+        Ok((self.dir.as_ref().expect("opened above"), created))
+    }
+
+    /// The root's handle if the folder exists.
+    pub fn dir(&self) -> Option<&Dir> {
+        self.dir.as_ref()
+    }
+
+    /// Walks `rel` (a `/`-separated relative path of normal components) without following
+    /// links. Intermediate components must be real folders (or missing); the final one is
+    /// reported as found. A link at the final component is `Other("a symbolic link")`.
+    pub fn inspect(&self, rel: &str) -> Result<Node, Unsafe> {
+        let Some(root) = &self.dir else {
+            return Ok(Node::Missing);
+        };
+        let parts = dir::components(rel).map_err(|e| Unsafe {
+            at: rel.to_string(),
+            why: e.to_string(),
+        })?;
+        let mut d = root.try_clone().map_err(|e| Unsafe {
+            at: String::new(),
+            why: format!("cannot be inspected: {e}"),
+        })?;
+        for (i, part) in parts.iter().enumerate() {
+            let prefix = parts[..=i].join("/");
+            let cannot = |e: io::Error| Unsafe {
+                at: prefix.clone(),
+                why: format!("cannot be inspected: {e}"),
+            };
+            let kind = match d.kind(part).map_err(cannot)? {
+                None => return Ok(Node::Missing),
+                Some(k) => k,
+            };
+            let last = i + 1 == parts.len();
+            match kind {
+                Kind::Link if last => return Ok(Node::Other("a symbolic link")),
+                Kind::Link => {
+                    return Err(Unsafe {
+                        at: prefix,
+                        why: "is a symbolic link; deploygen never writes or deletes through a \
+                              link (it could reach outside the tree): replace it with a real \
+                              folder"
+                            .into(),
+                    })
+                }
+                Kind::File { mode, .. } if last => return Ok(Node::File(mode)),
+                Kind::Dir if last => return Ok(Node::Dir),
+                Kind::Other(w) if last => return Ok(Node::Other(w)),
+                Kind::Dir => d = d.child_dir(part).map_err(cannot)?,
+                other => {
+                    return Err(Unsafe {
+                        at: prefix,
+                        why: format!(
+                            "is {} where deploygen needs a folder: move it away",
+                            other.words()
+                        ),
+                    })
+                }
+            }
+        }
+        Ok(Node::Missing)
+    }
+
+    /// A regular file's bytes below the root (bounded; `None` when larger than
+    /// `MAX_TREE_FILE`), never through a link.
+    pub fn read_file(&self, rel: &str) -> io::Result<Option<Vec<u8>>> {
+        let Some(root) = &self.dir else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        let (folder, name) = dir::split(rel);
+        let bytes = root.open_dir(folder)?.read(name, MAX_TREE_FILE)?;
+        Ok((bytes.len() as u64 <= MAX_TREE_FILE).then_some(bytes))
+    }
 }
 
 /// Reads at most `limit + 1` bytes from `r` (so a caller can tell "too large" apart).
@@ -126,16 +163,10 @@ pub fn read_bounded(r: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A regular file's bytes (bounded; `None` when larger than `MAX_TREE_FILE`).
-pub fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let bytes = read_bounded(open_nofollow(path)?, MAX_TREE_FILE)?;
-    Ok((bytes.len() as u64 <= MAX_TREE_FILE).then_some(bytes))
-}
-
 /// Mode bits a generated file may not have: any execute bit (git records it; Helm would ship
 /// it), or not readable and writable by its owner.
-pub fn mode_problem(meta: &Metadata, executable: bool) -> Option<String> {
-    let mode = meta.permissions().mode() & 0o7777;
+pub fn mode_problem(mode: u32, executable: bool) -> Option<String> {
+    let mode = mode & 0o7777;
     if executable {
         // Generated scripts: read-write-execute for the owner, no special bits.
         return (mode & 0o7000 != 0 || mode & 0o700 != 0o700).then(|| {
@@ -158,10 +189,16 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// per-process counter, the time and a random number (std's randomly keyed hasher).
 pub fn temp_path(target: &Path, what: &str) -> PathBuf {
     let dir = target.parent().unwrap_or(Path::new("."));
-    let name: String = target
+    let name = target
         .file_name()
-        .map(|n| n.to_string_lossy().chars().take(80).collect())
+        .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    dir.join(temp_name(&name, what))
+}
+
+/// The temp name (one component) beside the file `name`; see `temp_path`.
+pub fn temp_name(name: &str, what: &str) -> String {
+    let name: String = name.chars().take(80).collect();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -173,44 +210,40 @@ pub fn temp_path(target: &Path, what: &str) -> PathBuf {
     h.write_u64(n);
     h.write_u64(nanos);
     let random = h.finish();
-    dir.join(format!(
+    format!(
         ".{name}.{what}.{}-{n}-{random:016x}{TEMP_SUFFIX}",
         std::process::id()
-    ))
+    )
 }
 
-/// Creates a new file exclusively (never through a link, never an existing file) beside
-/// `target`, writes `bytes`, sets `mode` if given and syncs it. Returns its path.
-pub fn stage(target: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<PathBuf> {
-    stage_named(bytes, mode, || temp_path(target, "new"))
+/// Creates a new file exclusively (never through a link, never an existing file) in `dir`
+/// beside `name`, writes `bytes`, sets `mode` if given and syncs it. Returns the temp name.
+pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Option<u32>) -> io::Result<String> {
+    stage_named(dir, bytes, mode, || temp_name(name, "new"))
 }
 
 /// `stage` with the temp names drawn from `next_name`: a name that exists already (planted,
 /// or another writer's) is skipped, never opened; any other error ends the attempt.
 fn stage_named(
+    dir: &Dir,
     bytes: &[u8],
     mode: Option<u32>,
-    mut next_name: impl FnMut() -> PathBuf,
-) -> io::Result<PathBuf> {
+    mut next_name: impl FnMut() -> String,
+) -> io::Result<String> {
     let mut last = None;
     for _ in 0..16 {
         let tmp = next_name();
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-        {
+        match dir.create_new(&tmp, 0o666) {
             Ok(mut f) => {
                 let written = (|| {
                     f.write_all(bytes)?;
                     if let Some(mode) = mode {
-                        f.set_permissions(fs::Permissions::from_mode(mode))?;
+                        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
                     }
                     f.sync_all()
                 })();
                 if let Err(e) = written {
-                    let _ = fs::remove_file(&tmp);
+                    let _ = dir.remove_file(&tmp);
                     return Err(e);
                 }
                 return Ok(tmp);
@@ -222,26 +255,28 @@ fn stage_named(
     Err(last.unwrap_or_else(|| io::Error::other("no free temp name")))
 }
 
-/// Keeps what is at `target` under a fresh name beside it (a hard link, or a copy where the
-/// filesystem has none), so a swap can be undone.
-pub fn backup(target: &Path) -> io::Result<PathBuf> {
-    let keep = temp_path(target, "old");
-    match fs::hard_link(target, &keep) {
+/// Keeps what is at `name` in `dir` under a fresh name beside it (a hard link, or a copy
+/// where the filesystem has none), so a swap can be undone. Returns the kept name.
+pub fn backup(dir: &Dir, name: &str) -> io::Result<String> {
+    let keep = temp_name(name, "old");
+    match dir.hard_link(name, &keep) {
         Ok(()) => Ok(keep),
-        Err(_) => copy_aside(target),
+        Err(_) => copy_aside(dir, name),
     }
 }
 
-/// A copy of `target` beside it with the same bytes and permission bits.
-fn copy_aside(target: &Path) -> io::Result<PathBuf> {
-    let bytes = read_bounded(open_nofollow(target)?, MAX_TREE_FILE)?;
-    let mode = fs::symlink_metadata(target)?.permissions().mode();
-    stage(target, &bytes, Some(mode & 0o7777))
+/// A copy of `name` beside it with the same bytes and permission bits.
+fn copy_aside(dir: &Dir, name: &str) -> io::Result<String> {
+    let file = dir.open_file(name)?;
+    let mode = file.metadata()?.permissions().mode();
+    let bytes = read_bounded(file, MAX_TREE_FILE)?;
+    stage(dir, name, &bytes, Some(mode & 0o7777))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::symlink;
 
     fn scratch() -> tempfile::TempDir {
@@ -250,6 +285,7 @@ mod tests {
 
     fn mkfifo(at: &Path) {
         let c = std::ffi::CString::new(at.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     }
 
@@ -258,39 +294,39 @@ mod tests {
         let d = scratch();
         let root = d.path();
         fs::write(root.join("file"), "x").unwrap();
+        fs::set_permissions(root.join("file"), fs::Permissions::from_mode(0o640)).unwrap();
         fs::create_dir(root.join("dir")).unwrap();
         symlink("file", root.join("link")).unwrap();
         mkfifo(&root.join("fifo"));
         let _socket = std::os::unix::net::UnixListener::bind(root.join("socket")).unwrap();
-        let named = |p: &Path| kind(&fs::symlink_metadata(p).unwrap());
-        assert_eq!(named(&root.join("file")), "a file");
-        assert_eq!(named(&root.join("dir")), "a folder");
-        assert_eq!(named(&root.join("link")), "a symbolic link");
-        assert_eq!(named(&root.join("fifo")), "a named pipe");
-        assert_eq!(named(&root.join("socket")), "a socket");
-        assert_eq!(named(Path::new("/dev/null")), "a device");
-        // What `inspect` says about each where a folder is needed, and at the end of a path.
+        let r = Root::open(root).unwrap();
         for (name, what) in [
             ("file", "a file"),
             ("fifo", "a named pipe"),
             ("socket", "a socket"),
         ] {
-            let err = inspect(root, &format!("{name}/below")).unwrap_err();
+            let err = r.inspect(&format!("{name}/below")).unwrap_err();
             assert_eq!(err.at, name);
             assert_eq!(
                 err.why,
                 format!("is {what} where deploygen needs a folder: move it away")
             );
         }
-        assert!(matches!(
-            inspect(root, "fifo"),
-            Ok(Node::Other("a named pipe"))
-        ));
-        assert!(matches!(
-            inspect(root, "link"),
-            Ok(Node::Other("a symbolic link"))
-        ));
-        assert!(matches!(inspect(root, "dir/none"), Ok(Node::Missing)));
+        let err = r.inspect("link/below").unwrap_err();
+        assert_eq!(err.at, "link");
+        assert!(err.why.starts_with("is a symbolic link;"), "{}", err.why);
+        assert_eq!(r.inspect("fifo"), Ok(Node::Other("a named pipe")));
+        assert_eq!(r.inspect("link"), Ok(Node::Other("a symbolic link")));
+        assert_eq!(r.inspect("file"), Ok(Node::File(0o640)));
+        assert_eq!(r.inspect("dir"), Ok(Node::Dir));
+        assert_eq!(r.inspect("dir/none"), Ok(Node::Missing));
+        assert_eq!(r.inspect("none/deeper"), Ok(Node::Missing));
+        assert!(r.inspect("dir/../file").is_err(), "`..` is no component");
+        // A root not made yet: everything below it is missing, nothing is created.
+        let none = Root::open(&root.join("new")).unwrap();
+        assert_eq!(none.inspect("a/b"), Ok(Node::Missing));
+        assert!(none.dir().is_none());
+        assert!(!root.join("new").exists());
     }
 
     #[test]
@@ -298,39 +334,55 @@ mod tests {
         // ENAMETOOLONG is not "not found": nothing may be written there on that belief.
         let d = scratch();
         let long = "n".repeat(300);
-        let err = inspect(d.path(), &format!("{long}/x")).unwrap_err();
+        let err = Root::open(d.path())
+            .unwrap()
+            .inspect(&format!("{long}/x"))
+            .unwrap_err();
         assert_eq!(err.at, long);
         assert!(err.why.starts_with("cannot be inspected: "), "{}", err.why);
     }
 
     #[test]
-    fn files_are_opened_only_when_regular_and_never_through_a_link() {
+    fn files_are_read_only_when_regular_and_never_through_a_link() {
         let d = scratch();
         let root = d.path();
         fs::write(root.join("file"), "x").unwrap();
         symlink("file", root.join("link")).unwrap();
         mkfifo(&root.join("fifo"));
-        assert!(open_nofollow(&root.join("file")).is_ok());
-        let err = open_nofollow(&root.join("link")).unwrap_err();
-        assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err}");
+        let r = Root::open(root).unwrap();
+        assert_eq!(r.read_file("file").unwrap(), Some(b"x".to_vec()));
+        let err = r.read_file("link").unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
         // A fifo opens at once (O_NONBLOCK: no writer needed) and is refused as not regular.
-        let err = open_nofollow(&root.join("fifo")).unwrap_err();
-        assert_eq!(err.to_string(), "not a regular file");
+        let err = r.read_file("fifo").unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 
     #[test]
     fn reads_stop_at_the_largest_file_deploygen_reads_back() {
         assert_eq!(MAX_TREE_FILE, 16 << 20);
         let d = scratch();
-        let at = d.path().join("big");
-        let f = File::create(&at).unwrap();
+        let f = fs::File::create(d.path().join("big")).unwrap();
         f.set_len(MAX_TREE_FILE).unwrap();
+        let r = Root::open(d.path()).unwrap();
         assert_eq!(
-            read_file(&at).unwrap().map(|b| b.len() as u64),
+            r.read_file("big").unwrap().map(|b| b.len() as u64),
             Some(MAX_TREE_FILE)
         );
         f.set_len(MAX_TREE_FILE + 1).unwrap();
-        assert_eq!(read_file(&at).unwrap(), None);
+        assert_eq!(r.read_file("big").unwrap(), None);
+    }
+
+    #[test]
+    fn a_missing_root_is_created_one_level_only() {
+        let d = scratch();
+        let mut r = Root::open(&d.path().join("tree")).unwrap();
+        assert!(r.dir_or_create().unwrap().1, "created");
+        assert!(d.path().join("tree").is_dir());
+        assert!(!r.dir_or_create().unwrap().1, "already there");
+        let mut far = Root::open(&d.path().join("missing/tree")).unwrap();
+        assert!(far.dir_or_create().is_err());
+        assert!(!d.path().join("missing").exists());
     }
 
     #[test]
@@ -339,8 +391,13 @@ mod tests {
         let target = d.path().join("values.yaml");
         fs::write(&target, "a: 1\n").unwrap();
         fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
-        for kept in [backup(&target).unwrap(), copy_aside(&target).unwrap()] {
-            assert_ne!(kept, target);
+        let dir = Dir::open(d.path()).unwrap();
+        for kept in [
+            backup(&dir, "values.yaml").unwrap(),
+            copy_aside(&dir, "values.yaml").unwrap(),
+        ] {
+            assert_ne!(kept, "values.yaml");
+            let kept = d.path().join(kept);
             assert_eq!(fs::read(&kept).unwrap(), b"a: 1\n");
             let mode = fs::metadata(&kept).unwrap().permissions().mode();
             assert_eq!(mode & 0o7777, 0o640, "{mode:o}");
@@ -350,32 +407,66 @@ mod tests {
     }
 
     #[test]
+    fn mode_problems_are_execute_bits_or_an_owner_who_cannot_read_and_write() {
+        assert_eq!(mode_problem(0o644, false), None);
+        assert_eq!(mode_problem(0o600, false), None);
+        for bad in [0o755, 0o744, 0o400, 0o200, 0o4644] {
+            assert!(mode_problem(bad, false).is_some(), "{bad:o}");
+        }
+        assert_eq!(mode_problem(0o755, true), None);
+        assert_eq!(mode_problem(0o700, true), None);
+        for bad in [0o644, 0o655, 0o4755] {
+            assert!(mode_problem(bad, true).is_some(), "{bad:o}");
+        }
+        assert!(
+            mode_problem(0o100644, false).is_none(),
+            "file type bits ignored"
+        );
+    }
+
+    #[test]
     fn staging_skips_a_taken_name_and_stops_at_any_other_error() {
         let d = scratch();
-        let root = d.path();
-        let planted = root.join("planted");
-        fs::write(&planted, "someone else's").unwrap();
-        let mut names = vec![root.join("fresh"), planted.clone()];
-        let got = stage_named(b"new", Some(0o640), || names.pop().unwrap()).unwrap();
-        assert_eq!(got, root.join("fresh"));
-        assert_eq!(fs::read(&planted).unwrap(), b"someone else's");
-        assert_eq!(fs::read(&got).unwrap(), b"new");
+        let dir = Dir::open(d.path()).unwrap();
+        fs::write(d.path().join("planted"), "someone else's").unwrap();
+        let mut names = vec!["fresh".to_string(), "planted".to_string()];
+        let got = stage_named(&dir, b"new", Some(0o640), || names.pop().unwrap()).unwrap();
+        assert_eq!(got, "fresh");
         assert_eq!(
-            fs::metadata(&got).unwrap().permissions().mode() & 0o777,
+            fs::read(d.path().join("planted")).unwrap(),
+            b"someone else's"
+        );
+        assert_eq!(fs::read(d.path().join("fresh")).unwrap(), b"new");
+        assert_eq!(
+            fs::metadata(d.path().join("fresh"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
             0o640
         );
-        // A missing folder is not retried under other names.
+        // A link at the name is taken too: never opened, never written through.
+        let out = scratch();
+        symlink(out.path().join("victim"), d.path().join("linked")).unwrap();
+        let mut names = vec!["fresh2".to_string(), "linked".to_string()];
+        let got = stage_named(&dir, b"x", None, || names.pop().unwrap()).unwrap();
+        assert_eq!(got, "fresh2");
+        assert!(!out.path().join("victim").exists());
+        // A bad name is not retried under other names.
         let mut tries = 0;
-        let err = stage_named(b"x", None, || {
+        let err = stage_named(&dir, b"x", None, || {
             tries += 1;
-            root.join("no-such-folder").join(format!("t{tries}"))
+            format!("no/t{tries}")
         })
         .unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(tries, 1);
         // Sixteen taken names: the last refusal is returned, nothing overwritten.
-        let err = stage_named(b"x", None, || planted.clone()).unwrap_err();
+        let err = stage_named(&dir, b"x", None, || "planted".to_string()).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        assert_eq!(fs::read(&planted).unwrap(), b"someone else's");
+        assert_eq!(
+            fs::read(d.path().join("planted")).unwrap(),
+            b"someone else's"
+        );
     }
 }

@@ -21,13 +21,14 @@ pub mod txn;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 use similar::TextDiff;
 
 use crate::base::error::{Error, Problem, Result};
 use crate::base::generated::{Tree, MANIFEST};
 use crate::base::sha256;
-use fs_safe::Node;
+use fs_safe::{Node, Root};
 pub use lock::{TreeLock, LOCK};
 pub use manifest::with_manifest;
 
@@ -112,12 +113,17 @@ fn protected(rel: &str, extra: &[String]) -> Option<&'static str> {
 
 /// Paths listed in the manifest on disk (empty when there is none yet).
 pub fn owned(root: &Path) -> Result<BTreeSet<String>> {
-    Ok(read_manifest(root)?.into_keys().collect())
+    Ok(read_manifest(&open_root(root)?)?.into_keys().collect())
 }
 
-fn read_manifest(root: &Path) -> Result<manifest::Manifest> {
-    let path = root.join(MANIFEST);
-    match fs_safe::inspect(root, MANIFEST) {
+/// The output root's handle (or none yet, for a tree never rendered).
+fn open_root(root: &Path) -> Result<Root> {
+    Root::open(root).map_err(|e| Error::io(root, e))
+}
+
+fn read_manifest(root: &Root) -> Result<manifest::Manifest> {
+    let path = root.path().join(MANIFEST);
+    match root.inspect(MANIFEST) {
         Ok(Node::Missing) => return Ok(manifest::Manifest::new()),
         Ok(Node::File(_)) => {}
         Ok(Node::Dir) | Ok(Node::Other(_)) | Err(_) => {
@@ -127,7 +133,8 @@ fn read_manifest(root: &Path) -> Result<manifest::Manifest> {
             }]))
         }
     }
-    let bytes = fs_safe::read_file(&path)
+    let bytes = root
+        .read_file(MANIFEST)
         .map_err(|e| Error::io(&path, e))?
         .ok_or_else(|| {
             Error::invalid(path.display().to_string(), "is too large to be a manifest")
@@ -156,23 +163,23 @@ fn executable(content: &str) -> bool {
     content.starts_with("#!")
 }
 
-fn existing(root: &Path, rel: &str, want: &str) -> std::result::Result<Existing, Problem> {
-    let full = root.join(rel);
+fn existing(root: &Root, rel: &str, want: &str) -> std::result::Result<Existing, Problem> {
+    let full = root.path().join(rel);
     let located = |why: String| Problem {
         location: full.display().to_string(),
         message: why,
     };
-    match fs_safe::inspect(root, rel) {
+    match root.inspect(rel) {
         Err(u) => Err(Problem {
-            location: root.join(&u.at).display().to_string(),
+            location: root.path().join(&u.at).display().to_string(),
             message: u.why,
         }),
         Ok(Node::Missing) => Ok(Existing::Missing),
         Ok(Node::Dir) => Ok(Existing::NotAFile("a folder")),
         Ok(Node::Other(kind)) => Ok(Existing::NotAFile(kind)),
-        Ok(Node::File(meta)) => match fs_safe::read_file(&full) {
+        Ok(Node::File(mode)) => match root.read_file(rel) {
             Ok(Some(bytes)) if bytes == want.as_bytes() => Ok(Existing::Same(
-                fs_safe::mode_problem(&meta, executable(want)),
+                fs_safe::mode_problem(mode, executable(want)),
             )),
             Ok(Some(bytes)) => Ok(Existing::Different(bytes)),
             Ok(None) => Ok(Existing::Different(
@@ -196,7 +203,7 @@ struct Changes {
     manifest: manifest::Manifest,
 }
 
-fn compare(root: &Path, tree: &Tree, protect: &[String]) -> Result<Changes> {
+fn compare(root: &Root, tree: &Tree, protect: &[String]) -> Result<Changes> {
     let manifest = read_manifest(root)?;
     let mut summary = Summary::default();
     let mut writes = Vec::new();
@@ -225,17 +232,19 @@ fn compare(root: &Path, tree: &Tree, protect: &[String]) -> Result<Changes> {
                 writes.push(path.clone());
             }
             Ok(Existing::NotAFile("a symbolic link")) => refusals.push(Problem {
-                location: root.join(path).display().to_string(),
+                location: root.path().join(path).display().to_string(),
                 message: "is a symbolic link where deploygen writes a file; it never writes \
                           through a link (it could reach outside the tree): remove the link"
                     .into(),
             }),
-            Ok(Existing::Different(_) | Existing::NotAFile(_)) => conflicts.push(root.join(path)),
+            Ok(Existing::Different(_) | Existing::NotAFile(_)) => {
+                conflicts.push(root.path().join(path))
+            }
         }
     }
     let mut removals = Vec::new();
     for (path, entry) in manifest.iter().filter(|(p, _)| !tree.contains_key(*p)) {
-        let at = format!("{}:{}", root.join(MANIFEST).display(), entry.line);
+        let at = format!("{}:{}", root.path().join(MANIFEST).display(), entry.line);
         let refuse = |why: String| Problem {
             location: at.clone(),
             message: format!("`{}` {why}", crate::base::text::escape(path)),
@@ -255,10 +264,10 @@ fn compare(root: &Path, tree: &Tree, protect: &[String]) -> Result<Changes> {
             )));
             continue;
         }
-        let full = root.join(path);
-        match fs_safe::inspect(root, path) {
+        let full = root.path().join(path);
+        match root.inspect(path) {
             Err(u) => refusals.push(Problem {
-                location: root.join(&u.at).display().to_string(),
+                location: root.path().join(&u.at).display().to_string(),
                 message: u.why,
             }),
             Ok(Node::Missing) => {}
@@ -267,7 +276,7 @@ fn compare(root: &Path, tree: &Tree, protect: &[String]) -> Result<Changes> {
                  remove it yourself",
                 full.display()
             ))),
-            Ok(Node::File(_)) => match fs_safe::read_file(&full) {
+            Ok(Node::File(_)) => match root.read_file(path) {
                 Ok(Some(bytes)) if entry.matches(&bytes) => {
                     summary.removed.push(path.clone());
                     removals.push(path.clone());
@@ -315,7 +324,7 @@ fn refuse(c: &Changes) -> Result<()> {
 
 /// What `render` would do, without doing it (or the refusal it would meet).
 pub fn preview(root: &Path, tree: &Tree) -> Result<Summary> {
-    let c = compare(root, tree, &[])?;
+    let c = compare(&open_root(root)?, tree, &[])?;
     refuse(&c)?;
     Ok(c.summary)
 }
@@ -335,15 +344,22 @@ pub fn write_with(
     matrix: Option<&MatrixEdit>,
     opts: WriteOptions,
 ) -> Result<Summary> {
-    let c = compare(root, tree, protect)?;
+    let mut handle = open_root(root)?;
+    let c = compare(&handle, tree, protect)?;
     refuse(&c)?;
     if c.summary.is_noop() && matrix.is_none() {
         return Ok(c.summary);
     }
+    let (dir, created) = handle.dir_or_create().map_err(|e| Error::io(root, e))?;
+    let base = Rc::new(dir.try_clone().map_err(|e| Error::io(root, e))?);
+    let at = |rel: &str| txn::Place {
+        base: base.clone(),
+        rel: rel.to_string(),
+    };
     let mut steps = Vec::new();
     if let Some(m) = matrix {
         steps.push(txn::Step::Write {
-            target: m.path.clone(),
+            at: matrix_place(m)?,
             bytes: m.text.as_bytes().to_vec(),
             mode: Some(m.mode),
         });
@@ -384,7 +400,7 @@ pub fn write_with(
             .map(|(p, _)| format!("{p}\n"))
             .collect();
         steps.push(txn::Step::Write {
-            target: root.join(MANIFEST),
+            at: at(MANIFEST),
             bytes: format!("{interim}{legacy}").into_bytes(),
             mode: None,
         });
@@ -392,35 +408,91 @@ pub fn write_with(
     for p in &content {
         let text = &tree[p.as_str()];
         steps.push(txn::Step::Write {
-            target: root.join(p.as_str()),
+            at: at(p.as_str()),
             bytes: text.as_bytes().to_vec(),
             mode: executable(text).then_some(0o755),
         });
     }
     for p in &c.removals {
-        steps.push(txn::Step::Remove {
-            target: root.join(p),
-        });
+        steps.push(txn::Step::Remove { at: at(p) });
     }
     if let Some(m) = tree.get(MANIFEST) {
         if !new_bytes.is_empty() || c.writes.iter().any(|p| p == MANIFEST) {
             steps.push(txn::Step::Write {
-                target: root.join(MANIFEST),
+                at: at(MANIFEST),
                 bytes: m.as_bytes().to_vec(),
                 mode: None,
             });
         }
     }
-    txn::apply(
-        root,
+    let applied = txn::apply(
         &steps,
         txn::Hooks {
             fail_after: opts.fail_after,
             fail_swap_after: opts.fail_swap_after,
             crash_after: opts.crash_after,
         },
-    )?;
+    );
+    if applied.is_err() && created {
+        // The root this run created goes with the undo (it is empty again, or the undo
+        // failed and it must stay).
+        let _ = std::fs::remove_dir(root);
+    }
+    applied?;
     Ok(c.summary)
+}
+
+/// Writes one file at `rel` below the folder `base` the user named (created if missing;
+/// folders below it made as needed), all or nothing and never through a link: how commands
+/// other than render write (`catalog import`'s entry, a `--report` file).
+pub fn write_file(base: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(base).map_err(|e| Error::io(base, e))?;
+    let dir = dir::Dir::open(base).map_err(|e| Error::io(base, e))?;
+    let at = txn::Place {
+        base: Rc::new(dir),
+        rel: rel.to_string(),
+    };
+    dir::components(rel).map_err(|e| Error::io(at.path(), e))?;
+    txn::apply(
+        &[txn::Step::Write {
+            at,
+            bytes: bytes.to_vec(),
+            mode: None,
+        }],
+        txn::Hooks::default(),
+    )
+}
+
+/// `write_file` for a path the user named (`--report FILE`).
+pub fn write_named(path: &Path, bytes: &[u8]) -> Result<()> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::invalid(path.display().to_string(), "is not a file name"))?;
+    write_file(folder, name, bytes)
+}
+
+/// Where a matrix edit is written: its own folder's handle and its name.
+fn matrix_place(m: &MatrixEdit) -> Result<txn::Place> {
+    let folder = m
+        .path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = m
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::invalid(m.path.display().to_string(), "is not a file name"))?;
+    let base = dir::Dir::open(folder).map_err(|e| Error::io(folder, e))?;
+    Ok(txn::Place {
+        base: Rc::new(base),
+        rel: name.to_string(),
+    })
 }
 
 /// The matrix file name the tree was rendered from (from the manifest's header line).
@@ -437,6 +509,7 @@ fn matrix_label(tree: &Tree) -> String {
 /// in generated folders, stray temp files, wrong modes, links): empty when the tree is exactly
 /// what render writes.
 pub fn diff(root: &Path, tree: &Tree) -> Result<String> {
+    let root = &open_root(root)?;
     let mut out = String::new();
     let mut notes = Vec::new();
     for (path, want) in tree {
@@ -447,7 +520,7 @@ pub fn diff(root: &Path, tree: &Tree) -> Result<String> {
             }
             Ok(Existing::Same(None)) => continue,
             Ok(Existing::Same(Some(why))) => {
-                notes.push(format!("mode {}: {why}", root.join(path).display()));
+                notes.push(format!("mode {}: {why}", root.path().join(path).display()));
                 continue;
             }
             Ok(Existing::Missing) => (String::new(), "/dev/null".to_string()),
@@ -472,13 +545,13 @@ pub fn diff(root: &Path, tree: &Tree) -> Result<String> {
         if safe_relative(path).is_none() || protected(path, &[]).is_some() {
             notes.push(format!(
                 "manifest {}: lists `{}`, which deploygen never removes; delete that line",
-                root.join(MANIFEST).display(),
+                root.path().join(MANIFEST).display(),
                 crate::base::text::escape(path)
             ));
             continue;
         }
-        if let Ok(Node::File(_)) = fs_safe::inspect(root, path) {
-            if let Ok(Some(old)) = fs_safe::read_file(&root.join(path)) {
+        if let Ok(Node::File(_)) = root.inspect(path) {
+            if let Ok(Some(old)) = root.read_file(path) {
                 out.push_str(
                     &TextDiff::from_lines(String::from_utf8_lossy(&old).as_ref(), "")
                         .unified_diff()

@@ -3,32 +3,54 @@
 //! Each swap keeps what it replaced (a hard link under a temp name) and each removal is a
 //! rename to a temp name, so a failure part-way is undone in reverse order and the tree is
 //! left exactly as it was. Where the filesystem refuses even the undo, the error lists every
-//! file left changed, so nothing is claimed that did not happen.
+//! file left changed, and every temp file it could not remove, so nothing is claimed that did
+//! not happen.
+//!
+//! Every operation is relative to a folder handle (`dir::Dir`) opened from the base without
+//! following links, and the swap renames within the handle the file was staged in: a folder
+//! swapped for a link while the run goes on is refused when opened, and a folder moved away
+//! after it was opened only takes this run's files with it. Nothing is written through a link.
 
-use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::rc::Rc;
 
+use super::dir::{self, Dir};
 use super::fs_safe;
 use crate::base::error::{Error, Outcome, Result};
+
+/// A file below a base folder (the tree's root, or the matrix's folder).
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub base: Rc<Dir>,
+    /// `/`-separated normal components.
+    pub rel: String,
+}
+
+impl Place {
+    /// The path messages show.
+    pub fn path(&self) -> PathBuf {
+        self.base.path().join(&self.rel)
+    }
+}
 
 /// One change to the filesystem.
 #[derive(Debug)]
 pub enum Step {
-    /// Write `bytes` at `target` (with `mode`, else the umask's default).
+    /// Write `bytes` at `at` (with `mode`, else the umask's default).
     Write {
-        target: PathBuf,
+        at: Place,
         bytes: Vec<u8>,
         mode: Option<u32>,
     },
-    /// Remove the file at `target` (already proven to be deploygen's).
-    Remove { target: PathBuf },
+    /// Remove the file at `at` (already proven to be deploygen's).
+    Remove { at: Place },
 }
 
 impl Step {
-    fn target(&self) -> &Path {
+    fn at(&self) -> &Place {
         match self {
-            Step::Write { target, .. } | Step::Remove { target } => target,
+            Step::Write { at, .. } | Step::Remove { at } => at,
         }
     }
 }
@@ -45,232 +67,350 @@ fn injected(what: &str) -> io::Error {
     io::Error::other(format!("injected {what} (test)"))
 }
 
-enum Undo {
-    /// `target` was created: remove it.
-    Created(PathBuf),
-    /// `target` was replaced: put `kept` back.
-    Replaced { target: PathBuf, kept: PathBuf },
-    /// `target` was moved to `kept`: move it back.
-    Removed { target: PathBuf, kept: PathBuf },
+/// A file staged in the folder it will be swapped into.
+struct Staged {
+    dir: Dir,
+    temp: String,
 }
 
-/// Applies `steps` in order, all or nothing. `root` bounds the removal of emptied folders.
-pub fn apply(root: &Path, steps: &[Step], hooks: Hooks) -> Result<()> {
-    let mut dirs = Vec::new();
-    let mut temps: Vec<Option<PathBuf>> = Vec::with_capacity(steps.len());
+enum Undo {
+    /// `name` was created in `dir`: remove it.
+    Created {
+        dir: Dir,
+        name: String,
+        path: PathBuf,
+    },
+    /// `name` was replaced: put `kept` back.
+    Replaced {
+        dir: Dir,
+        name: String,
+        kept: String,
+        path: PathBuf,
+    },
+    /// `name` was moved to `kept`: move it back.
+    Removed {
+        dir: Dir,
+        name: String,
+        kept: String,
+        at: Place,
+    },
+}
+
+/// A folder staging created, for the undo: its base and relative path.
+type Made = (Rc<Dir>, String);
+
+/// Applies `steps` in order, all or nothing.
+pub fn apply(steps: &[Step], hooks: Hooks) -> Result<()> {
+    let mut made: Vec<Made> = Vec::new();
+    let mut staged: Vec<Option<Staged>> = Vec::with_capacity(steps.len());
     // 1. Stage: nothing visible changes yet.
-    let mut staged_count = 0;
-    for step in steps {
-        let staged = match step {
-            Step::Write {
-                target,
-                bytes,
-                mode,
-            } => {
-                let r = if hooks.fail_after.is_some_and(|n| staged_count >= n) {
+    for (i, step) in steps.iter().enumerate() {
+        let s = match step {
+            Step::Write { at, bytes, mode } => {
+                let r = if hooks.fail_after.is_some_and(|n| i >= n) {
                     Err(injected("write failure"))
                 } else {
-                    make_dirs(root, target, &mut dirs)
-                        .and_then(|()| fs_safe::stage(target, bytes, *mode))
+                    stage(at, bytes, *mode, &mut made)
                 };
-                staged_count += 1;
                 match r {
-                    Ok(t) => Some(t),
+                    Ok(s) => Some(s),
                     Err(e) => {
-                        discard(&temps, &dirs);
+                        let left = discard(&staged, &made);
                         return Err(Error::WriteFailed {
-                            path: target.clone(),
+                            path: at.path(),
                             source: e,
-                            outcome: Outcome::RolledBack,
+                            outcome: rolled_back(Vec::new(), left),
                         });
                     }
                 }
             }
             Step::Remove { .. } => None,
         };
-        temps.push(staged);
+        staged.push(s);
     }
     // 2. Swap, remembering how to undo each step.
     let mut undo: Vec<Undo> = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         if hooks.crash_after.is_some_and(|n| i >= n) {
             // What kill -9 leaves: no undo, temps in place.
-            return Err(Error::io(step.target(), injected("crash")));
+            return Err(Error::io(step.at().path(), injected("crash")));
         }
+        // A swapped file's temp name is gone (renamed into place): only the unswapped ones
+        // are discarded on failure.
+        let s = staged[i].take();
         let r = if hooks.fail_swap_after.is_some_and(|n| i >= n) {
             Err(injected("rename failure"))
         } else {
-            swap(step, temps[i].as_deref(), &mut undo)
+            swap(step, s.as_ref(), &mut undo)
         };
         if let Err(e) = r {
-            let left = rollback(undo);
-            discard(&temps, &dirs);
+            staged[i] = s;
+            let (left, kept) = rollback(undo);
+            let mut temps = discard(&staged, &made);
+            temps.extend(kept);
             return Err(Error::WriteFailed {
-                path: step.target().to_path_buf(),
+                path: step.at().path(),
                 source: e,
-                outcome: if left.is_empty() {
-                    Outcome::RolledBack
-                } else {
-                    Outcome::Partial(left)
-                },
+                outcome: rolled_back(left, temps),
             });
         }
     }
     // 3. Done: drop what was kept for the undo, and folders a removal emptied.
     for u in undo {
         match u {
-            Undo::Created(_) => {}
-            Undo::Replaced { kept, .. } => {
-                let _ = fs::remove_file(kept);
+            Undo::Created { .. } => {}
+            Undo::Replaced { dir, kept, .. } => {
+                let _ = dir.remove_file(&kept);
             }
-            Undo::Removed { target, kept } => {
-                let _ = fs::remove_file(kept);
-                remove_empty_parents(root, &target);
+            Undo::Removed { dir, kept, at, .. } => {
+                let _ = dir.remove_file(&kept);
+                remove_empty_parents(&at);
             }
         }
     }
     Ok(())
 }
 
-fn swap(step: &Step, temp: Option<&Path>, undo: &mut Vec<Undo>) -> io::Result<()> {
+/// What a failed run left: `Partial` when a file could not be restored, else rolled back,
+/// naming the temp files that could not be removed.
+fn rolled_back(left: Vec<PathBuf>, temps: Vec<PathBuf>) -> Outcome {
+    if !left.is_empty() {
+        Outcome::Partial(left)
+    } else if !temps.is_empty() {
+        Outcome::RolledBackLeaving(temps)
+    } else {
+        Outcome::RolledBack
+    }
+}
+
+fn stage(at: &Place, bytes: &[u8], mode: Option<u32>, made: &mut Vec<Made>) -> io::Result<Staged> {
+    let (folder, name) = dir::split(&at.rel);
+    let mut new_dirs = Vec::new();
+    let r = at.base.make_dirs(folder, &mut new_dirs);
+    made.extend(new_dirs.into_iter().map(|d| (at.base.clone(), d)));
+    let dir = r?;
+    let temp = fs_safe::stage(&dir, name, bytes, mode)?;
+    Ok(Staged { dir, temp })
+}
+
+fn swap(step: &Step, staged: Option<&Staged>, undo: &mut Vec<Undo>) -> io::Result<()> {
     match step {
-        Step::Write { target, .. } => {
-            let temp = temp.ok_or_else(|| io::Error::other("not staged"))?;
-            let existed = fs::symlink_metadata(target).is_ok();
-            let kept = if existed {
-                Some(fs_safe::backup(target)?)
+        Step::Write { at, .. } => {
+            let s = staged.ok_or_else(|| io::Error::other("not staged"))?;
+            let name = dir::split(&at.rel).1.to_string();
+            let kept = if s.dir.kind(&name)?.is_some() {
+                Some(fs_safe::backup(&s.dir, &name)?)
             } else {
                 None
             };
-            if let Err(e) = fs::rename(temp, target) {
+            if let Err(e) = s.dir.rename(&s.temp, &s.dir, &name) {
                 if let Some(k) = kept {
-                    let _ = fs::remove_file(k);
+                    let _ = s.dir.remove_file(&k);
                 }
                 return Err(e);
             }
+            let dir = s.dir.try_clone()?;
             undo.push(match kept {
                 Some(kept) => Undo::Replaced {
-                    target: target.clone(),
+                    dir,
+                    name,
                     kept,
+                    path: at.path(),
                 },
-                None => Undo::Created(target.clone()),
+                None => Undo::Created {
+                    dir,
+                    name,
+                    path: at.path(),
+                },
             });
         }
-        Step::Remove { target } => {
-            let kept = fs_safe::temp_path(target, "removed");
-            fs::rename(target, &kept)?;
+        Step::Remove { at } => {
+            let (folder, name) = dir::split(&at.rel);
+            let dir = at.base.open_dir(folder)?;
+            let kept = fs_safe::temp_name(name, "removed");
+            dir.rename(name, &dir, &kept)?;
             undo.push(Undo::Removed {
-                target: target.clone(),
+                dir,
+                name: name.to_string(),
                 kept,
+                at: at.clone(),
             });
         }
     }
     Ok(())
 }
 
-/// Undoes swaps in reverse order; returns the paths that could not be restored.
-fn rollback(undo: Vec<Undo>) -> Vec<PathBuf> {
+/// Undoes swaps in reverse order; returns the paths that could not be restored, and the
+/// undo's own temp names it could not remove.
+fn rollback(undo: Vec<Undo>) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut left = Vec::new();
+    let mut temps = Vec::new();
     for u in undo.into_iter().rev() {
-        let (target, r) = match u {
-            Undo::Created(target) => {
-                let r = fs::remove_file(&target);
-                (target, r)
+        match u {
+            Undo::Created { dir, name, path } => {
+                if dir.remove_file(&name).is_err() {
+                    left.push(path);
+                }
             }
-            Undo::Replaced { target, kept } | Undo::Removed { target, kept } => {
-                let r = fs::rename(&kept, &target);
-                (target, r)
+            Undo::Replaced {
+                dir,
+                name,
+                kept,
+                path,
+            } => {
+                if dir.rename(&kept, &dir, &name).is_err() {
+                    left.push(path);
+                    temps.push(dir.path().join(&kept));
+                }
             }
-        };
-        if r.is_err() {
-            left.push(target);
+            Undo::Removed {
+                dir,
+                name,
+                kept,
+                at,
+            } => {
+                if dir.rename(&kept, &dir, &name).is_err() {
+                    left.push(at.path());
+                    temps.push(dir.path().join(&kept));
+                }
+            }
         }
     }
     left.sort();
+    (left, temps)
+}
+
+/// Removes staged temp files and the folders staging created (deepest first). Returns the
+/// temp files and folders that are still there.
+fn discard(staged: &[Option<Staged>], made: &[Made]) -> Vec<PathBuf> {
+    let mut left = Vec::new();
+    for s in staged.iter().flatten() {
+        if s.dir.remove_file(&s.temp).is_err() {
+            left.push(s.dir.path().join(&s.temp));
+        }
+    }
+    for (base, rel) in made.iter().rev() {
+        let (folder, name) = dir::split(rel);
+        let gone = base
+            .open_dir(folder)
+            .and_then(|d| d.remove_dir(name))
+            .is_ok();
+        if !gone {
+            left.push(base.path().join(rel));
+        }
+    }
     left
 }
 
-/// Removes staged temp files and the folders staging created (deepest first).
-fn discard(temps: &[Option<PathBuf>], dirs: &[PathBuf]) {
-    for t in temps.iter().flatten() {
-        let _ = fs::remove_file(t);
-    }
-    for d in dirs.iter().rev() {
-        let _ = fs::remove_dir(d);
-    }
-}
-
-/// Creates the missing folders above `target` one at a time (recording each, for the undo).
-fn make_dirs(root: &Path, target: &Path, made: &mut Vec<PathBuf>) -> io::Result<()> {
-    let Some(parent) = target.parent() else {
-        return Ok(());
-    };
-    let mut missing = Vec::new();
-    let mut d = parent;
-    while fs::symlink_metadata(d).is_err() {
-        missing.push(d.to_path_buf());
-        match d.parent() {
-            Some(p) if d != root => d = p,
-            _ => break,
-        }
-    }
-    for d in missing.into_iter().rev() {
-        fs::create_dir(&d)?;
-        made.push(d);
-    }
-    Ok(())
-}
-
-/// Removes folders left empty by a removal, up to (not including) the root.
-fn remove_empty_parents(root: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == root || !d.starts_with(root) || fs::remove_dir(d).is_err() {
+/// Removes folders left empty by a removal, up to (not including) the base.
+fn remove_empty_parents(at: &Place) {
+    let mut rel = dir::split(&at.rel).0;
+    while !rel.is_empty() {
+        let (folder, name) = dir::split(rel);
+        let removed = at
+            .base
+            .open_dir(folder)
+            .and_then(|d| d.remove_dir(name))
+            .is_ok();
+        if !removed {
             break;
         }
-        dir = d.parent();
+        rel = folder;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
-    #[test]
-    fn folders_are_made_between_the_root_and_the_file_never_above_the_root() {
-        let d = tempfile::tempdir().unwrap();
-        let root = d.path().join("tree");
-        let mut made = Vec::new();
-        make_dirs(&root, &root.join("a/b/f.yaml"), &mut made).unwrap();
-        assert_eq!(made, [root.clone(), root.join("a"), root.join("a/b")]);
-        // A root whose own parent is missing: nothing above the root is created.
-        let far = d.path().join("missing/tree");
-        let mut made = Vec::new();
-        let err = make_dirs(&far, &far.join("a/f.yaml"), &mut made).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::NotFound);
-        assert!(made.is_empty());
-        assert!(!d.path().join("missing").exists());
+    fn place(base: &Rc<Dir>, rel: &str) -> Place {
+        Place {
+            base: base.clone(),
+            rel: rel.into(),
+        }
     }
 
     #[test]
-    fn emptied_folders_are_removed_up_to_the_root_never_the_root_or_above() {
+    fn folders_are_made_below_the_base_and_undone_on_failure() {
         let d = tempfile::tempdir().unwrap();
-        let root = d.path().join("x/tree");
+        let base = Rc::new(Dir::open(d.path()).unwrap());
+        let steps = [
+            Step::Write {
+                at: place(&base, "a/b/f.yaml"),
+                bytes: b"x".to_vec(),
+                mode: None,
+            },
+            Step::Write {
+                at: place(&base, "c/g.yaml"),
+                bytes: b"y".to_vec(),
+                mode: None,
+            },
+        ];
+        apply(&steps, Hooks::default()).unwrap();
+        assert_eq!(fs::read(d.path().join("a/b/f.yaml")).unwrap(), b"x");
+        // A failure while staging the second file: the first one's folders go too.
+        let e = tempfile::tempdir().unwrap();
+        let base = Rc::new(Dir::open(e.path()).unwrap());
+        let steps = [
+            Step::Write {
+                at: place(&base, "a/b/f.yaml"),
+                bytes: b"x".to_vec(),
+                mode: None,
+            },
+            Step::Write {
+                at: place(&base, "c/g.yaml"),
+                bytes: b"y".to_vec(),
+                mode: None,
+            },
+        ];
+        let err = apply(
+            &steps,
+            Hooks {
+                fail_after: Some(1),
+                ..Hooks::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::WriteFailed {
+                outcome: Outcome::RolledBack,
+                ..
+            }
+        ));
+        assert_eq!(fs::read_dir(e.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn emptied_folders_are_removed_up_to_the_base_never_the_base() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("tree");
         fs::create_dir_all(root.join("a/b")).unwrap();
         fs::create_dir_all(root.join("keep")).unwrap();
         fs::write(root.join("keep/f"), "").unwrap();
-        remove_empty_parents(&root, &root.join("a/b/gone.yaml"));
+        let base = Rc::new(Dir::open(&root).unwrap());
+        remove_empty_parents(&place(&base, "a/b/gone.yaml"));
         assert!(!root.join("a").exists());
         assert!(root.join("keep/f").exists());
-        // Even an emptied root stays, and so does everything above it.
         fs::remove_dir_all(root.join("keep")).unwrap();
         fs::create_dir(root.join("c")).unwrap();
-        remove_empty_parents(&root, &root.join("c/gone.yaml"));
+        remove_empty_parents(&place(&base, "c/gone.yaml"));
         assert!(!root.join("c").exists());
         assert!(root.is_dir());
-        // A path outside the root is never touched.
-        fs::create_dir_all(d.path().join("outside/empty")).unwrap();
-        remove_empty_parents(&root, &d.path().join("outside/empty/f"));
-        assert!(d.path().join("outside/empty").is_dir());
+    }
+
+    #[test]
+    fn a_failed_run_names_what_it_could_not_clean_up() {
+        assert_eq!(rolled_back(vec![], vec![]), Outcome::RolledBack);
+        let t = PathBuf::from("t");
+        assert_eq!(
+            rolled_back(vec![], vec![t.clone()]),
+            Outcome::RolledBackLeaving(vec![t.clone()])
+        );
+        assert_eq!(
+            rolled_back(vec![t.clone()], vec![t.clone()]),
+            Outcome::Partial(vec![t])
+        );
     }
 }
