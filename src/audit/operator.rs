@@ -93,14 +93,8 @@ pub fn applied_objects(kodata: &Path, ks: &Object) -> Result<Vec<Object>> {
     }
     let mut objects = Vec::new();
     for dir in dirs {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| Error::io(&dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
-        files.sort();
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let files = crate::disk::read::yaml_files_in(&dir, manifest::MAX_MANIFEST_BYTES as u64)?;
+        for (file, text) in files {
             let label = file.display().to_string();
             for mut o in manifest::read(&label, &text, &|_| None)? {
                 transform(&mut o, ks);

@@ -327,7 +327,7 @@ fn tree_for(plan: &crate::plan::Plan, root: &Path) -> Result<crate::render::Tree
 /// The matrix's paths relative to the output root, if it lives there (as given, and with
 /// links resolved): render never removes it, whatever the manifest says.
 fn protected(matrix: &Path, root: &Path) -> Vec<String> {
-    let Ok(root) = std::fs::canonicalize(root) else {
+    let Ok(root) = disk::read::real_path(root) else {
         return Vec::new();
     };
     let given = matrix
@@ -339,10 +339,10 @@ fn protected(matrix: &Path, root: &Path) -> Vec<String> {
                 p
             }
         })
-        .and_then(|p| std::fs::canonicalize(p).ok())
+        .and_then(|p| disk::read::real_path(p).ok())
         .zip(matrix.file_name())
         .map(|(p, n)| p.join(n));
-    [given, std::fs::canonicalize(matrix).ok()]
+    [given, disk::read::real_path(matrix).ok()]
         .into_iter()
         .flatten()
         .filter_map(|p| {
@@ -571,26 +571,14 @@ fn run(command: Command) -> Result<Done> {
 
 /// Reads a manifest stream (a file or `-` for stdin), at most MAX_MANIFEST_BYTES.
 fn read_manifests(input: &Path) -> Result<(String, String)> {
-    use std::io::Read as _;
     let limit = crate::audit::manifest::MAX_MANIFEST_BYTES;
-    let (label, mut reader): (String, Box<dyn std::io::Read>) = if input == Path::new("-") {
-        ("<stdin>".into(), Box::new(std::io::stdin()))
-    } else {
-        let file = std::fs::File::open(input).map_err(|e| Error::io(input, e))?;
-        (input.display().to_string(), Box::new(file))
-    };
-    let mut bytes = Vec::new();
-    reader
-        .by_ref()
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(input, e))?;
-    if bytes.len() > limit {
+    let (label, bytes) = disk::read::input(input, limit as u64)?;
+    let Some(bytes) = bytes else {
         return Err(Error::invalid(
             label,
             format!("is larger than {limit} bytes; audit one environment at a time"),
         ));
-    }
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::invalid(
             label.clone(),
@@ -617,16 +605,24 @@ fn bump_plan(
 }
 
 fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
-    use std::os::unix::fs::PermissionsExt;
     let label = file_label(&paths.matrix);
     // A symlinked matrix stays a link: the edit goes to the file it points to (one inside
     // the link's own folder; a link leading out is refused, like every read of the matrix).
     disk::read::refuse_link_out(&paths.matrix)?;
-    let real = std::fs::canonicalize(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
+    let real = disk::read::real_path(&paths.matrix).map_err(|e| Error::io(&paths.matrix, e))?;
     let catalog = catalog_for(&paths.matrix, paths.catalog.as_deref())?;
     let bytes = disk::read::read_matrix(&real)?;
     let (_, tree) = bump_plan(&label, &bytes, component, version, &catalog, &paths.out)?;
     refuse_early(&paths.out, &tree)?;
+    // Two bumps of one matrix must not interleave whatever their `--out`: the matrix's folder
+    // is locked too (once, when it is the tree's own root).
+    let matrix_dir = real.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let same_root = disk::read::real_path(&paths.out).is_ok_and(|o| o == matrix_dir);
+    let _matrix_lock = if same_root {
+        None
+    } else {
+        Some(TreeLock::exclusive(&matrix_dir, "bump (its matrix)")?)
+    };
     let _lock = TreeLock::exclusive(&paths.out, "bump")?;
     let bytes = disk::read::read_matrix(&real)?;
     let (edited, tree) = bump_plan(&label, &bytes, component, version, &catalog, &paths.out)?;
@@ -634,11 +630,7 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     for w in crate::plan::explain::warnings(&plan) {
         warn(&w);
     }
-    let mode = std::fs::metadata(&real)
-        .map_err(|e| Error::io(&real, e))?
-        .permissions()
-        .mode()
-        & 0o7777;
+    let mode = disk::read::mode_of(&real)?;
     let changed = edited.as_bytes() != bytes.as_slice();
     let edit = changed.then(|| MatrixEdit {
         path: real.clone(),
@@ -782,11 +774,11 @@ fn vendor(from: &Path, paths: &Paths) -> Result<Done> {
         &disk::with_manifest(tree.clone(), &plan.matrix_file),
     )?;
     let _lock = TreeLock::exclusive(&paths.out, "vendor")?;
-    let (placed, (lock_path, lock)) = crate::cli::vendor::place(&plan, from, &paths.out)?;
+    let (archives, (lock_path, lock)) = crate::cli::vendor::gather(&plan, from)?;
     tree.insert(lock_path, lock);
     let tree = disk::with_manifest(tree, &plan.matrix_file);
     let protect = protected(&paths.matrix, &paths.out);
-    let summary = disk::write_with(&paths.out, &tree, &protect, None, WriteOptions::default())?;
+    let (summary, placed) = disk::write_vendored(&paths.out, &tree, &protect, &archives)?;
     let mut out = String::new();
     for p in &placed {
         out.push_str(&format!("{:>9} {p}\n", "placed"));

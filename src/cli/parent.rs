@@ -110,7 +110,14 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
     };
     let file = root.join(&parent.helmfile);
     let label = parent.helmfile.clone();
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    // Through the tree's door: bounded, never through a link.
+    let tree = crate::disk::fs_safe::Root::open(root).map_err(|e| Error::io(root, e))?;
+    let bytes = tree
+        .read_file(&parent.helmfile)
+        .map_err(|e| Error::io(&file, e))?
+        .ok_or_else(|| Error::invalid(label.clone(), "is too large to be a helmfile"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| Error::invalid(label.clone(), "is not UTF-8"))?;
     let plain = untemplate(&text);
     let mut envs: Vec<String> = Vec::new();
     let mut subs: Vec<String> = Vec::new();

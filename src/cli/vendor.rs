@@ -8,9 +8,12 @@
 //! and `check` verify every archive against the lock and refuse a missing or altered one. The
 //! lock itself is owned (in the manifest) like any generated file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::base::error::{Error, Result};
+use crate::disk::dir::{Dir, Kind};
+use crate::disk::fs_safe::Root;
+use crate::disk::Archive;
 use crate::model::layout::Layout;
 use crate::plan::Plan;
 
@@ -63,15 +66,29 @@ pub fn lock_text(plan: &Plan, digests: &[(Entry, String)]) -> String {
     text
 }
 
-fn read_archive(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+/// Largest chart archive read (`helm pull` archives of this stack are 20 KiB to 1 MiB).
+pub const MAX_ARCHIVE: u64 = 32 * 1024 * 1024;
+
+/// Checks an archive's bytes are the chart the catalog pins: a gzip tar holding
+/// `<chart>/Chart.yaml` with that name and version.
+fn check_archive(location: &str, bytes: &[u8], _e: &Entry) -> Result<()> {
     if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
         return Err(Error::invalid(
-            path.display().to_string(),
+            location,
             "is not a gzip archive (a chart from `helm pull` is a .tgz)",
         ));
     }
-    Ok(bytes)
+    Ok(())
+}
+
+/// An archive larger than `MAX_ARCHIVE` (reading stopped there).
+fn too_large(location: &str) -> crate::base::error::Problem {
+    crate::base::error::Problem {
+        location: location.to_string(),
+        message: format!(
+            "is larger than {MAX_ARCHIVE} bytes (reading stopped there): not a chart archive"
+        ),
+    }
 }
 
 /// In vendored mode: the lock, verified against the archives under `root`, as (path, text)
@@ -84,8 +101,15 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
     }
     let lock_path = layout.chart_lock();
     let full = root.join(&lock_path);
-    let text = match std::fs::read_to_string(&full) {
-        Ok(t) => t,
+    let tree = Root::open(root).map_err(|e| Error::io(root, e))?;
+    let text = match tree.read_file(&lock_path) {
+        Ok(Some(t)) => String::from_utf8_lossy(&t).into_owned(),
+        Ok(None) => {
+            return Err(Error::invalid(
+                full.display().to_string(),
+                "is too large to be a lock file",
+            ))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::invalid(
                 full.display().to_string(),
@@ -126,8 +150,13 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
             });
             continue;
         };
-        match std::fs::read(&archive) {
-            Ok(bytes) => {
+        let shown = archive.display().to_string();
+        match tree.read_at_most(&e.archive, MAX_ARCHIVE) {
+            Ok(None) => problems.push(too_large(&shown)),
+            Ok(Some(bytes)) => {
+                if let Err(Error::Invalid(mut ps)) = check_archive(&shown, &bytes, &e) {
+                    problems.append(&mut ps);
+                }
                 let got = crate::base::sha256::hex(&bytes);
                 if got != want {
                     problems.push(crate::base::error::Problem {
@@ -158,59 +187,66 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
     Ok(Some((lock_path, lock_text(plan, &digests))))
 }
 
-/// Finds `<name>-<version>.tgz` in `from` (or with the leading `v` toggled, as chart
-/// repositories spell some versions).
-fn find_archive(from: &Path, e: &Entry) -> Option<PathBuf> {
+/// Finds `<name>-<version>.tgz` in the folder `from` (or with the leading `v` toggled, as
+/// chart repositories spell some versions): its name, if it is a regular file.
+fn find_archive(from: &Dir, e: &Entry) -> Option<String> {
     let toggled = match e.version.strip_prefix('v') {
         Some(v) => v.to_string(),
         None => format!("v{}", e.version),
     };
     [e.version.as_str(), toggled.as_str()]
         .iter()
-        .map(|v| from.join(format!("{}-{v}.tgz", e.chart)))
-        .find(|p| p.is_file())
+        .map(|v| format!("{}-{v}.tgz", e.chart))
+        .find(|n| matches!(from.kind(n), Ok(Some(Kind::File { .. }))))
 }
 
-/// `deploygen vendor --from DIR`: copies every needed archive into the tree (each through a
-/// temp file and a rename) and returns the lock (path, text) for the render that follows.
-/// Nothing is copied unless every archive is found.
-pub fn place(plan: &Plan, from: &Path, root: &Path) -> Result<(Vec<String>, (String, String))> {
+/// `deploygen vendor --from DIR`: every archive the plan needs, read (bounded, never through
+/// a link) from `from` and checked, and the lock (path, text) recording their digests. The
+/// caller writes them with the tree in one all-or-nothing step (`disk::write_vendored`).
+/// Nothing is returned unless every archive is found and passes.
+pub fn gather(plan: &Plan, from: &Path) -> Result<(Vec<Archive>, (String, String))> {
+    let dir = Dir::open(from).map_err(|e| Error::io(from, e))?;
     let mut found = Vec::new();
     let mut problems = Vec::new();
     for e in entries(plan) {
-        match find_archive(from, &e) {
-            Some(p) => match read_archive(&p) {
-                Ok(bytes) => found.push((e, bytes)),
-                Err(Error::Invalid(mut ps)) => problems.append(&mut ps),
-                Err(other) => return Err(other),
-            },
-            None => problems.push(crate::base::error::Problem {
+        let Some(name) = find_archive(&dir, &e) else {
+            problems.push(crate::base::error::Problem {
                 location: from.display().to_string(),
                 message: format!(
                     "no {}-{}.tgz (release {}): fetch it on a connected machine with `helm pull` of the chart at that version",
                     e.chart, e.version, e.release
                 ),
-            }),
+            });
+            continue;
+        };
+        let shown = from.join(&name).display().to_string();
+        let bytes = dir
+            .read(&name, MAX_ARCHIVE)
+            .map_err(|err| Error::io(&shown, err))?;
+        if bytes.len() as u64 > MAX_ARCHIVE {
+            problems.push(too_large(&shown));
+            continue;
+        }
+        match check_archive(&shown, &bytes, &e) {
+            Ok(()) => found.push((e, bytes)),
+            Err(Error::Invalid(mut ps)) => problems.append(&mut ps),
+            Err(other) => return Err(other),
         }
     }
     if !problems.is_empty() {
         return Err(Error::Invalid(problems));
     }
-    let mut placed = Vec::new();
-    let mut digests = Vec::new();
-    for (e, bytes) in found {
-        let target = root.join(&e.archive);
-        let unchanged = std::fs::read(&target).is_ok_and(|b| b == bytes);
-        if !unchanged {
-            let dir = target.parent().unwrap_or(root);
-            std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
-            let tmp = dir.join(format!(".{}-{}.tgz.deploygen-tmp", e.chart, e.version));
-            std::fs::write(&tmp, &bytes).map_err(|err| Error::io(&tmp, err))?;
-            std::fs::rename(&tmp, &target).map_err(|err| Error::io(&target, err))?;
-            placed.push(e.archive.clone());
-        }
-        digests.push((e, crate::base::sha256::hex(&bytes)));
-    }
+    let digests: Vec<(Entry, String)> = found
+        .iter()
+        .map(|(e, b)| (e.clone(), crate::base::sha256::hex(b)))
+        .collect();
+    let archives = found
+        .into_iter()
+        .map(|(e, bytes)| Archive {
+            rel: e.archive,
+            bytes,
+        })
+        .collect();
     let lock = (plan.matrix.layout.chart_lock(), lock_text(plan, &digests));
-    Ok((placed, lock))
+    Ok((archives, lock))
 }

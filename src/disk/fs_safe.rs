@@ -147,12 +147,17 @@ impl Root {
     /// A regular file's bytes below the root (bounded; `None` when larger than
     /// `MAX_TREE_FILE`), never through a link.
     pub fn read_file(&self, rel: &str) -> io::Result<Option<Vec<u8>>> {
+        self.read_at_most(rel, MAX_TREE_FILE)
+    }
+
+    /// `read_file` with another bound (`None` when the file is larger than `limit`).
+    pub fn read_at_most(&self, rel: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
         let Some(root) = &self.dir else {
             return Err(io::ErrorKind::NotFound.into());
         };
         let (folder, name) = dir::split(rel);
-        let bytes = root.open_dir(folder)?.read(name, MAX_TREE_FILE)?;
-        Ok((bytes.len() as u64 <= MAX_TREE_FILE).then_some(bytes))
+        let bytes = root.open_dir(folder)?.read(name, limit)?;
+        Ok((bytes.len() as u64 <= limit).then_some(bytes))
     }
 }
 

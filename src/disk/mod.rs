@@ -344,11 +344,76 @@ pub fn write_with(
     matrix: Option<&MatrixEdit>,
     opts: WriteOptions,
 ) -> Result<Summary> {
+    write_all(root, tree, protect, matrix, &[], opts).map(|(s, _)| s)
+}
+
+/// A file placed in the tree that deploygen does not generate and never lists in its manifest:
+/// a vendored chart archive (`deploygen vendor`). Verified by the caller before it gets here.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    /// Path below the root.
+    pub rel: String,
+    pub bytes: Vec<u8>,
+}
+
+/// `write_with` (no matrix edit), placing `archives` in the same all-or-nothing step: either
+/// every archive and every generated file is in place, or none is. Returns the archives that
+/// were written (the others already held those bytes).
+pub fn write_vendored(
+    root: &Path,
+    tree: &Tree,
+    protect: &[String],
+    archives: &[Archive],
+) -> Result<(Summary, Vec<String>)> {
+    write_all(root, tree, protect, None, archives, WriteOptions::default())
+}
+
+/// Which archives differ from what is on disk; a link, folder or anything but a regular file
+/// at an archive's path is refused.
+fn archives_to_place(root: &Root, archives: &[Archive]) -> Result<Vec<usize>> {
+    let mut place = Vec::new();
+    let mut refusals = Vec::new();
+    for (i, a) in archives.iter().enumerate() {
+        let at = root.path().join(&a.rel);
+        match root.inspect(&a.rel) {
+            Err(u) => refusals.push(Problem {
+                location: root.path().join(&u.at).display().to_string(),
+                message: u.why,
+            }),
+            Ok(Node::Missing) => place.push(i),
+            Ok(Node::File(_)) => match root.read_file(&a.rel) {
+                Ok(Some(b)) if b == a.bytes => {}
+                _ => place.push(i),
+            },
+            Ok(Node::Dir | Node::Other(_)) => refusals.push(Problem {
+                location: at.display().to_string(),
+                message: "is not a regular file where deploygen places a chart archive (a link \
+                          could lead outside the tree): move it away"
+                    .into(),
+            }),
+        }
+    }
+    if refusals.is_empty() {
+        Ok(place)
+    } else {
+        Err(Error::Unsafe(refusals))
+    }
+}
+
+fn write_all(
+    root: &Path,
+    tree: &Tree,
+    protect: &[String],
+    matrix: Option<&MatrixEdit>,
+    archives: &[Archive],
+    opts: WriteOptions,
+) -> Result<(Summary, Vec<String>)> {
     let mut handle = open_root(root)?;
     let c = compare(&handle, tree, protect)?;
     refuse(&c)?;
-    if c.summary.is_noop() && matrix.is_none() {
-        return Ok(c.summary);
+    let new_archives = archives_to_place(&handle, archives)?;
+    if c.summary.is_noop() && matrix.is_none() && new_archives.is_empty() {
+        return Ok((c.summary, Vec::new()));
     }
     let (dir, created) = handle.dir_or_create().map_err(|e| Error::io(root, e))?;
     let base = Rc::new(dir.try_clone().map_err(|e| Error::io(root, e))?);
@@ -362,6 +427,13 @@ pub fn write_with(
             at: matrix_place(m)?,
             bytes: m.text.as_bytes().to_vec(),
             mode: Some(m.mode),
+        });
+    }
+    for &i in &new_archives {
+        steps.push(txn::Step::Write {
+            at: at(&archives[i].rel),
+            bytes: archives[i].bytes.clone(),
+            mode: None,
         });
     }
     let content: Vec<&String> = c.writes.iter().filter(|p| *p != MANIFEST).collect();
@@ -439,7 +511,11 @@ pub fn write_with(
         let _ = std::fs::remove_dir(root);
     }
     applied?;
-    Ok(c.summary)
+    let placed = new_archives
+        .iter()
+        .map(|&i| archives[i].rel.clone())
+        .collect();
+    Ok((c.summary, placed))
 }
 
 /// Writes one file at `rel` below the folder `base` the user named (created if missing;

@@ -45,6 +45,18 @@ pub fn refuse_link_out(path: &Path) -> Result<()> {
     }
 }
 
+/// The path with every link resolved (`realpath`), as commands compare where files are.
+pub fn real_path(path: &Path) -> std::io::Result<PathBuf> {
+    std::fs::canonicalize(path)
+}
+
+/// The permission bits of the file at `path` (following links: the file a link names).
+pub fn mode_of(path: &Path) -> Result<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    Ok(meta.permissions().mode() & 0o7777)
+}
+
 /// Reads a matrix from a file or stream, at most `MAX_MATRIX_BYTES + 1` bytes.
 pub fn read_matrix(path: &Path) -> Result<Vec<u8>> {
     refuse_link_out(path)?;
@@ -61,6 +73,46 @@ pub fn read_matrix(path: &Path) -> Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+/// A user-named input (`-` for standard input) read whole up to `limit` bytes: `None` when it
+/// is larger (reading stopped at `limit + 1`). Returns the label messages use.
+pub fn input(path: &Path, limit: u64) -> Result<(String, Option<Vec<u8>>)> {
+    use std::io::Read;
+    let (label, reader): (String, Box<dyn Read>) = if path == Path::new("-") {
+        ("<stdin>".into(), Box::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        (path.display().to_string(), Box::new(file))
+    };
+    let bytes = super::fs_safe::read_bounded(reader, limit).map_err(|e| Error::io(path, e))?;
+    let fits = bytes.len() as u64 <= limit;
+    Ok((label, fits.then_some(bytes)))
+}
+
+/// The `.yaml`/`.yml` files directly in the folder `dir` (a user's kodata folder), sorted,
+/// each as (path, text): read through the folder's handle, never through a link, each at most
+/// `limit` bytes.
+pub fn yaml_files_in(dir: &Path, limit: u64) -> Result<Vec<(PathBuf, String)>> {
+    let d = Dir::open(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = Vec::new();
+    for (name, kind) in d.entries().map_err(|e| Error::io(dir, e))? {
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) || kind == Kind::Dir {
+            continue;
+        }
+        let path = dir.join(&name);
+        let bytes = d.read(&name, limit).map_err(|e| Error::io(&path, e))?;
+        if bytes.len() as u64 > limit {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                format!("is larger than {limit} bytes (reading stopped there)"),
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::invalid(path.display().to_string(), "is not UTF-8"))?;
+        out.push((path, text));
+    }
+    Ok(out)
 }
 
 /// The catalog directory for a matrix: `--catalog DIR` when given (it must exist), else
