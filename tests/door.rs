@@ -107,3 +107,155 @@ fn a_link_planted_where_render_makes_a_folder_is_refused() {
     assert!(e.to_string().contains("symbolic link"), "{e}");
     assert_eq!(entries(outside.path()), 0);
 }
+
+// `vendor` (issue 20): archives are read through the --from folder's handle and placed with
+// the tree in one all-or-nothing write.
+
+/// The default matrix with vendored charts.
+fn vendored() -> String {
+    format!("layout:\n  vendored_charts: true\n{MATRIX}")
+}
+
+/// A real chart archive as `helm pull` leaves it: `<name>/Chart.yaml` in a gzip tar.
+fn chart_tgz(name: &str, version: &str) -> Vec<u8> {
+    let chart = format!("apiVersion: v2\nname: {name}\nversion: {version}\n");
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(chart.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, format!("{name}/Chart.yaml"), chart.as_bytes())
+        .unwrap();
+    let tar = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A tree rendered from the vendored matrix with `pulled/` holding every archive it needs;
+/// returns the archives' paths below the root.
+fn vendored_tree() -> (tempfile::TempDir, Vec<String>) {
+    let dir = common::workdir(&vendored());
+    let plan = deploygen::plan("matrix.yaml", vendored().as_bytes()).unwrap();
+    let pulled = dir.path().join("pulled");
+    std::fs::create_dir(&pulled).unwrap();
+    let mut archives = Vec::new();
+    for e in deploygen::cli::vendor::entries(&plan) {
+        std::fs::write(
+            pulled.join(format!("{}-{}.tgz", e.chart, e.version)),
+            chart_tgz(&e.chart, &e.version),
+        )
+        .unwrap();
+        archives.push(e.archive);
+    }
+    (dir, archives)
+}
+
+fn vendor(dir: &Path) -> std::process::Output {
+    common::run(dir, &["vendor", "--from", "pulled"])
+}
+
+#[test]
+fn vendor_places_every_archive_and_a_second_run_places_none() {
+    let (dir, archives) = vendored_tree();
+    let o = vendor(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    for a in &archives {
+        assert!(dir.path().join(a).is_file(), "{a}");
+    }
+    let o = vendor(dir.path());
+    assert!(common::stdout(&o).contains("0 chart archives placed"));
+    assert_eq!(common::run(dir.path(), &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn vendor_never_writes_through_a_link_planted_at_a_temp_name() {
+    let (dir, archives) = vendored_tree();
+    let victim = tempfile::tempdir().unwrap();
+    let first = dir.path().join(&archives[0]);
+    let charts = first.parent().unwrap();
+    std::fs::create_dir_all(charts).unwrap();
+    // The name the old vendor staged at, and a few more in the same shape.
+    let name = first.file_name().unwrap().to_string_lossy().into_owned();
+    for planted in [
+        format!(".{name}.deploygen-tmp"),
+        format!(".{name}.new.1-0-0.deploygen-tmp"),
+    ] {
+        symlink(victim.path().join("victim"), charts.join(planted)).unwrap();
+    }
+    let o = vendor(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert!(!victim.path().join("victim").exists(), "written through a link");
+    let meta = std::fs::symlink_metadata(&first).unwrap();
+    assert!(meta.is_file(), "the archive in the tree is a regular file");
+}
+
+#[test]
+fn vendor_refuses_a_linked_charts_folder_and_writes_nothing_there() {
+    let (dir, archives) = vendored_tree();
+    let out = tempfile::tempdir().unwrap();
+    // The first chart's charts/ folder linked elsewhere.
+    let charts = dir.path().join(&archives[0]);
+    let charts = charts.parent().unwrap();
+    std::fs::create_dir_all(charts.parent().unwrap()).unwrap();
+    symlink(out.path(), charts).unwrap();
+    let o = vendor(dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
+    assert!(common::stderr(&o).contains("symbolic link"), "{}", common::stderr(&o));
+    assert_eq!(entries(out.path()), 0);
+    for a in &archives[1..] {
+        assert!(!dir.path().join(a).exists(), "{a} placed by a refused vendor");
+    }
+}
+
+#[test]
+fn vendor_is_all_or_nothing_when_a_chart_folder_cannot_be_made() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, archives) = vendored_tree();
+    // The last archive's folder cannot be made: a read-only file stands where it must go
+    // (a read-only folder would not stop root, who runs CI).
+    let last = dir.path().join(archives.last().unwrap());
+    let blocked = last.parent().unwrap();
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(blocked, "not a folder").unwrap();
+    std::fs::set_permissions(blocked, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let o = vendor(dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
+    for a in &archives {
+        assert!(!dir.path().join(a).exists(), "{a} placed by a failed vendor");
+    }
+    let lock = dir.path().join("applications/versions.lock");
+    assert!(!lock.exists());
+    assert!(
+        !common::files(dir.path()).keys().any(|p| p.ends_with("versions.lock")),
+        "a lock was written"
+    );
+}
+
+#[test]
+fn vendor_reads_no_link_fifo_or_endless_file_as_an_archive() {
+    let (dir, _) = vendored_tree();
+    let plan = deploygen::plan("matrix.yaml", vendored().as_bytes()).unwrap();
+    let e = &deploygen::cli::vendor::entries(&plan)[0];
+    let at = dir.path().join(format!("pulled/{}-{}.tgz", e.chart, e.version));
+    for how in ["link", "fifo", "large"] {
+        std::fs::remove_file(&at).unwrap();
+        match how {
+            "link" => symlink("/dev/zero", &at).unwrap(),
+            "fifo" => {
+                let c = std::ffi::CString::new(at.to_str().unwrap()).unwrap();
+                // SAFETY: a valid C string.
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+            }
+            _ => {
+                let f = std::fs::File::create(&at).unwrap();
+                f.set_len(deploygen::cli::vendor::MAX_ARCHIVE + 1).unwrap();
+            }
+        }
+        let o = vendor(dir.path());
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{how}: {err}");
+        let want = if how == "large" { "is larger than" } else { "no " };
+        assert!(err.contains(want), "{how}: {err}");
+    }
+}
