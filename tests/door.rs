@@ -259,3 +259,25 @@ fn vendor_reads_no_link_fifo_or_endless_file_as_an_archive() {
         assert!(err.contains(want), "{how}: {err}");
     }
 }
+
+#[test]
+fn a_bump_is_refused_while_its_matrix_is_bumped_into_another_tree() {
+    // Two bumps of one matrix with different --out roots each locked only their own tree,
+    // and one edit was lost. The matrix's folder is locked too now.
+    let dir = common::workdir(MATRIX);
+    let held = deploygen::disk::TreeLock::exclusive(dir.path(), "bump").unwrap();
+    let o = common::run(dir.path(), &["bump", "istio", "1.21.6", "--out", "elsewhere"]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("another deploygen (pid"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("matrix.yaml")).unwrap(),
+        MATRIX
+    );
+    drop(held);
+    let o = common::run(dir.path(), &["bump", "istio", "1.21.6", "--out", "elsewhere"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    // With the matrix in the tree's own root, one lock is taken (not two on one file).
+    let o = common::run(dir.path(), &["bump", "istio", "1.22.8"]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+}
