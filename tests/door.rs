@@ -185,7 +185,10 @@ fn vendor_never_writes_through_a_link_planted_at_a_temp_name() {
     }
     let o = vendor(dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
-    assert!(!victim.path().join("victim").exists(), "written through a link");
+    assert!(
+        !victim.path().join("victim").exists(),
+        "written through a link"
+    );
     let meta = std::fs::symlink_metadata(&first).unwrap();
     assert!(meta.is_file(), "the archive in the tree is a regular file");
 }
@@ -201,10 +204,17 @@ fn vendor_refuses_a_linked_charts_folder_and_writes_nothing_there() {
     symlink(out.path(), charts).unwrap();
     let o = vendor(dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
-    assert!(common::stderr(&o).contains("symbolic link"), "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("symbolic link"),
+        "{}",
+        common::stderr(&o)
+    );
     assert_eq!(entries(out.path()), 0);
     for a in &archives[1..] {
-        assert!(!dir.path().join(a).exists(), "{a} placed by a refused vendor");
+        assert!(
+            !dir.path().join(a).exists(),
+            "{a} placed by a refused vendor"
+        );
     }
 }
 
@@ -222,12 +232,17 @@ fn vendor_is_all_or_nothing_when_a_chart_folder_cannot_be_made() {
     let o = vendor(dir.path());
     assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
     for a in &archives {
-        assert!(!dir.path().join(a).exists(), "{a} placed by a failed vendor");
+        assert!(
+            !dir.path().join(a).exists(),
+            "{a} placed by a failed vendor"
+        );
     }
     let lock = dir.path().join("applications/versions.lock");
     assert!(!lock.exists());
     assert!(
-        !common::files(dir.path()).keys().any(|p| p.ends_with("versions.lock")),
+        !common::files(dir.path())
+            .keys()
+            .any(|p| p.ends_with("versions.lock")),
         "a lock was written"
     );
 }
@@ -237,7 +252,9 @@ fn vendor_reads_no_link_fifo_or_endless_file_as_an_archive() {
     let (dir, _) = vendored_tree();
     let plan = deploygen::plan("matrix.yaml", vendored().as_bytes()).unwrap();
     let e = &deploygen::cli::vendor::entries(&plan)[0];
-    let at = dir.path().join(format!("pulled/{}-{}.tgz", e.chart, e.version));
+    let at = dir
+        .path()
+        .join(format!("pulled/{}-{}.tgz", e.chart, e.version));
     for how in ["link", "fifo", "large"] {
         std::fs::remove_file(&at).unwrap();
         match how {
@@ -255,7 +272,11 @@ fn vendor_reads_no_link_fifo_or_endless_file_as_an_archive() {
         let o = vendor(dir.path());
         let err = common::stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{how}: {err}");
-        let want = if how == "large" { "is larger than" } else { "no " };
+        let want = if how == "large" {
+            "is larger than"
+        } else {
+            "no "
+        };
         assert!(err.contains(want), "{how}: {err}");
     }
 }
@@ -266,7 +287,10 @@ fn a_bump_is_refused_while_its_matrix_is_bumped_into_another_tree() {
     // and one edit was lost. The matrix's folder is locked too now.
     let dir = common::workdir(MATRIX);
     let held = deploygen::disk::TreeLock::exclusive(dir.path(), "bump").unwrap();
-    let o = common::run(dir.path(), &["bump", "istio", "1.21.6", "--out", "elsewhere"]);
+    let o = common::run(
+        dir.path(),
+        &["bump", "istio", "1.21.6", "--out", "elsewhere"],
+    );
     let err = common::stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("another deploygen (pid"), "{err}");
@@ -275,7 +299,10 @@ fn a_bump_is_refused_while_its_matrix_is_bumped_into_another_tree() {
         MATRIX
     );
     drop(held);
-    let o = common::run(dir.path(), &["bump", "istio", "1.21.6", "--out", "elsewhere"]);
+    let o = common::run(
+        dir.path(),
+        &["bump", "istio", "1.21.6", "--out", "elsewhere"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     // With the matrix in the tree's own root, one lock is taken (not two on one file).
     let o = common::run(dir.path(), &["bump", "istio", "1.22.8"]);

@@ -22,14 +22,21 @@ pub struct TreeLock {
 }
 
 fn open(path: &Path, create: bool) -> io::Result<File> {
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(create)
         .truncate(false)
         .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+        // No link followed; a fifo at the name opens at once instead of hanging.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(
+            "is not a regular file, so not deploygen's lock: remove it",
+        ));
+    }
+    Ok(file)
 }
 
 fn busy(path: PathBuf, file: &mut File) -> Error {
@@ -145,6 +152,22 @@ mod tests {
             assert!(no_writer_possible(ReadOnlyFilesystem, create));
             assert!(!no_writer_possible(InvalidInput, create));
             assert!(!no_writer_possible(Other, create));
+        }
+    }
+
+    #[test]
+    fn a_fifo_at_the_lock_name_is_refused_at_once_by_readers_and_writers() {
+        let d = tempfile::tempdir().unwrap();
+        let c = std::ffi::CString::new(d.path().join(LOCK).to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        for lock in [
+            TreeLock::shared(d.path()),
+            TreeLock::shared_if_locked_before(d.path()),
+            TreeLock::exclusive(d.path(), "render"),
+        ] {
+            let err = lock.unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{err}");
         }
     }
 
