@@ -308,3 +308,83 @@ fn a_bump_is_refused_while_its_matrix_is_bumped_into_another_tree() {
     let o = common::run(dir.path(), &["bump", "istio", "1.22.8"]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
 }
+
+#[test]
+fn catalog_files_that_are_links_or_streams_are_refused_before_they_are_parsed() {
+    let secret_dir = tempfile::tempdir().unwrap();
+    let secret = secret_dir.path().join("git-credentials");
+    std::fs::write(&secret, "https://deploy:ghp_SECRETTOKEN123@github.com\n").unwrap();
+    for (rel, target) in [
+        ("catalog/kserve/v0.99.0.yaml", secret.as_path()),
+        ("catalog/rules.yaml", Path::new("/dev/zero")),
+        ("catalog/kserve/v0.99.1.yaml", Path::new("/dev/zero")),
+    ] {
+        let dir = common::workdir(MATRIX);
+        let at = dir.path().join(rel);
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        symlink(target, &at).unwrap();
+        let o = common::run(dir.path(), &["check"]);
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{rel}: {err}");
+        assert!(err.contains("symbolic link"), "{rel}: {err}");
+        assert!(
+            !err.contains("SECRETTOKEN"),
+            "{rel}: printed the secret: {err}"
+        );
+    }
+    // A fifo among the catalog files is refused at once (it would hang a read).
+    let dir = common::workdir(MATRIX);
+    std::fs::create_dir_all(dir.path().join("catalog/kserve")).unwrap();
+    let c = std::ffi::CString::new(
+        dir.path()
+            .join("catalog/kserve/v0.99.2.yaml")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    // SAFETY: a valid C string.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let o = common::run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        common::stderr(&o).contains("is a named pipe"),
+        "{}",
+        common::stderr(&o)
+    );
+    // A catalog file larger than any entry is refused by size, read no further.
+    let dir = common::workdir(MATRIX);
+    std::fs::create_dir_all(dir.path().join("catalog/kserve")).unwrap();
+    let big = std::fs::File::create(dir.path().join("catalog/kserve/v0.99.3.yaml")).unwrap();
+    big.set_len(deploygen::disk::read::MAX_CATALOG_FILE + 1)
+        .unwrap();
+    let o = common::run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        common::stderr(&o).contains("is more than"),
+        "{}",
+        common::stderr(&o)
+    );
+}
+
+#[test]
+fn a_vendored_lock_or_archive_swapped_for_a_link_fails_check_without_reading_it() {
+    let (dir, archives) = vendored_tree();
+    assert_eq!(vendor(dir.path()).status.code(), Some(0));
+    let lock = common::files(dir.path())
+        .into_keys()
+        .find(|p| p.ends_with("versions.lock"))
+        .unwrap();
+    for rel in [lock.as_str(), archives[0].as_str()] {
+        let at = dir.path().join(rel);
+        let kept = std::fs::read(&at).unwrap();
+        std::fs::remove_file(&at).unwrap();
+        symlink("/dev/zero", &at).unwrap();
+        let o = common::run(dir.path(), &["check"]);
+        let err = common::stderr(&o);
+        assert_ne!(o.status.code(), Some(0), "{rel}: {err}");
+        assert!(err.contains("symbolic link"), "{rel}: {err}");
+        std::fs::remove_file(&at).unwrap();
+        std::fs::write(&at, kept).unwrap();
+    }
+    assert_eq!(common::run(dir.path(), &["check"]).status.code(), Some(0));
+}
