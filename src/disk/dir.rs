@@ -394,7 +394,23 @@ mod tests {
         let e = root.open_dir("link").unwrap_err().to_string();
         assert!(e.contains("symbolic link"), "{e}");
         assert!(root.open_dir("link/x").is_err());
-        assert!(root.make_dirs("link/x", &mut Vec::new()).is_err());
+        let e = root
+            .make_dirs("link/x", &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // A file where a folder must be is no folder (and not called a link).
+        std::fs::write(d.path().join("file"), "x").unwrap();
+        let e = root.open_dir("file").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOTDIR), "{e}");
+        assert!(!e.to_string().contains("symbolic link"), "{e}");
+        assert!(root.child_dir("file").is_err());
+        assert_eq!(
+            Dir::open(&d.path().join("file"))
+                .unwrap_err()
+                .raw_os_error(),
+            Some(libc::ENOTDIR)
+        );
         let real = root.open_dir("real").unwrap();
         assert!(real.read("f", 100).is_err());
         assert_eq!(real.kind("f").unwrap(), Some(Kind::Link));

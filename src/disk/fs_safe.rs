@@ -69,19 +69,23 @@ impl Root {
     /// The root's handle, creating the folder (one level: never its parents) when missing.
     /// Returns whether it was created.
     pub fn dir_or_create(&mut self) -> io::Result<(&Dir, bool)> {
-        let created = if self.dir.is_none() {
-            match std::fs::create_dir(&self.path) {
-                Ok(()) => true,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-                Err(e) => return Err(e),
-            }
-        } else {
-            false
-        };
+        let mut created = false;
         if self.dir.is_none() {
-            self.dir = Some(Dir::open(&self.path)?);
+            // Another process may have made it since `open`: then it is opened, not created.
+            let made = std::fs::create_dir(&self.path);
+            match Dir::open(&self.path) {
+                Ok(d) => {
+                    self.dir = Some(d);
+                    created = made.is_ok();
+                }
+                // The create's error says why (a missing parent, no permission) when it failed.
+                Err(e) => return Err(made.err().unwrap_or(e)),
+            }
         }
-        Ok((self.dir.as_ref().expect("opened above"), created))
+        match &self.dir {
+            Some(d) => Ok((d, created)),
+            None => Err(io::ErrorKind::NotFound.into()),
+        }
     }
 
     /// The root's handle if the folder exists.
@@ -386,8 +390,20 @@ mod tests {
         assert!(d.path().join("tree").is_dir());
         assert!(!r.dir_or_create().unwrap().1, "already there");
         let mut far = Root::open(&d.path().join("missing/tree")).unwrap();
-        assert!(far.dir_or_create().is_err());
+        assert_eq!(
+            far.dir_or_create().unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
         assert!(!d.path().join("missing").exists());
+        // Made by someone else between `open` and the first write: opened, not created.
+        let mut raced = Root::open(&d.path().join("raced")).unwrap();
+        fs::create_dir(d.path().join("raced")).unwrap();
+        let (_, created) = raced.dir_or_create().unwrap();
+        assert!(!created);
+        // A root that is a file is an error at `open`, not a tree still to be made.
+        fs::write(d.path().join("file"), "x").unwrap();
+        let e = Root::open(&d.path().join("file")).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOTDIR));
     }
 
     #[test]
