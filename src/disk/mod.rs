@@ -644,3 +644,60 @@ pub fn diff(root: &Path, tree: &Tree) -> Result<String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn one_file_is_written_below_its_base_and_never_through_a_link() {
+        let d = tempfile::tempdir().unwrap();
+        let base = d.path().join("catalog");
+        write_file(&base, "kserve/v0.99.0.yaml", b"a: 1\n").unwrap();
+        assert_eq!(
+            std::fs::read(base.join("kserve/v0.99.0.yaml")).unwrap(),
+            b"a: 1\n"
+        );
+        write_named(&d.path().join("report.txt"), b"r\n").unwrap();
+        assert_eq!(std::fs::read(d.path().join("report.txt")).unwrap(), b"r\n");
+        // A path that climbs out, and a link on the way, are refused; nothing lands outside.
+        let out = tempfile::tempdir().unwrap();
+        assert!(write_file(&base, "../escape.yaml", b"x").is_err());
+        assert!(!d.path().join("escape.yaml").exists());
+        symlink(out.path(), base.join("linked")).unwrap();
+        let e = write_file(&base, "linked/v1.yaml", b"x").unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        symlink(out.path().join("victim"), d.path().join("named")).unwrap();
+        write_named(&d.path().join("named"), b"x").unwrap();
+        assert!(
+            !out.path().join("victim").exists(),
+            "written through a link"
+        );
+        assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn a_failed_write_removes_the_root_it_made_and_only_that() {
+        let tree: Tree = [("a/f.yaml".to_string(), "x: 1\n".to_string())]
+            .into_iter()
+            .collect();
+        let fail = WriteOptions {
+            fail_swap_after: Some(0),
+            ..WriteOptions::default()
+        };
+        let d = tempfile::tempdir().unwrap();
+        let fresh = d.path().join("fresh");
+        assert!(write(&fresh, &tree, fail).is_err());
+        assert!(!fresh.exists(), "the root this run made is undone");
+        let existing = d.path().join("existing");
+        std::fs::create_dir(&existing).unwrap();
+        assert!(write(&existing, &tree, fail).is_err());
+        assert!(
+            existing.is_dir(),
+            "a root that was there stays, empty or not"
+        );
+        write(&existing, &tree, WriteOptions::default()).unwrap();
+        assert!(existing.join("a/f.yaml").is_file());
+    }
+}
