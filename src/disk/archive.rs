@@ -541,6 +541,22 @@ mod tests {
     }
 
     #[test]
+    fn the_caps_are_the_documented_ones() {
+        // README ("What import reads, and how") states these numbers.
+        assert_eq!(
+            LIMITS,
+            Limits {
+                compressed: 16_777_216,
+                unpacked: 67_108_864,
+                entries: 5_000,
+                entry: 16_777_216,
+            }
+        );
+        assert_eq!(MAX_CHART_YAML, 65_536);
+        assert_eq!(MAX_FLOW_DEPTH, 16);
+    }
+
+    #[test]
     fn tokens_are_escaped_and_cut_short() {
         assert_eq!(token("a\u{1b}[2J"), "a\\u{1b}[2J");
         assert_eq!(token(&"é".repeat(96)), "é".repeat(96));

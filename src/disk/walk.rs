@@ -104,9 +104,9 @@ pub fn read_tree(root: &Dir, limits: &Limits) -> Result<BTreeMap<String, Vec<u8>
                     stack.push((sub, rel, depth + 1));
                 }
                 Kind::File { .. } => {
-                    // At most one byte more than the budget left, so a file that grows while
-                    // it is read is caught too.
-                    let left = limits.bytes - bytes;
+                    // At most one byte more than the budget left: a huge file (or one that
+                    // grows while it is read) is never read whole.
+                    let left = limits.bytes.saturating_sub(bytes);
                     let content = dir.read(&name, left).map_err(io_at(&rel))?;
                     bytes += content.len() as u64;
                     if bytes > limits.bytes {
@@ -237,6 +237,31 @@ mod tests {
         let nine = Limits { bytes: 9, ..WIDE };
         let e = walk(d.path(), &nine).unwrap_err();
         assert!(matches!(e, WalkError::TooManyBytes(9)), "{e}");
+    }
+
+    #[test]
+    fn a_huge_file_is_refused_after_reading_no_more_than_the_budget() {
+        let d = tempfile::tempdir().unwrap();
+        // A sparse file of 1 TiB: read whole, this test would never end.
+        std::fs::File::create(d.path().join("huge"))
+            .unwrap()
+            .set_len(1 << 40)
+            .unwrap();
+        let e = walk(d.path(), &WIDE).unwrap_err();
+        assert!(matches!(e, WalkError::TooManyBytes(1000)), "{e}");
+    }
+
+    #[test]
+    fn a_folders_bounds_are_the_documented_ones() {
+        // README ("What import reads, and how") states these numbers.
+        assert_eq!(
+            FOLDER,
+            Limits {
+                depth: 16,
+                entries: 5_000,
+                bytes: 67_108_864,
+            }
+        );
     }
 
     #[test]

@@ -518,6 +518,15 @@ mod tests {
             open(&d.path().join("missing")),
             Err(ImportError::Io { .. })
         ));
+        // A path the user names may go through links, but one that loops is an error of
+        // its own (not taken for an archive).
+        symlink("self", d.path().join("self")).unwrap();
+        match open(&d.path().join("self")) {
+            Err(ImportError::Io { source, .. }) => {
+                assert_eq!(source.raw_os_error(), Some(libc::ELOOP), "{source}")
+            }
+            other => panic!("{:?}", other.err()),
+        }
     }
 
     #[test]
