@@ -530,6 +530,30 @@ mod tests {
     }
 
     #[test]
+    fn schema_keys_are_read_from_the_charts_values_schema_json() {
+        let d = tempfile::tempdir().unwrap();
+        folder(d.path());
+        write(
+            d.path(),
+            "values.schema.json",
+            br##"{"properties": {"a": {"$ref": "#/$defs/A"}, "b": {"allOf": [{"properties": {"c": {}}}]}},
+                "$defs": {"A": {"properties": {"x": {}}}}}"##,
+        );
+        let c = open(d.path()).unwrap();
+        let keys: Vec<String> = schema_keys(&c).unwrap().into_iter().collect();
+        assert_eq!(keys, ["a", "a.x", "b", "b.c"]);
+        write(d.path(), "values.schema.json", b"{");
+        let c = open(d.path()).unwrap();
+        match schema_keys(&c) {
+            Err(ImportError::Chart { path, message }) => {
+                assert_eq!(path, d.path().join("values.schema.json"));
+                assert!(message.starts_with("is not JSON: "), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn text_that_is_not_utf8_is_named_or_skipped_in_templates() {
         let d = tempfile::tempdir().unwrap();
         folder(d.path());
