@@ -230,6 +230,45 @@ fn every_way_an_entry_names_a_values_key_is_checked_against_the_chart() {
     }
 }
 
+/// A chart's digest, when an entry records one, is `sha256:` and 64 lower-case hex digits.
+#[test]
+fn a_chart_digest_is_sha256_and_its_hex_or_is_refused() {
+    let good = format!("sha256:{}", "0a".repeat(32));
+    let with = |d: &str| {
+        problems_after(
+            "kserve/v0.15.2.yaml",
+            "    chart:\n",
+            &format!("    chart:\n      digest: \"{d}\"\n"),
+        )
+    };
+    assert_eq!(with(&good), vec![]);
+    let entry = catalog::parse_entry(&compiled("kserve/v0.15.2.yaml").replacen(
+        "    chart:\n",
+        &format!("    chart:\n      digest: {good}\n"),
+        1,
+    ))
+    .unwrap();
+    assert_eq!(
+        entry.releases[0].chart.as_ref().unwrap().digest.as_deref(),
+        Some(good.as_str())
+    );
+    for bad in [
+        "0a".repeat(32),
+        format!("sha256:{}", "0A".repeat(32)),
+        format!("sha512:{}", "0a".repeat(32)),
+        "sha256:0a".to_string(),
+    ] {
+        assert_eq!(
+            with(&bad),
+            vec![(
+                "releases[0].chart.digest".to_string(),
+                format!("`{bad}` is not `sha256:` and 64 lower-case hex digits")
+            )],
+            "{bad}"
+        );
+    }
+}
+
 /// A runtime switch pattern must name the runtime and match a key of the chart.
 #[test]
 fn a_runtime_switch_that_names_no_key_is_refused_by_name() {

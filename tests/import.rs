@@ -174,3 +174,145 @@ fn facts_it_cannot_derive_are_todos_and_the_entry_is_pending_until_filled() {
 fn import_is_deterministic() {
     assert_eq!(run().yaml, run().yaml);
 }
+
+/// The fixture chart packed as `helm package` packs it: `fixture/…` in a gzip tar.
+fn fixture_tgz(at: &Path) -> (PathBuf, Vec<u8>) {
+    let mut b = tar::Builder::new(Vec::new());
+    for e in walkdir::WalkDir::new(fixture()).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(fixture()).unwrap();
+            b.append_path_with_name(e.path(), Path::new("fixture").join(rel))
+                .unwrap();
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let path = at.join("fixture-0.2.0.tgz");
+    std::fs::write(&path, &bytes).unwrap();
+    (path, bytes)
+}
+
+fn import_from(chart: PathBuf, catalog: &Catalog) -> deploygen::import::Outcome {
+    let opts = Options {
+        component: "fixture".into(),
+        version: "0.2.0".into(),
+        charts: vec![chart],
+        kodata: None,
+    };
+    import(&opts, catalog, &FakeHelm).unwrap()
+}
+
+const OLD_DIGEST: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The fixture's nearest version with digests recorded, and a second release whose chart is
+/// not given.
+fn catalog_with_digests() -> Catalog {
+    let text = NEAREST.replace(
+        "version: 0.1.0, source: example/fixture",
+        &format!("version: 0.1.0, digest: \"{OLD_DIGEST}\", source: example/fixture"),
+    ) + &format!(
+        "  - name: other\n    namespace: fixture\n    chart: {{repository: oci://registry.example/charts, name: other, version: 0.1.0, digest: \"{OLD_DIGEST}\", source: example/other@0.1.0:chart}}\n    needs: []\n    images: []\n"
+    );
+    let mut c = Catalog::load().unwrap();
+    let entry = deploygen::catalog::parse_entry(&text).unwrap();
+    assert_eq!(
+        entry.releases[0].chart.as_ref().unwrap().digest.as_deref(),
+        Some(OLD_DIGEST)
+    );
+    c.insert(entry, deploygen::catalog::overlay::Origin::CompiledIn);
+    c
+}
+
+#[test]
+fn a_chart_archive_imports_as_its_folder_does_and_records_its_digest() {
+    let d = tempfile::tempdir().unwrap();
+    let (path, bytes) = fixture_tgz(d.path());
+    let digest = format!("sha256:{}", deploygen::base::sha256::hex(&bytes));
+    let from_tgz = import_from(path, &catalog_with_digests());
+    let chart = from_tgz.entry.releases[0].chart.as_ref().unwrap();
+    assert_eq!(chart.digest.as_deref(), Some(digest.as_str()));
+    assert!(
+        from_tgz.yaml.contains(&format!(
+            "      version: 0.2.0\n      digest: {digest}\n      source: "
+        )),
+        "{}",
+        from_tgz.yaml
+    );
+    assert_eq!(
+        deploygen::catalog::parse_entry(&from_tgz.yaml).unwrap(),
+        from_tgz.entry
+    );
+    // A folder records no digest (the nearest version's would pin another archive), and
+    // the rest of the entry is the archive's.
+    let mut from_folder = import_from(fixture(), &catalog_with_digests());
+    assert_eq!(
+        from_folder.entry.releases[0].chart.as_ref().unwrap().digest,
+        None
+    );
+    assert!(
+        !from_folder.yaml.contains("digest: sha256:"),
+        "{}",
+        from_folder.yaml
+    );
+    from_folder.entry.releases[0].chart.as_mut().unwrap().digest = chart.digest.clone();
+    assert_eq!(from_folder.entry, from_tgz.entry);
+    // A chart not given keeps no digest either: its version is a TODO.
+    let other = from_tgz.entry.releases[1].chart.as_ref().unwrap();
+    assert!(other.version.starts_with("TODO: "), "{}", other.version);
+    assert_eq!(other.digest, None);
+}
+
+/// `catalog import` run as a user runs it, on a chart it must refuse: exit 2, the reason,
+/// nothing written.
+fn refused_by_the_cli(chart: &Path, want: &str) {
+    let catalog = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deploygen"))
+        .args(["catalog", "import", "kserve", "v0.99.0", "--helm", "false"])
+        .arg("--catalog")
+        .arg(catalog.path())
+        .arg("--chart")
+        .arg(chart)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(want), "{stderr}");
+    assert_eq!(std::fs::read_dir(catalog.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_chart_with_a_link_loop_is_refused_with_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("c/templates")).unwrap();
+    std::fs::write(
+        d.path().join("c/Chart.yaml"),
+        "name: kserve\nversion: v0.99.0\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", d.path().join("c/templates/loop")).unwrap();
+    refused_by_the_cli(
+        &d.path().join("c"),
+        "`templates/loop` is a symbolic link; deploygen follows no link",
+    );
+}
+
+#[test]
+fn a_tar_bomb_is_refused_with_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let zeros = vec![0u8; 14 << 20];
+    for i in 0..5 {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(zeros.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, format!("kserve/z{i}"), zeros.as_slice())
+            .unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &b.into_inner().unwrap()).unwrap();
+    let path = d.path().join("kserve-v0.99.0.tgz");
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    refused_by_the_cli(&path, "bytes unpacked (a tar bomb?)");
+}

@@ -69,9 +69,50 @@ pub fn hex(data: &[u8]) -> String {
     h.iter().map(|x| format!("{x:08x}")).collect()
 }
 
+/// A chart archive's digest as the catalog records it: `sha256:` and the lower-case hex, the
+/// form Helm writes in Chart.lock and OCI registries use, so the algorithm is named with it.
+pub fn digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex(data))
+}
+
+/// The 64 lower-case hex digits of a digest written `sha256:<hex>` (the catalog's form) or as
+/// bare hex (the vendored-chart lock's); `None` for anything else.
+pub fn digest_hex(d: &str) -> Option<&str> {
+    let hex = d.strip_prefix("sha256:").unwrap_or(d);
+    let well_formed =
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    well_formed.then_some(hex)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::hex;
+    use super::{digest, digest_hex, hex};
+
+    #[test]
+    fn a_digest_is_sha256_colon_hex_and_its_hex_is_read_back_in_either_form() {
+        let h = hex(b"abc");
+        assert_eq!(digest(b"abc"), format!("sha256:{h}"));
+        assert_eq!(digest_hex(&digest(b"abc")), Some(h.as_str()));
+        assert_eq!(digest_hex(&h), Some(h.as_str()));
+        // Upper case, a wrong length, another algorithm, a non-hex digit: not a digest.
+        for bad in [
+            h.to_uppercase(),
+            h[1..].to_string(),
+            format!("{h}0"),
+            format!("sha512:{h}"),
+            format!("g{}", &h[1..]),
+            format!("/{}", &h[1..]),
+            format!(":{}", &h[1..]),
+            format!("`{}", &h[1..]),
+            String::new(),
+        ] {
+            assert_eq!(digest_hex(&bad), None, "{bad}");
+        }
+        for edge in ['0', '9', 'a', 'f'] {
+            let d = edge.to_string().repeat(64);
+            assert_eq!(digest_hex(&d), Some(d.as_str()));
+        }
+    }
 
     #[test]
     fn standard_vectors() {

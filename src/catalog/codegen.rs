@@ -189,7 +189,7 @@ struct_rust! {
     }
     PullSecretKey { path, form, source }
     ChartDefect { id, helm, why, source, fix }
-    Chart { repository, name, version, source }
+    Chart { repository, name, version, source, digest }
     Workload { id, path, knative_workload }
     KnativeWorkload { name, container }
     CatalogImage { id, reference, runtime, set }

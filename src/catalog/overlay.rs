@@ -168,6 +168,19 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
                 }
             }
         }
+        // `vendor` compares an archive's sha256 with this: a digest it cannot read would pin
+        // nothing.
+        if let Some(d) = r.chart.as_ref().and_then(|c| c.digest.as_deref()) {
+            if !d.starts_with("sha256:") || crate::base::sha256::digest_hex(d).is_none() {
+                out.push((
+                    at(".chart.digest"),
+                    format!(
+                        "`{}` is not `sha256:` and 64 lower-case hex digits",
+                        crate::base::text::escape(d)
+                    ),
+                ));
+            }
+        }
         if r.values_keys.is_empty() {
             continue;
         }

@@ -271,6 +271,11 @@ pub struct Chart {
     /// Exact version string, as upstream publishes it.
     pub version: String,
     pub source: String,
+    /// The sha256 of the chart archive, written `sha256:<64 lower-case hex digits>` (the form
+    /// of Helm's Chart.lock and OCI digests). `catalog import` records it when it read a
+    /// `.tgz`; `vendor` places only an archive with this digest. Absent: not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// A workload whose resources a profile sets.

@@ -7,17 +7,25 @@
 //! - `lock`: one writer at a time.
 //! - `audit`: what `check` reports besides content: extra files in generated folders, stray
 //!   temp files, modes.
+//! - `dir`: a folder held open, every name below it opened with `O_NOFOLLOW`; `read`: bounded
+//!   reads of what the user hands deploygen.
+//! - `temp`: private temp folders (exclusive, unpredictable, 0700, never reused); `walk`: a
+//!   whole folder read bounded, links refused; `archive`: chart archives unpacked in memory,
+//!   bounded, and `vendor`'s proof that an archive is the chart the catalog pins.
 //!
 //! This module decides *what* changes (compare the rendered tree with the disk and the
 //! manifest, refuse anything unsafe before a byte is written); the others do it.
 
+pub mod archive;
 pub mod audit;
 pub mod dir;
 pub mod fs_safe;
 pub mod lock;
 pub mod manifest;
 pub mod read;
+pub mod temp;
 pub mod txn;
+pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};

@@ -53,7 +53,7 @@ pub(super) fn chart_kube_floor(
                 }
             }
         }
-        let defaults = chart::default_values(&dir.root)?;
+        let defaults = chart::default_values(dir)?;
         let mut keys = Vec::new();
         chart::value_keys(&defaults, "", &mut keys);
         for (k, v) in keys {
@@ -102,7 +102,7 @@ mod tests {
         .unwrap();
         std::fs::write(root.join("values.yaml"), values).unwrap();
         let opened = chart::open(&root).unwrap();
-        let facts = chart::facts(&opened.root).unwrap();
+        let facts = chart::facts(&opened).unwrap();
         (root, opened, facts)
     }
 

@@ -16,6 +16,7 @@ pub mod chart;
 pub mod discover;
 mod error;
 mod floor;
+pub mod kodata;
 pub mod render;
 pub mod write;
 
@@ -33,6 +34,7 @@ use crate::catalog::{
 use chart::subst;
 use discover::{Choice, Found};
 pub use error::ImportError;
+use kodata::Kodata;
 use render::Renderer;
 
 /// What to import.
@@ -188,7 +190,7 @@ pub fn import(
         BTreeMap::new();
     for path in &opts.charts {
         let dir = chart::open(path)?;
-        let facts = chart::facts(&dir.root)?;
+        let facts = chart::facts(&dir)?;
         if charts.contains_key(&facts.name) {
             return Err(ImportError::Usage(format!(
                 "two --chart arguments hold chart `{}`",
@@ -252,9 +254,10 @@ pub fn import(
         ));
     }
     let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let kodata = opts.kodata.as_deref().map(Kodata::read).transpose()?;
 
     // The operator's installs, from its kodata.
-    if let (Some(installs), Some(kodata)) = (&base.installs, &opts.kodata) {
+    if let (Some(installs), Some(kodata)) = (&base.installs, &kodata) {
         entry.installs = Some(operator_installs(kodata, installs, old, version, &mut rep)?);
     } else if base.installs.is_some() {
         if let Some(i) = &mut entry.installs {
@@ -297,6 +300,8 @@ pub fn import(
                 name: name.clone(),
                 version: facts.version.clone(),
                 source: with_folder(&subst(&like_chart.source, old, version), name),
+                // Set with the rest of the chart's facts when it is imported below.
+                digest: None,
             }),
             needs: Vec::new(),
             values: None,
@@ -367,6 +372,7 @@ pub fn import(
                 let ctx = ChartCtx {
                     path,
                     root: &dir.root,
+                    chart: dir,
                     facts,
                     old,
                     version,
@@ -382,13 +388,14 @@ pub fn import(
                         "chart {} was not read: pass --chart with it",
                         c.name
                     ));
+                    ch.digest = None;
                     rep.say(format!(
                         "release {}: chart {} not given (--chart): copied from {old}",
                         r.name, c.name
                     ));
                 }
             }
-            (None, _) if component == "knative-serving" => match &opts.kodata {
+            (None, _) if component == "knative-serving" => match &kodata {
                 Some(kodata) => serving_from_kodata(r, &old_r, &prefer, kodata, version, &mut rep)?,
                 None => {
                     r.images_source = Some(todo("Knative Serving has no chart: pass --kodata with the Knative Operator's kodata folder"));
@@ -481,7 +488,10 @@ fn mark_stale(entry: &mut ComponentVersion, path: &str, message: &str) {
 /// The chart being imported for one release, and where it stands.
 struct ChartCtx<'a> {
     path: &'a Path,
+    /// The chart's private copy, which the renderer reads.
     root: &'a Path,
+    /// The chart's files as read.
+    chart: &'a chart::ChartDir,
     facts: &'a chart::ChartFacts,
     old: &'a str,
     version: &'a str,
@@ -567,9 +577,12 @@ fn import_chart(
     if let Some(c) = &mut r.chart {
         c.version = facts.version.clone();
         c.source = subst(&c.source, old, version);
+        // The digest of the archive read (none for a folder): the nearest version's would
+        // pin another archive.
+        c.digest = ctx.chart.digest.clone();
     }
     r.images_source = r.images_source.as_ref().map(|s| subst(s, old, version));
-    let defaults = chart::default_values(root)?;
+    let defaults = chart::default_values(ctx.chart)?;
     let empty = Value::Mapping(Default::default());
     let mut base_values = r.values.clone().unwrap_or_else(|| empty.clone());
     let ns = r.namespace.clone();
@@ -641,8 +654,8 @@ fn import_chart(
     // Candidate keys.
     let mut keys: Vec<(String, Option<Value>)> = Vec::new();
     chart::value_keys(&defaults, "", &mut keys);
-    let schema = chart::schema_keys(root)?;
-    let templates = chart::template_keys(root)?;
+    let schema = chart::schema_keys(ctx.chart)?;
+    let templates = chart::template_keys(ctx.chart)?;
     let non_leaf: BTreeSet<String> = keys
         .iter()
         .filter(|(_, v)| {
@@ -1061,18 +1074,22 @@ fn set_keys(s: &SetAt) -> Vec<String> {
     }
 }
 
-/// Objects of every `.yaml` file in a folder, sorted by name.
-fn read_objects(dir: &Path) -> Result<Vec<crate::audit::manifest::Object>, ImportError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| ImportError::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
+/// Objects of every `.yaml` file in a kodata folder, sorted by name.
+fn read_objects(
+    kodata: &Kodata,
+    rel: &str,
+) -> Result<Vec<crate::audit::manifest::Object>, ImportError> {
     let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| ImportError::io(&f, e))?;
-        let objs = crate::audit::manifest::read(&f.display().to_string(), &text, &|_| None)
+    for (name, bytes) in kodata.files_in(rel) {
+        if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+            continue;
+        }
+        let f = kodata.label(&format!("{rel}/{name}"));
+        let text = std::str::from_utf8(bytes).map_err(|_| ImportError::Chart {
+            path: f.clone(),
+            message: "is not UTF-8".into(),
+        })?;
+        let objs = crate::audit::manifest::read(&f.display().to_string(), text, &|_| None)
             .map_err(|e| ImportError::Chart {
                 path: f.clone(),
                 message: e.to_string(),
@@ -1150,31 +1167,26 @@ fn serving_from_kodata(
     r: &mut ReleaseEntry,
     old_r: &ReleaseEntry,
     prefer: &[CatalogImage],
-    kodata: &Path,
+    kodata: &Kodata,
     version: &str,
     rep: &mut Report,
 ) -> Result<(), ImportError> {
-    let dir = kodata.join("knative-serving").join(version);
-    if !dir.is_dir() {
+    let rel = format!("knative-serving/{version}");
+    let dir = kodata.label(&rel);
+    let names = kodata.names(&rel);
+    if names.is_empty() {
         return Err(ImportError::Usage(format!(
             "{}: no such folder: this kodata does not bundle Knative Serving {version}",
             dir.display()
         )));
     }
-    let objects = read_objects(&dir)?;
+    let objects = read_objects(kodata, &rel)?;
     let sets = operator_sets(&objects, false);
-    let tag = operator_tag(kodata);
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|e| ImportError::io(&dir, e))?
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .trim_end_matches(".yaml")
-                .to_string()
-        })
+    let tag = operator_tag(&kodata.path);
+    let files: Vec<&str> = names
+        .into_iter()
+        .map(|n| n.trim_end_matches(".yaml"))
         .collect();
-    files.sort();
     let mut images = Vec::new();
     let mut taken = BTreeSet::new();
     for (reference, set) in &sets {
@@ -1241,24 +1253,24 @@ fn serving_from_kodata(
 
 /// What an operator version installs, from its kodata folder.
 fn operator_installs(
-    kodata: &Path,
+    kodata: &Kodata,
     old: &Installs,
     old_version: &str,
     version: &str,
     rep: &mut Report,
 ) -> Result<Installs, ImportError> {
-    let tag = operator_tag(kodata);
+    let tag = operator_tag(&kodata.path);
     if tag != version {
         rep.say(format!(
             "note: --kodata {} is named {tag}, not {version}",
-            kodata.display()
+            kodata.path.display()
         ));
     }
-    let serving_dir = kodata.join("knative-serving");
-    let mut servings: Vec<semver::Version> = std::fs::read_dir(&serving_dir)
-        .map_err(|e| ImportError::io(&serving_dir, e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| crate::base::version::parse_lenient(&e.file_name().to_string_lossy()).ok())
+    let serving_dir = kodata.label("knative-serving");
+    let mut servings: Vec<semver::Version> = kodata
+        .names("knative-serving")
+        .into_iter()
+        .filter_map(|n| crate::base::version::parse_lenient(n).ok())
         .collect();
     servings.sort();
     let (Some(lowest), Some(max)) = (servings.first().cloned(), servings.last().cloned()) else {
@@ -1299,19 +1311,12 @@ fn operator_installs(
         }
     }
     let mut net_istio = BTreeMap::new();
-    let ingress = kodata.join("ingress");
-    let mut minors: Vec<String> = std::fs::read_dir(&ingress)
-        .map_err(|e| ImportError::io(&ingress, e))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    minors.sort();
-    for minor in minors {
-        let dir = ingress.join(&minor).join("istio");
-        if !dir.is_dir() {
+    for minor in kodata.names("ingress") {
+        let rel = format!("ingress/{minor}/istio");
+        if kodata.names(&rel).is_empty() {
             continue;
         }
-        let objects = read_objects(&dir)?;
+        let objects = read_objects(kodata, &rel)?;
         let ni_version = objects
             .iter()
             .find_map(|o| {
@@ -1339,7 +1344,7 @@ fn operator_installs(
             .collect();
         images.sort_by(|a, b| a.id.cmp(&b.id));
         net_istio.insert(
-            minor,
+            minor.to_string(),
             NetIstio {
                 version: ni_version,
                 images,

@@ -185,6 +185,9 @@ fn release(out: &mut String, r: &ReleaseEntry, comments: &dyn Fn(&str) -> Vec<St
         let _ = writeln!(out, "      repository: {}", scalar(&c.repository));
         let _ = writeln!(out, "      name: {}", scalar(&c.name));
         let _ = writeln!(out, "      version: {}", scalar(&c.version));
+        if let Some(d) = &c.digest {
+            let _ = writeln!(out, "      digest: {}", scalar(d));
+        }
         let _ = writeln!(out, "      source: {}", scalar(&c.source));
     }
     let needs: Vec<String> = r.needs.iter().map(|n| scalar(n)).collect();
