@@ -251,21 +251,24 @@ fn vendored_archives_are_locked_and_a_tampered_one_fails_check() {
         stderr(&out)
     );
     assert!(!root.join("applications/kserve/helmfile.yaml").exists());
-    // Archives as `helm pull` names them (content is Helm's business; the lock is ours).
+    // Archives as `helm pull` names them, each a chart with the pinned name and version
+    // (vendor checks that much; the rest of the content is Helm's business).
     let pulled = root.join("pulled");
     std::fs::create_dir_all(&pulled).unwrap();
-    for name in [
-        "cert-manager-v1.15.5",
-        "base-1.22.8",
-        "istiod-1.22.8",
-        "gateway-1.22.8",
-        "knative-operator-v1.15.10",
-        "kserve-crd-v0.14.1",
-        "kserve-v0.14.1",
+    for (chart, version) in [
+        ("cert-manager", "v1.15.5"),
+        ("base", "1.22.8"),
+        ("istiod", "1.22.8"),
+        ("gateway", "1.22.8"),
+        ("knative-operator", "v1.15.10"),
+        ("kserve-crd", "v0.14.1"),
+        ("kserve", "v0.14.1"),
     ] {
-        let mut bytes = vec![0x1f, 0x8b, 8, 0];
-        bytes.extend_from_slice(name.as_bytes());
-        std::fs::write(pulled.join(format!("{name}.tgz")), bytes).unwrap();
+        std::fs::write(
+            pulled.join(format!("{chart}-{version}.tgz")),
+            common::chart_tgz(chart, version),
+        )
+        .unwrap();
     }
     let out = run(root, &["vendor", "--matrix", MATRIX, "--from", "pulled"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -116,22 +116,6 @@ fn vendored() -> String {
     format!("layout:\n  vendored_charts: true\n{MATRIX}")
 }
 
-/// A real chart archive as `helm pull` leaves it: `<name>/Chart.yaml` in a gzip tar.
-fn chart_tgz(name: &str, version: &str) -> Vec<u8> {
-    let chart = format!("apiVersion: v2\nname: {name}\nversion: {version}\n");
-    let mut tar = tar::Builder::new(Vec::new());
-    let mut header = tar::Header::new_gnu();
-    header.set_size(chart.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(&mut header, format!("{name}/Chart.yaml"), chart.as_bytes())
-        .unwrap();
-    let tar = tar.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &tar).unwrap();
-    gz.finish().unwrap()
-}
-
 /// A tree rendered from the vendored matrix with `pulled/` holding every archive it needs;
 /// returns the archives' paths below the root.
 fn vendored_tree() -> (tempfile::TempDir, Vec<String>) {
@@ -143,7 +127,7 @@ fn vendored_tree() -> (tempfile::TempDir, Vec<String>) {
     for e in deploygen::cli::vendor::entries(&plan) {
         std::fs::write(
             pulled.join(format!("{}-{}.tgz", e.chart, e.version)),
-            chart_tgz(&e.chart, &e.version),
+            common::chart_tgz(&e.chart, &e.version),
         )
         .unwrap();
         archives.push(e.archive);
@@ -387,4 +371,67 @@ fn a_vendored_lock_or_archive_swapped_for_a_link_fails_check_without_reading_it(
         std::fs::write(&at, kept).unwrap();
     }
     assert_eq!(common::run(dir.path(), &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn vendor_places_nothing_but_the_pinned_chart() {
+    // A valid chart with another name and version, or just the gzip magic bytes, was placed,
+    // locked, and `check` passed.
+    let plan = deploygen::plan("matrix.yaml", vendored().as_bytes()).unwrap();
+    let e = deploygen::cli::vendor::entries(&plan)[0].clone();
+    for (what, bytes) in [
+        ("evil", common::chart_tgz("evil", "6.6.6")),
+        ("magic", vec![0x1f, 0x8b]),
+        ("version", common::chart_tgz(&e.chart, "0.0.1")),
+    ] {
+        let (dir, archives) = vendored_tree();
+        std::fs::write(
+            dir.path()
+                .join(format!("pulled/{}-{}.tgz", e.chart, e.version)),
+            bytes,
+        )
+        .unwrap();
+        let o = vendor(dir.path());
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("is not the pinned chart"), "{what}: {err}");
+        assert!(
+            err.contains(&format!(
+                "expected the chart the catalog pins: {} {}",
+                e.chart, e.version
+            )),
+            "{what}: {err}"
+        );
+        for a in &archives {
+            assert!(!dir.path().join(a).exists(), "{what}: {a} placed");
+        }
+    }
+}
+
+#[test]
+fn a_vendored_archive_replaced_and_relocked_by_hand_fails_check() {
+    // The lock is only a digest of what was placed: check also proves the archive is the
+    // pinned chart, so an archive and lock line both swapped by hand do not pass.
+    let (dir, archives) = vendored_tree();
+    assert_eq!(vendor(dir.path()).status.code(), Some(0));
+    let plan = deploygen::plan("matrix.yaml", vendored().as_bytes()).unwrap();
+    let e = deploygen::cli::vendor::entries(&plan)[0].clone();
+    let evil = common::chart_tgz("evil", "6.6.6");
+    let lock_rel = common::files(dir.path())
+        .into_keys()
+        .find(|p| p.ends_with("versions.lock"))
+        .unwrap();
+    let lock = std::fs::read_to_string(dir.path().join(&lock_rel)).unwrap();
+    let good = deploygen::base::sha256::hex(&std::fs::read(dir.path().join(&archives[0])).unwrap());
+    std::fs::write(
+        dir.path().join(&lock_rel),
+        lock.replace(&good, &deploygen::base::sha256::hex(&evil)),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(&archives[0]), &evil).unwrap();
+    let o = common::run(dir.path(), &["check"]);
+    let err = common::stderr(&o);
+    assert_ne!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("is not the pinned chart"), "{err}");
+    assert!(err.contains(&e.chart), "{err}");
 }

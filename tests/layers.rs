@@ -268,3 +268,42 @@ fn the_checks_see_what_they_claim_to_see() {
         ]]
     );
 }
+
+/// What opens, reads, writes or lists files by itself. Outside `src/disk/` only tests may.
+const DISK_CALLS: &[&str] = &[
+    "std::fs",
+    "fs::read",
+    "fs::write",
+    "File::open",
+    "File::create",
+    "OpenOptions",
+    "read_dir",
+    "fs::rename",
+    "fs::remove",
+    "fs::create_dir",
+    "fs::copy",
+    "canonicalize(",
+    "symlink_metadata(",
+    "temp_dir(",
+];
+
+#[test]
+fn only_the_disk_layer_touches_the_filesystem() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for (module, (code, _)) in modules(&src) {
+        if module == "disk" || module.starts_with("disk::") {
+            continue;
+        }
+        for call in DISK_CALLS {
+            if code.contains(call) {
+                found.push(format!("{module}: {call}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "files opened outside src/disk (go through the door):\n{}",
+        found.join("\n")
+    );
+}

@@ -23,6 +23,8 @@ pub struct Entry {
     pub release: String,
     pub chart: String,
     pub version: String,
+    /// The archive's digest the catalog records (`sha256:<hex>`), if it records one.
+    pub digest: Option<String>,
     /// Path below the repository root.
     pub archive: String,
 }
@@ -38,6 +40,7 @@ pub fn entries(plan: &Plan) -> Vec<Entry> {
                 release: r.name.clone(),
                 chart: c.name.clone(),
                 version: c.version.clone(),
+                digest: c.digest.clone(),
                 archive: Layout::join(
                     &layout.chart_dir(&r.name),
                     &format!("charts/{}-{}.tgz", c.name, c.version),
@@ -70,15 +73,11 @@ pub fn lock_text(plan: &Plan, digests: &[(Entry, String)]) -> String {
 pub const MAX_ARCHIVE: u64 = 32 * 1024 * 1024;
 
 /// Checks an archive's bytes are the chart the catalog pins: a gzip tar holding
-/// `<chart>/Chart.yaml` with that name and version.
-fn check_archive(location: &str, bytes: &[u8], _e: &Entry) -> Result<()> {
-    if bytes.len() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b {
-        return Err(Error::invalid(
-            location,
-            "is not a gzip archive (a chart from `helm pull` is a .tgz)",
-        ));
-    }
-    Ok(())
+/// `<chart>/Chart.yaml` with that name and version, and the sha256 the catalog records where
+/// it records one (`disk::archive::check_chart_archive`).
+fn check_archive(location: &str, bytes: &[u8], e: &Entry) -> Result<()> {
+    crate::disk::archive::check_chart_archive(bytes, &e.chart, &e.version, e.digest.as_deref())
+        .map_err(|err| Error::invalid(location, format!("is not the pinned chart: {err}")))
 }
 
 /// An archive larger than `MAX_ARCHIVE` (reading stopped there).

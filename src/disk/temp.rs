@@ -23,9 +23,14 @@ pub struct TempDir {
 }
 
 impl TempDir {
+    /// Where new temp folders go (`$TMPDIR`), for messages about them.
+    pub fn base() -> std::path::PathBuf {
+        std::env::temp_dir()
+    }
+
     /// A fresh folder `deploygen-<what>-<random>` in the system's temp folder.
     pub fn new(what: &str) -> io::Result<TempDir> {
-        TempDir::new_in(&std::env::temp_dir(), what)
+        TempDir::new_in(&TempDir::base(), what)
     }
 
     /// A fresh folder `deploygen-<what>-<random>` in `parent`.

@@ -54,7 +54,7 @@ pub fn open(path: &Path) -> Result<ChartDir, ImportError> {
     if !files.contains_key("Chart.yaml") {
         return Err(refused(path, "holds no Chart.yaml (is it a chart folder?)"));
     }
-    let tmp = TempDir::new("chart").map_err(|e| ImportError::io(&std::env::temp_dir(), e))?;
+    let tmp = TempDir::new("chart").map_err(|e| ImportError::io(&TempDir::base(), e))?;
     for (rel, bytes) in &files {
         tmp.write_new(rel, bytes)
             .map_err(|e| ImportError::io(&tmp.path().join(rel), e))?;

@@ -33,7 +33,7 @@ impl HelmCommand {
         if argv.is_empty() {
             return Err(ImportError::Usage("--helm is empty".into()));
         }
-        let tmp = TempDir::new("render").map_err(|e| ImportError::io(&std::env::temp_dir(), e))?;
+        let tmp = TempDir::new("render").map_err(|e| ImportError::io(&TempDir::base(), e))?;
         Ok(HelmCommand { argv, tmp })
     }
 }

@@ -114,3 +114,19 @@ pub fn compiled_catalog_file(rel: &str) -> &'static str {
         .unwrap_or_else(|| panic!("no compiled-in catalog file {rel}"))
         .1
 }
+
+/// A real chart archive as `helm pull` leaves it: `<name>/Chart.yaml` in a gzip tar.
+pub fn chart_tgz(name: &str, version: &str) -> Vec<u8> {
+    let chart = format!("apiVersion: v2\nname: {name}\nversion: {version}\n");
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(chart.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, format!("{name}/Chart.yaml"), chart.as_bytes())
+        .unwrap();
+    let tar = tar.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar).unwrap();
+    gz.finish().unwrap()
+}
