@@ -80,13 +80,16 @@ struct Scanner<'a> {
     /// ended in (block context).
     plain_from: Option<usize>,
     block_scalar: Option<BlockScalar>,
-    /// Column of the first token since the line or the last `- `, `? `, `: ` began: where a
-    /// mapping starts when a `: ` follows (libyaml's simple key).
+    /// Column of the first token since the line or the last `: ` began: where a mapping starts
+    /// when a `: ` follows (libyaml's simple key; a `- ` or `? ` takes no token before it on
+    /// its line).
     key_col: Option<usize>,
     /// The depth count: indentation of the block lines, dashes of the current line.
     indents: Vec<usize>,
     dashes: usize,
     content_seen: bool,
+    /// A `---` started the document (a second one starts a second document, empty or not).
+    document_marked: bool,
     doc_end: Option<usize>,
 }
 
@@ -113,6 +116,7 @@ pub fn scan(file: &str, text: &str, kind: &Kind) -> Result<Scan> {
         indents: Vec::new(),
         dashes: 0,
         content_seen: false,
+        document_marked: false,
         doc_end: None,
     };
     let mut offset = 0usize;
@@ -168,13 +172,12 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    /// A new document starts (`---`) or one ends (`...`) where the kind is a stream.
+    /// A new document starts (`---`) or one ends (`...`) where the kind is a stream: libyaml
+    /// closes every block collection, and the depth counts from the top again.
     fn next_document(&mut self) {
         self.block.clear();
         self.indents.clear();
         self.dashes = 0;
-        self.content_seen = false;
-        self.doc_end = None;
     }
 
     fn line(&mut self, line_start: usize, lb: &[u8]) -> Result<()> {
@@ -209,7 +212,7 @@ impl Scanner<'_> {
                 self.next_document();
             } else if lb[0] == b'.' {
                 self.doc_end = Some(line_start);
-            } else if self.content_seen {
+            } else if self.content_seen || self.document_marked {
                 return Err(self.refuse(
                     line_start,
                     format!(
@@ -218,6 +221,7 @@ impl Scanner<'_> {
                     ),
                 ));
             }
+            self.document_marked |= lb[0] == b'-';
             // What follows the marker on its line is the document's first node (`--- [`).
             return self.walk(line_start, lb, 3);
         }
@@ -338,13 +342,11 @@ impl Scanner<'_> {
                         self.dashes += 1;
                         self.check_depth(at)?;
                         self.roll(i);
-                        self.key_col = None;
                     }
                 }
                 b'?' if !block || blank_next => {
                     if block {
                         self.roll(i);
-                        self.key_col = None;
                     }
                 }
                 b':' if !block || blank_next => {
@@ -483,6 +485,8 @@ mod tests {
         assert!(err("a:\n  - !!str 1\n").contains("m.yaml:2:5:"));
         assert!(err("a: 1\n---\nb: 2\n").contains("m.yaml:2:1:"));
         assert!(err("a: 1\n...\nb: 2\n").contains("m.yaml:3:1:"));
+        // Empty documents count too.
+        assert!(err("---\n---\n").contains("m.yaml:2:1: starts a second YAML document"));
         // Quoted, commented and block-scalar text is not structure.
         accepted("a: \"!x {{{{{{{{{{{{{{{{{{{{{{{{{{{{{\"\nb: 1 # !x [[[\n");
         let bs = format!("a: |\n  {}\n  ---\nb: don't ! {{\n", "{".repeat(40));
@@ -643,6 +647,18 @@ c: ''''
                 format!("a: |\n      x\n    {deep}\n"),
                 (3, 5 + MAX_DEPTH - 2),
             ),
+            // A mapping closed by a line left of it no longer holds the plain scalar after it: a
+            // line one column in continues that scalar.
+            (
+                format!("a:\n  b: 1\nc: x\n 'q\nd: {deep}\n"),
+                (5, 4 + MAX_DEPTH - 1),
+            ),
+            // A mapping starts where its key does on its own line, not where the last line's
+            // token did: the line after it, as indented as the key, is structure.
+            (
+                format!("- xx\n-   y: z\n    {deep}: v\n"),
+                (3, 5 + MAX_DEPTH - 2),
+            ),
             // An indentation indicator counts from the block's indentation.
             (
                 format!("a:\n  b: |1\n    x\n  {deep}\n"),
@@ -731,6 +747,27 @@ c: ''''
             );
             assert!(e.contains(&want), "{e}");
         }
+        // A document marker closes every block collection and ends a plain scalar: the depth
+        // counts from the top again, and the next document's lines are its own.
+        let deep = "[".repeat(110);
+        for (text, at) in [
+            (format!("a:\n  - - x\n--- {deep}\n"), "3:105"),
+            (format!("x\n--- {deep}\n"), "2:105"),
+            (
+                format!("a:\n  b: x\n--- y\n  'q\n---\nc: {deep}\n"),
+                "6:103",
+            ),
+        ] {
+            let e = precheck_as("k.yaml", text.as_bytes(), &MANIFESTS)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("k.yaml:{at}: nests deeper")),
+                "{text}\n{e}"
+            );
+        }
+        let quoted = format!("a: x\n---\n  'q\nb: {deep}'\n");
+        assert!(precheck_as("k.yaml", quoted.as_bytes(), &MANIFESTS).is_ok());
         // A stream takes documents one after another, each counted from the top again.
         let docs = format!("{}---\n{}...\n---\n{}", flow(90), flow(90), flow(90));
         assert!(precheck_as("k.yaml", docs.as_bytes(), &MANIFESTS).is_ok());
@@ -756,6 +793,11 @@ c: ''''
                 "a: !<tag:example.com,2000:x> y\n",
                 "1:4",
                 "!<tag:example.com,2000:x>",
+            ),
+            (
+                "a: !<tag:yaml.org,2002:str x\n",
+                "1:4",
+                "!<tag:yaml.org,2002:str",
             ),
         ] {
             let e = precheck_as("k.yaml", text.as_bytes(), &MANIFESTS)
