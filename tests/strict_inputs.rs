@@ -451,3 +451,37 @@ fn a_release_named_out_of_the_tree_is_refused_not_a_bug() {
         "want line {line}\n{err}"
     );
 }
+
+#[test]
+fn a_parent_helmfile_passes_the_door_too() {
+    let m = MATRIX.replacen(
+        "tools:\n",
+        "layout:\n  helmfile: stack/helmfile.yaml\n  parent: {helmfile: helmfile.yaml}\n\ntools:\n",
+        1,
+    );
+    let dir = workdir(&m);
+    assert_eq!(run(dir.path(), &["render"]).status.code(), Some(0));
+    for (parent, want) in [
+        (
+            "helmfiles:\n  - path: stack/helmfile.yaml\nenvironments:\n  online: {}\n  online: {}\n",
+            "error: helmfile.yaml (part 1):4:3: is not YAML once template actions are set aside: environments: duplicate entry with key \"online\"",
+        ),
+        (
+            "helmfiles:\n  - path: !Ref stack/helmfile.yaml\n",
+            "error: helmfile.yaml (part 1):2:11: has the YAML tag `!Ref`; a helmfile takes only",
+        ),
+    ] {
+        write(dir.path(), "helmfile.yaml", parent);
+        let o = run(dir.path(), &["check"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+    }
+    // The same parent, well formed, is read (and includes the stack).
+    write(
+        dir.path(),
+        "helmfile.yaml",
+        "helmfiles:\n  - path: !!str stack/helmfile.yaml\nenvironments:\n  online: {}\n  airgap: {}\n",
+    );
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

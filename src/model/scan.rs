@@ -422,8 +422,8 @@ impl Scanner<'_> {
                 at,
                 format!(
                     "has the YAML tag `{}`; {} takes only YAML's core tags (!!str, !!int, \
-                     !!float, !!bool, !!null, !!binary, !!timestamp, !!map, !!seq), which \
-                     Kubernetes reads as deploygen does",
+                     !!float, !!bool, !!null, !!binary, !!timestamp, !!map, !!seq), which Go's \
+                     YAML (Kubernetes', helmfile's) reads as deploygen does",
                     cut(&tag, MAX_TOKEN_CHARS),
                     self.kind.what
                 ),
