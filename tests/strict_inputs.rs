@@ -485,3 +485,24 @@ fn a_parent_helmfile_passes_the_door_too() {
     let o = run(dir.path(), &["check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn a_catalog_values_key_a_gotmpl_file_cannot_hold_is_refused_at_load() {
+    let dir = workdir(&bound());
+    let text = compiled("kserve/v0.14.1.yaml");
+    // The kserve release's values (the first `values:` of the file) get one more key.
+    let values = "    values:\n";
+    assert!(text.contains(values));
+    let bad = text.replacen(values, "    values:\n      \"{{x}}\": 1\n", 1);
+    write(dir.path(), "catalog/kserve/v0.14.1.yaml", &bad);
+    let o = run(dir.path(), &["render"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let line = line_of(&bad, "      \"{{x}}\"");
+    assert!(
+        err.contains(&format!(
+            "kserve/v0.14.1.yaml:{line}:7: releases[1].values.{{{{x}}}}: the key `{{{{x}}}}` holds a template delimiter"
+        )),
+        "want line {line}\n{err}"
+    );
+}

@@ -10,6 +10,7 @@ use crate::base::error::{Error, Result};
 
 mod types;
 pub use types::*;
+pub mod gotmpl;
 pub mod names;
 pub mod origin;
 pub mod overlay;

@@ -165,10 +165,11 @@ fn read_entry(label: &str, rel: &str, bytes: &[u8]) -> std::result::Result<Read,
 }
 
 /// Consistency of one entry: every values key it names is a key of the chart (when the entry
-/// records the chart's keys), and every `follows` names an image of the same release.
+/// records the chart's keys), every `follows` names an image of the same release, and no key
+/// it writes into values holds what a `.yaml.gotmpl` file cannot (`catalog::gotmpl`).
 /// Returns (key path in the file, message).
 pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out = super::gotmpl::check_gotmpl_keys(entry);
     for (ri, r) in entry.releases.iter().enumerate() {
         let at = |rest: &str| format!("releases[{ri}]{rest}");
         let ids: BTreeSet<&str> = r.images.iter().map(|i| i.id.as_str()).collect();
@@ -186,9 +187,6 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
                     }
                 }
             }
-        }
-        if let Some(values) = &r.values {
-            gotmpl_keys(values, &at(".values"), &mut out);
         }
         if r.values_keys.is_empty() {
             continue;
@@ -267,32 +265,6 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// Keys of the entry's values that a `.yaml.gotmpl` values file cannot hold (the values of a
-/// bound environment are one): refused here, where the entry is written.
-fn gotmpl_keys(v: &serde_yaml::Value, path: &str, out: &mut Vec<(String, String)>) {
-    match v {
-        serde_yaml::Value::Mapping(m) => {
-            for (k, child) in m {
-                let key = k
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("{k:?}"));
-                let here = format!("{path}.{key}");
-                if let Err(e) = crate::base::names::check_gotmpl_key(&key) {
-                    out.push((here.clone(), e));
-                }
-                gotmpl_keys(child, &here, out);
-            }
-        }
-        serde_yaml::Value::Sequence(items) => {
-            for (i, child) in items.iter().enumerate() {
-                gotmpl_keys(child, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Leaf paths of a values tree, stopping where the chart's keys stop (free-form maps such as
