@@ -109,7 +109,7 @@ pub fn scan(file: &str, text: &str, kind: &Kind) -> Result<Scan> {
         flow: 0,
         at: At::Boundary,
         block: Vec::new(),
-        plain_indent: -1,
+        plain_indent: 0, // set where a plain scalar starts
         plain_from: None,
         block_scalar: None,
         key_col: None,
@@ -309,12 +309,9 @@ impl Scanner<'_> {
                     self.plain_from = None;
                     return Ok(()); // a comment ends the scalar and the line
                 }
-                let flow_indicator =
-                    |c: Option<u8>| matches!(c, Some(b',' | b'[' | b']' | b'{' | b'}'));
-                let ends = (b == b':'
-                    && (blank_next
-                        || (self.flow > 0 && (flow_indicator(next) || next == Some(b'?')))))
-                    || (self.flow > 0 && flow_indicator(Some(b)));
+                // (In a flow collection, `:` right before `,[]{}?` is an error to libyaml.)
+                let ends = (b == b':' && blank_next)
+                    || (self.flow > 0 && matches!(b, b',' | b'[' | b']' | b'{' | b'}'));
                 if !ends {
                     after_space = false;
                     i += 1;
@@ -374,7 +371,8 @@ impl Scanner<'_> {
                     i += len;
                     continue;
                 }
-                b'|' | b'>' if block => {
+                // (In a flow collection, libyaml refuses `|` and `>` where a token starts.)
+                b'|' | b'>' => {
                     let header = lb[i + 1..]
                         .iter()
                         .take_while(|c| matches!(c, b'+' | b'-' | b'0'..=b'9'))
@@ -631,6 +629,16 @@ c: ''''
             (format!("a: x\n  'y\nb: {deep}\n"), (3, 4 + MAX_DEPTH - 1)),
             // So does a block scalar, as far as its own indentation (the dash's, here).
             (format!("- |\n 'x\n- {deep}\n"), (3, 3 + MAX_DEPTH - 2)),
+            // A block scalar's content is right of its mapping: a line at the mapping's own
+            // column is structure, even as the scalar's first line.
+            (format!("a:\n  b: |\n  {deep}\n"), (3, 3 + MAX_DEPTH - 2)),
+            // `?x` and `:x` are plain scalars, not indicators: the line after goes on with them.
+            (format!("a: ?x\n  'q\nb: {deep}\n"), (3, 4 + MAX_DEPTH - 1)),
+            (format!("a: :x\n  'q\nb: {deep}\n"), (3, 4 + MAX_DEPTH - 1)),
+            // An anchor's name is letters, digits, `_` and `-`; after it, a token starts.
+            (format!("a: &x_y-1 {deep}\n"), (1, 11 + MAX_DEPTH - 1)),
+            // A byte order mark where the text starts is one column of its first line.
+            (format!("\u{feff}a: {deep}\n"), (1, 5 + MAX_DEPTH - 1)),
             // A `#` where a token may start is a comment, space before it or not: the `]`
             // after it closes nothing.
             (format!("a: [x,#]\n{}", "[#]\n".repeat(30)), (MAX_DEPTH, 1)),
@@ -692,9 +700,26 @@ c: ''''
             format!("key: value\n# {deep}\n"),
             format!("a: [\n  # {deep}\n]\n"),
             format!("-----BEGIN KEY-----\n{deep}\n-----END KEY-----\n"),
+            // A mapping starts at its key's first token, an anchor in front of it included:
+            // the value's next line, right of that, goes on with the value.
+            format!("&a key: value\n  {deep}\n"),
+            // A `?` key's block starts at the `?`: a line at its column is no continuation
+            // (here, a quote libyaml reads as one).
+            format!("? a\n'q\nb: {deep}'\n"),
+            // A collection stays open for a token at its own column (libyaml unrolls only
+            // those right of the token): `  c` keeps `b`'s mapping, so ` 'q` is no
+            // continuation of `c` but a quote.
+            format!("a:\n  b: x\n  c\n 'q\nd: {deep}'\n"),
         ] {
             accepted(&text);
         }
+    }
+
+    #[test]
+    fn the_first_alias_is_where_an_expansion_is_located() {
+        let text = "a: &x 1\nb: *x\nc: *x\n";
+        let found = super::scan("m.yaml", text, &crate::model::input::MATRIX).unwrap();
+        assert_eq!(found.first_alias, Some(text.find('*').unwrap()));
     }
 
     #[test]
