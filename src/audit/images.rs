@@ -6,6 +6,8 @@
 use serde_json::Value;
 
 use super::manifest::Object;
+use crate::model::input::{precheck_as, MANIFESTS};
+use crate::model::yaml::json_document;
 
 /// One image reference found in an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,9 +206,12 @@ fn sidecar_injector(o: &Object, used_templates: &[String], out: &mut Vec<ImageUs
             }
         }
     }
+    // The injector's config is YAML inside the stream: it passes the same door (a config the
+    // door refuses is read as one that does not parse).
     let Some(config) = o
         .str_at("data.config")
-        .and_then(|t| serde_yaml::from_str::<Value>(t).ok())
+        .filter(|t| precheck_as("data.config", t.as_bytes(), &MANIFESTS).is_ok())
+        .and_then(|t| json_document(t).ok().flatten())
     else {
         return;
     };

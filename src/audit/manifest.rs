@@ -2,10 +2,11 @@
 //! `helmfile template` print. Each document becomes an [`Object`] that remembers where it came
 //! from (document number, first line, the `# Source:` template) so findings can be located.
 
-use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::base::error::{Error, Problem, Result};
+use crate::model::input::{precheck_as, MANIFESTS};
+use crate::model::yaml::{json_document, message};
 
 /// Largest manifest stream read (a whole environment renders to about 3 MB).
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024 * 1024;
@@ -106,23 +107,18 @@ fn documents(text: &str) -> Vec<Document<'_>> {
         .collect()
 }
 
-/// Parses one document. Go's YAML (what Helm and the API server read) accepts a tab before a
-/// plain scalar (`description: \tText`, as in the Knative Operator's CRDs); libyaml does not.
-/// Such a document is retried with those tabs read as spaces: only free text changes.
+/// Parses one document (`model::yaml::json_document`: duplicate keys and merge keys refused).
+/// Go's YAML (what Helm and the API server read) accepts a tab before a plain scalar
+/// (`description: \tText`, as in the Knative Operator's CRDs); libyaml does not. Such a
+/// document is retried with those tabs read as spaces: only free text changes. (The stream's
+/// scan stands for the retried text too: a tab is whitespace to it either way, and a space
+/// where a tab indented a line can only make a block scalar go on, never hide a bracket.)
 fn parse_document(text: &str) -> std::result::Result<Option<Value>, serde_yaml::Error> {
-    let first = serde_yaml::Deserializer::from_str(text)
-        .next()
-        .map(Value::deserialize)
-        .transpose();
-    match first {
+    match json_document(text) {
         Ok(v) => Ok(v),
         Err(e) if text.contains('\t') => {
             let relaxed = text.replace(": \t", ":  ").replace('\t', " ");
-            let retried = serde_yaml::Deserializer::from_str(&relaxed)
-                .next()
-                .map(Value::deserialize)
-                .transpose();
-            retried.map_err(|_| e)
+            json_document(&relaxed).map_err(|_| e)
         }
         Err(e) => Err(e),
     }
@@ -130,12 +126,15 @@ fn parse_document(text: &str) -> std::result::Result<Option<Value>, serde_yaml::
 
 /// Reads every object of a manifest stream. `release_namespace` gives the namespace of a
 /// document whose metadata has none, from the release its `# Source:` names (Helm installs
-/// such objects into the release namespace).
+/// such objects into the release namespace). The stream passes the YAML door first, as
+/// Kubernetes' YAML (`model::input::MANIFESTS`: many documents, bounded nesting, only YAML's
+/// core tags).
 pub fn read(
     label: &str,
     text: &str,
     release_namespace: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Object>> {
+    precheck_as(label, text.as_bytes(), &MANIFESTS)?;
     let mut objects = Vec::new();
     let mut problems = Vec::new();
     for doc in documents(text) {
@@ -149,7 +148,7 @@ pub fn read(
                     .unwrap_or((doc.line, 1));
                 problems.push(Problem {
                     location: format!("{label}:{line}:{col}"),
-                    message: format!("is not YAML: {e}"),
+                    message: format!("is not YAML: {}", message(&e)),
                 });
                 continue;
             }

@@ -10,6 +10,8 @@ use crate::base::error::{Error, Result};
 
 mod types;
 pub use types::*;
+pub mod gotmpl;
+pub mod names;
 pub mod origin;
 pub mod overlay;
 pub mod todo;
@@ -51,6 +53,12 @@ pub fn parse_entry(text: &str) -> std::result::Result<ComponentVersion, serde_ya
 pub fn parse_rules(text: &str) -> std::result::Result<GlobalRules, serde_yaml::Error> {
     YAML_PARSES.fetch_add(1, Ordering::Relaxed);
     serde_yaml::from_str(text)
+}
+
+/// Parses a catalog directory's file that passed the YAML door (counted as a parse).
+fn parse_checked<T: serde::de::DeserializeOwned>(doc: &crate::model::yaml::Document) -> Result<T> {
+    YAML_PARSES.fetch_add(1, Ordering::Relaxed);
+    doc.typed()
 }
 
 /// Every catalog file: (path below `catalog/`, text).

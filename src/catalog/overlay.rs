@@ -1,15 +1,19 @@
 //! A catalog directory the user extends without rebuilding deploygen: `catalog/` beside the
 //! matrix, or `--catalog DIR`. Its `<component>/<version>.yaml` files add versions to the
 //! compiled-in catalog or replace compiled-in ones; a file byte-identical to the compiled-in
-//! one is the compiled-in entry (not parsed again). An entry still holding `TODO:`s (as
-//! `deploygen catalog import` leaves them) loads as *pending*: it is listed, with every TODO
-//! located, and refused wherever a matrix pins it.
+//! one is the compiled-in entry (not parsed again). An entry still holding TODOs (as
+//! `deploygen catalog import` leaves them, `catalog::todo` finds every spelling) loads as
+//! *pending*: it is listed, with every TODO located, and refused wherever a matrix pins it;
+//! a pending replacement of a compiled-in entry takes the compiled-in entry's place.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use super::{parse_entry, parse_rules, Catalog, ComponentVersion, SetAt, ValuesKeys};
+use super::{Catalog, ComponentVersion, GlobalRules, SetAt, ValuesKeys};
 use crate::base::error::{Error, Problem, Result};
+use crate::base::text::{cut, MAX_TOKEN_CHARS};
+use crate::model::input::CATALOG;
+use crate::model::yaml::Document;
 
 pub use super::origin::{Origin, Pending};
 
@@ -23,7 +27,9 @@ pub struct OverlayFile {
 }
 
 /// The compiled-in catalog with a catalog directory's files laid over it (`disk::read::
-/// catalog_dir` reads them; this parses, and never touches the disk).
+/// catalog_dir` reads them; this parses, and never touches the disk). Every file passes the
+/// YAML door as a catalog file (`model::input::CATALOG`: bounded nesting, no tag, one
+/// document, no duplicate key) before it is parsed.
 pub fn load_files(files: Vec<OverlayFile>) -> Result<Catalog> {
     let mut catalog = Catalog::load()?;
     let compiled: BTreeMap<&str, &str> = super::files().iter().copied().collect();
@@ -33,15 +39,8 @@ pub fn load_files(files: Vec<OverlayFile>) -> Result<Catalog> {
             continue; // the compiled-in entry itself
         }
         let label = path.display().to_string();
-        let Ok(text) = String::from_utf8(bytes) else {
-            problems.push(Problem {
-                location: label,
-                message: "is not UTF-8".into(),
-            });
-            continue;
-        };
         if rel == "rules.yaml" {
-            match parse_rules(&text) {
+            match read(&label, &bytes).and_then(|d| super::parse_checked::<GlobalRules>(&d)) {
                 Ok(rules) => {
                     for k in rules.known_bad {
                         if catalog.known_bad(&k.component, &k.version).is_none() {
@@ -49,11 +48,11 @@ pub fn load_files(files: Vec<OverlayFile>) -> Result<Catalog> {
                         }
                     }
                 }
-                Err(e) => problems.push(yaml_problem(&label, &e)),
+                Err(e) => problems.append(&mut problems_of(e)),
             }
             continue;
         }
-        match read_entry(&label, &rel, &text) {
+        match read_entry(&label, &rel, &bytes) {
             Ok(Read::Ready(entry)) => {
                 let key = (entry.component.clone(), entry.version.clone());
                 let origin = if catalog.origins.get(&key) == Some(&Origin::CompiledIn) {
@@ -64,6 +63,15 @@ pub fn load_files(files: Vec<OverlayFile>) -> Result<Catalog> {
                 catalog.insert(*entry, origin);
             }
             Ok(Read::Pending(key, todos)) => {
+                // A pending replacement of a compiled-in entry takes its place: a matrix that
+                // pins the version is refused naming this file, never given the compiled-in
+                // facts the file was written to correct.
+                if catalog.origins.get(&key) == Some(&Origin::CompiledIn) {
+                    catalog.origins.remove(&key);
+                    if let Some(versions) = catalog.components.get_mut(&key.0) {
+                        versions.remove(&key.1);
+                    }
+                }
                 catalog.pending.insert(
                     key,
                     Pending {
@@ -87,57 +95,68 @@ enum Read {
     Pending((String, String), Vec<Problem>),
 }
 
-fn yaml_problem(label: &str, e: &serde_yaml::Error) -> Problem {
-    let location = match e.location() {
-        Some(l) => format!("{label}:{}:{}", l.line(), l.column()),
-        None => label.to_string(),
-    };
-    Problem {
-        location,
-        message: e.to_string(),
+/// A catalog file through the YAML door.
+fn read<'a>(label: &'a str, bytes: &'a [u8]) -> Result<Document<'a>> {
+    crate::model::yaml::read(label, bytes, &CATALOG)
+}
+
+/// The located problems of a refusal (a catalog load reports every file's at once).
+fn problems_of(e: Error) -> Vec<Problem> {
+    match e {
+        Error::Invalid(p) => p,
+        other => vec![Problem {
+            location: "catalog".into(),
+            message: other.to_string(),
+        }],
     }
 }
 
 /// Reads one entry: located problems for a broken file, its TODOs for an unfinished one.
-fn read_entry(label: &str, rel: &str, text: &str) -> std::result::Result<Read, Vec<Problem>> {
-    let value: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| vec![yaml_problem(label, &e)])?;
-    let lines: Vec<&str> = text.lines().collect();
+fn read_entry(label: &str, rel: &str, bytes: &[u8]) -> std::result::Result<Read, Vec<Problem>> {
+    let doc = read(label, bytes).map_err(problems_of)?;
+    let lines: Vec<&str> = doc.text.lines().collect();
     let at = |path: &str| match crate::base::locate::locate_in(&lines, path) {
         Some((l, c)) => format!("{label}:{l}:{c}: {path}"),
         None => format!("{label}: {path}"),
     };
+    let located = |found: Vec<(String, String)>| -> Vec<Problem> {
+        found
+            .into_iter()
+            .map(|(path, message)| Problem {
+                location: at(&path),
+                message,
+            })
+            .collect()
+    };
     let mut todos = Vec::new();
-    super::todo::find_todos(&value, "", &mut todos);
-    let entry = parse_entry(text).map_err(|e| vec![yaml_problem(label, &e)])?;
+    super::todo::find_todos(&doc.value, "", &mut todos);
+    let entry: ComponentVersion = super::parse_checked(&doc).map_err(problems_of)?;
     let expected = format!("{}/{}.yaml", entry.component, entry.version);
     if rel != expected {
         return Err(vec![Problem {
             location: label.to_string(),
             message: format!(
                 "holds {} {}, so it must be named {expected}",
-                entry.component, entry.version
+                cut(&entry.component, MAX_TOKEN_CHARS),
+                cut(&entry.version, MAX_TOKEN_CHARS)
             ),
         }]);
     }
+    // Names are refused where they are written, pending or not; a name still to be filled is
+    // the TODO it is.
+    let todo_paths: BTreeSet<&str> = todos.iter().map(|(p, _)| p.as_str()).collect();
+    let bad_names: Vec<(String, String)> = super::names::check_names(&entry)
+        .into_iter()
+        .filter(|(p, _)| !todo_paths.contains(p.as_str()))
+        .collect();
+    if !bad_names.is_empty() {
+        return Err(located(bad_names));
+    }
     if !todos.is_empty() {
         let key = (entry.component.clone(), entry.version.clone());
-        let problems = todos
-            .into_iter()
-            .map(|(path, text)| Problem {
-                location: at(&path),
-                message: text,
-            })
-            .collect();
-        return Ok(Read::Pending(key, problems));
+        return Ok(Read::Pending(key, located(todos)));
     }
-    let problems: Vec<Problem> = check_entry(&entry)
-        .into_iter()
-        .map(|(path, message)| Problem {
-            location: at(&path),
-            message,
-        })
-        .collect();
+    let problems = located(check_entry(&entry));
     if problems.is_empty() {
         Ok(Read::Ready(Box::new(entry)))
     } else {
@@ -146,10 +165,11 @@ fn read_entry(label: &str, rel: &str, text: &str) -> std::result::Result<Read, V
 }
 
 /// Consistency of one entry: every values key it names is a key of the chart (when the entry
-/// records the chart's keys), and every `follows` names an image of the same release.
+/// records the chart's keys), every `follows` names an image of the same release, and no key
+/// it writes into values holds what a `.yaml.gotmpl` file cannot (`catalog::gotmpl`).
 /// Returns (key path in the file, message).
 pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out = super::gotmpl::check_gotmpl_keys(entry);
     for (ri, r) in entry.releases.iter().enumerate() {
         let at = |rest: &str| format!("releases[{ri}]{rest}");
         let ids: BTreeSet<&str> = r.images.iter().map(|i| i.id.as_str()).collect();

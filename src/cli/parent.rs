@@ -7,7 +7,9 @@
 use std::path::Path;
 
 use crate::base::error::{Error, Result};
+use crate::model::input::{precheck_as, HELMFILE};
 use crate::model::layout::Layout;
+use crate::model::yaml::problem;
 use crate::plan::Plan;
 
 /// Result of the check: failures (the check fails) and notes.
@@ -122,10 +124,17 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
     let mut envs: Vec<String> = Vec::new();
     let mut subs: Vec<String> = Vec::new();
     for (i, part) in parts(&plain).iter().enumerate() {
+        // Through the YAML door (bounded nesting, only core tags, no duplicate key).
+        let where_ = format!("{label} (part {})", i + 1);
+        let (part, scan) = precheck_as(&where_, part.as_bytes(), &HELMFILE)?;
         let doc: serde_yaml::Value = serde_yaml::from_str(part).map_err(|e| {
+            let p = problem(&where_, part, &scan, &e);
             Error::invalid(
-                format!("{label} (part {})", i + 1),
-                format!("is not YAML once template actions are set aside: {e}"),
+                p.location,
+                format!(
+                    "is not YAML once template actions are set aside: {}",
+                    p.message
+                ),
             )
         })?;
         if let Some(m) = doc.get("environments").and_then(|v| v.as_mapping()) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::base::error::{Error, Problem, Result};
+use crate::base::error::{Error, Result};
 
 /// Largest matrix accepted. A real one is a few KiB; anything near this is a mistake
 /// (a wrong file, a binary), refused before parsing.
@@ -252,41 +252,9 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
             "is empty; expected a mapping with versions, registries, profiles and environments",
         ));
     }
-    // A generic pass first: typed maps (BTreeMap) would silently keep the last of two equal
-    // keys, a duplicate environment among them; the generic value refuses duplicates.
-    let located = |e: serde_yaml::Error| Error::Invalid(vec![yaml_problem(file, text, &scan, &e)]);
-    serde_yaml::from_str::<serde_yaml::Value>(text).map_err(located)?;
-    serde_yaml::from_str::<Matrix>(text).map_err(located)
-}
-
-fn yaml_problem(
-    file: &str,
-    text: &str,
-    scan: &crate::model::input::Scan,
-    e: &serde_yaml::Error,
-) -> Problem {
-    let location = match (e.location(), scan.first_alias) {
-        (Some(l), _) => format!("{file}:{}:{}", l.line(), l.column()),
-        // The library locates nothing when aliases expand too far (billion laughs): the first
-        // alias is where the expansion starts.
-        (None, Some(at)) => {
-            let (line, col) = crate::model::input::position(text.as_bytes(), at);
-            format!("{file}:{line}:{col}")
-        }
-        (None, None) => {
-            let (line, col) = crate::model::input::position(text.as_bytes(), text.len());
-            format!("{file}:{line}:{col}")
-        }
-    };
-    let mut message = e.to_string();
-    // serde_yaml appends " at line L column C"; the location already says it.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
-    }
-    Problem {
-        location,
-        message: crate::base::suggest::did_you_mean(&message),
-    }
+    // The door's generic pass first: typed maps (BTreeMap) would silently keep the last of two
+    // equal keys, a duplicate environment among them.
+    crate::model::yaml::read_checked(file, text, scan, &crate::model::input::MATRIX)?.typed()
 }
 
 /// The JSON Schema of the matrix, as `deploygen schema` prints it.

@@ -4,6 +4,10 @@
 
 pub mod gateway;
 pub mod input;
+pub mod kind;
 pub mod layout;
 pub mod matrix;
 pub mod mirror;
+pub mod scan;
+pub mod tags;
+pub mod yaml;

@@ -112,7 +112,30 @@ pub fn gotmpl_yaml(values: &Value, bound: bool) -> Result<String> {
     Ok(out)
 }
 
-const TOKEN: &str = "DEPLOYGENGOTMPLVALUE";
+const TOKEN: &str = crate::base::names::GOTMPL_TOKEN;
+
+/// Every key below `v` (at `path`) that cannot be written into a `.yaml.gotmpl` values file
+/// (`base::names::check_gotmpl_key`): (key path, message). Validation calls this on what the
+/// user wrote, so `tokenize` never meets such a key.
+pub fn gotmpl_key_problems(v: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                let here = format!("{path}.{k}");
+                if let Err(e) = crate::base::names::check_gotmpl_key(k) {
+                    out.push((here.clone(), e));
+                }
+                gotmpl_key_problems(child, &here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                gotmpl_key_problems(child, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
 
 fn token(i: usize) -> String {
     format!("{TOKEN}{i:06}X")

@@ -92,6 +92,7 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
             e.verdicts.extend(extra);
         }
     }
+    check_gotmpl_keys(&matrix, &mut p);
     check_layout(&matrix, &mut p);
     if matrix.environments.is_empty() {
         p.at(
@@ -109,6 +110,29 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
         releases,
         environments,
     })
+}
+
+/// Where a mirror is bound at install time, every release values file is a `.yaml.gotmpl`
+/// (`render::values_are_gotmpl`): an override key it cannot hold is refused here, located,
+/// rather than found by the renderer.
+fn check_gotmpl_keys(matrix: &Matrix, p: &mut Problems) {
+    let bound = matrix
+        .environments
+        .values()
+        .any(|e| e.mirror.as_ref().is_some_and(|m| m.bound_value().is_some()));
+    if !bound {
+        return;
+    }
+    let mut found = Vec::new();
+    for (name, env) in &matrix.environments {
+        for (release, values) in &env.overrides {
+            let path = format!("environments.{name}.overrides.{release}");
+            crate::plan::binding::gotmpl_key_problems(values, &path, &mut found);
+        }
+    }
+    for (path, message) in found {
+        p.at(path, message);
+    }
 }
 
 fn resolve_components(

@@ -540,7 +540,8 @@ fn render_examples(
         )?;
     }
     let md_header = header(&plan.matrix_file, "<!--").replace('\n', " -->\n");
-    let mut readme = render_one(env, "examples/README.md.j2", ctx)?;
+    // The README names the load test's image too.
+    let mut readme = unbind(render_one(env, "examples/README.md.j2", ctx)?);
     if let Some(value) = e.bound_value() {
         readme.push_str(&format!(
             "\nThe mirror is bound at install time (`{}`), so these files name it `${{REGISTRY}}`:\n\
