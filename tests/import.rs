@@ -316,3 +316,26 @@ fn a_tar_bomb_is_refused_with_exit_2() {
     std::fs::write(&path, gz.finish().unwrap()).unwrap();
     refused_by_the_cli(&path, "bytes unpacked (a tar bomb?)");
 }
+
+#[test]
+fn a_chart_s_values_pass_the_yaml_door_before_the_yaml_library() {
+    // values.yaml is upstream's, read by deploygen's importer: 500 KB of nesting took the YAML
+    // library minutes; a custom tag is not Helm's YAML. Both are refused at once, located.
+    for (values, want) in [
+        (
+            format!("a: {}1\n", "[".repeat(400_000)),
+            "nests deeper than 100",
+        ),
+        ("a: !Ref b\n".to_string(), "tag"),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("c")).unwrap();
+        std::fs::write(
+            d.path().join("c/Chart.yaml"),
+            "name: kserve\nversion: v0.99.0\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("c/values.yaml"), values).unwrap();
+        refused_by_the_cli(&d.path().join("c"), want);
+    }
+}

@@ -130,14 +130,20 @@ fn read_yaml(chart: &ChartDir, rel: &str) -> Result<Option<Value>, ImportError> 
     let Some(text) = text(chart, rel)? else {
         return Ok(None);
     };
+    // The YAML door's pre-scan first (depth, tags, one document: the YAML library is
+    // quadratic in nesting), then the library; an empty values.yaml is allowed (null).
+    let label = path.display().to_string();
+    let (text, scan) =
+        crate::model::input::precheck_as(&label, text.as_bytes(), &crate::model::kind::CHART_FILE)
+            .map_err(|e| ImportError::Chart {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
     serde_yaml::from_str(text)
         .map(Some)
         .map_err(|e| ImportError::Chart {
             path,
-            message: match e.location() {
-                Some(l) => format!("line {}:{}: {e}", l.line(), l.column()),
-                None => e.to_string(),
-            },
+            message: crate::model::yaml::problem(&label, text, &scan, &e).message,
         })
 }
 

@@ -61,6 +61,16 @@ pub const HELMFILE: Kind = Kind {
     tags: Tags::Core,
 };
 
+/// A file of an upstream chart `catalog import` reads (`Chart.yaml`, `values.yaml`): Helm's
+/// YAML, core tags allowed, one document. The deepest upstream values nest about 12 levels.
+pub const CHART_FILE: Kind = Kind {
+    what: "a chart's YAML file",
+    the: "the chart file",
+    max_depth: 100,
+    many_documents: false,
+    tags: Tags::Core,
+};
+
 /// 1-based line and column (in characters) of byte `at` in `text` (lines end with `\n`).
 pub fn position(text: &[u8], at: usize) -> (usize, usize) {
     let at = at.min(text.len());
