@@ -1138,3 +1138,39 @@ fn generated_scripts_are_executable_and_check_keeps_them_so() {
     assert_eq!(s.changed, ["airgap/copy.sh"]);
     assert_eq!(mode("airgap/copy.sh"), 0o755);
 }
+
+#[test]
+fn a_forged_manifest_line_never_deletes_a_matrix_of_another_name_or_behind_a_link() {
+    // `matrix.yaml` is protected by name; a matrix of another name (`--matrix site.yaml`) and
+    // the file a linked matrix names are protected because they are the matrix in use.
+    let sha = deploygen::base::sha256::hex(MATRIX.as_bytes());
+    for (matrix, real, forged) in [
+        ("site.yaml", "site.yaml", "site.yaml"),
+        ("m.yaml", "config/site.yaml", "config/site.yaml"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("config")).unwrap();
+        std::fs::write(dir.path().join(real), MATRIX).unwrap();
+        if matrix != real {
+            symlink(real, dir.path().join(matrix)).unwrap();
+        }
+        let args = ["render", "--matrix", matrix];
+        assert_eq!(run(dir.path(), &args).status.code(), Some(0));
+        let manifest = dir.path().join(".deploygen-manifest");
+        let original = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{original}{sha}  {forged}\n")).unwrap();
+        let o = run(dir.path(), &args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{forged}: {err}");
+        assert!(
+            err.contains(&format!(
+                "`{forged}` is listed for removal, but deploygen never removes the matrix"
+            )),
+            "{forged}: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(real)).unwrap(),
+            MATRIX
+        );
+    }
+}
