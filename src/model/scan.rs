@@ -381,7 +381,8 @@ impl Scanner<'_> {
                         .next();
                     self.block_scalar = Some(BlockScalar {
                         parent: self.yindent(),
-                        explicit: header.filter(|&n| n > 0),
+                        // (`|0` is an error to libyaml.)
+                        explicit: header,
                         blank_indent: 0,
                         content: None,
                     });
@@ -637,6 +638,8 @@ c: ''''
             (format!("a: :x\n  'q\nb: {deep}\n"), (3, 4 + MAX_DEPTH - 1)),
             // An anchor's name is letters, digits, `_` and `-`; after it, a token starts.
             (format!("a: &x_y-1 {deep}\n"), (1, 11 + MAX_DEPTH - 1)),
+            // An indentation indicator is a number of columns.
+            (format!("a: |2\n   x\n {deep}\n"), (3, 2 + MAX_DEPTH - 2)),
             // A byte order mark where the text starts is one column of its first line.
             (format!("\u{feff}a: {deep}\n"), (1, 5 + MAX_DEPTH - 1)),
             // A `#` where a token may start is a comment, space before it or not: the `]`
@@ -739,6 +742,12 @@ c: ''''
                 err(text)
             );
         }
+        // After a tag, the line goes on where the tag ends.
+        let deep = format!("a: !!str {}\n", "[".repeat(110));
+        let e = precheck_as("m.yaml", deep.as_bytes(), &MANIFESTS)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("m.yaml:1:109: nests deeper"), "{e}");
         let e = precheck_as("m.yaml", b"x\n---\n!t y\n", &MANIFESTS)
             .unwrap_err()
             .to_string();
