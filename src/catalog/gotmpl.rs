@@ -111,6 +111,18 @@ mod tests {
         r.images[0].set = vec![SetAt::Values(ValuesKeys::Reference {
             reference: "{{ref}}".into(),
         })];
+        r.images[1].set = vec![SetAt::Values(ValuesKeys::RepositoryTag {
+            repository: "{{r}}".into(),
+            tag: "t".into(),
+        })];
+        r.images[2].set = vec![SetAt::Values(ValuesKeys::RepositoryDigest {
+            repository: "r".into(),
+            digest: "{{d}}".into(),
+        })];
+        r.images[3].set = vec![SetAt::Hub {
+            hub: "h".into(),
+            tag: "a.{{t}}".into(),
+        }];
         r.values_keys.push("kserve.{{k}}".into());
         let paths: Vec<String> = check_gotmpl_keys(&e).into_iter().map(|(p, _)| p).collect();
         let n = e.releases[1].values_keys.len() - 1;
@@ -125,6 +137,9 @@ mod tests {
                 "releases[1].workloads[0].path".into(),
                 "releases[1].pull_secrets[0].path".into(),
                 "releases[1].images[0].set".into(),
+                "releases[1].images[1].set".into(),
+                "releases[1].images[2].set".into(),
+                "releases[1].images[3].set".into(),
                 format!("releases[1].values_keys[{n}]"),
             ]
         );

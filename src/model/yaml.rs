@@ -307,6 +307,9 @@ mod tests {
             "{e}"
         );
         assert_eq!(e.location().map(|l| l.line()), Some(2));
+        // A node no JSON value holds (a tagged one, which the stream's scan refuses first).
+        let e = json_document("a: !Ref x\n").unwrap_err();
+        assert!(e.to_string().contains("expected a YAML value"), "{e}");
         let e = json_document("x: &b {image: a}\ny: {<<: *b, name: n}\n").unwrap_err();
         assert!(e.to_string().contains("merge key"), "{e}");
         // The stream's own checks come first.

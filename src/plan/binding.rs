@@ -232,6 +232,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn keys_a_gotmpl_file_cannot_hold_are_found_at_any_depth() {
+        let v = serde_json::json!({
+            "ok": {"{x}": 1},
+            "a": {"{{b}}": {"c}}": 1}},
+            "list": [{"n": 1}, {"DEPLOYGENGOTMPLVALUE": 2}],
+        });
+        let mut found = Vec::new();
+        gotmpl_key_problems(&v, "o", &mut found);
+        let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "o.a.{{b}}",
+                "o.a.{{b}}.c}}",
+                "o.list[1].DEPLOYGENGOTMPLVALUE"
+            ]
+        );
+    }
+
+    #[test]
     fn strings_become_expressions_and_the_placeholder_the_registry() {
         let v = serde_json::json!({
             "a": {"repository": format!("{PLACEHOLDER}/jetstack/x"), "n": 3},
