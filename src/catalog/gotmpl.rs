@@ -5,7 +5,7 @@
 //! renderer failing later (exit 3) on a bound environment.
 
 use crate::base::names::check_gotmpl_key;
-use crate::catalog::{ComponentVersion, SetAt, ValuesKeys};
+use crate::catalog::ComponentVersion;
 
 /// (key path in the file, message) for every key of `entry`'s values, and every segment of a
 /// values path it names, that a `.yaml.gotmpl` file cannot hold.
@@ -37,18 +37,7 @@ pub fn check_gotmpl_keys(entry: &ComponentVersion) -> Vec<(String, String)> {
         }
         for (ii, img) in r.images.iter().enumerate() {
             for s in &img.set {
-                let keys: Vec<&String> = match s {
-                    SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => {
-                        vec![repository, tag]
-                    }
-                    SetAt::Values(ValuesKeys::Reference { reference }) => vec![reference],
-                    SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
-                        vec![repository, digest]
-                    }
-                    SetAt::Hub { hub, tag } => vec![hub, tag],
-                    _ => vec![],
-                };
-                for k in keys {
+                for k in s.keys() {
                     paths.push((at(&format!(".images[{ii}].set")), k));
                 }
             }
@@ -94,6 +83,7 @@ fn tree(v: &serde_yaml::Value, path: &str, out: &mut Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::{SetAt, ValuesKeys};
 
     #[test]
     fn every_key_an_entry_writes_is_checked_where_it_is_named() {

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use super::{Catalog, ComponentVersion, GlobalRules, SetAt, ValuesKeys};
+use super::{Catalog, ComponentVersion, GlobalRules, SetAt};
 use crate::base::error::{Error, Problem, Result};
 use crate::base::text::{cut, MAX_TOKEN_CHARS};
 use crate::model::input::CATALOG;
@@ -247,18 +247,7 @@ pub fn check_entry(entry: &ComponentVersion) -> Vec<(String, String)> {
         }
         for (ii, img) in r.images.iter().enumerate() {
             for s in &img.set {
-                let keys_of: Vec<&String> = match s {
-                    SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => {
-                        vec![repository, tag]
-                    }
-                    SetAt::Values(ValuesKeys::Reference { reference }) => vec![reference],
-                    SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
-                        vec![repository, digest]
-                    }
-                    SetAt::Hub { hub, tag } => vec![hub, tag],
-                    _ => vec![],
-                };
-                for k in keys_of {
+                for k in s.keys() {
                     named.push((at(&format!(".images[{ii}].set")), k.clone()));
                 }
             }

@@ -330,6 +330,22 @@ pub enum SetAt {
     Follows(String),
 }
 
+impl SetAt {
+    /// The chart values keys this writes the image to (none for the Knative Operator's keys
+    /// and for an image that follows another).
+    pub fn keys(&self) -> Vec<&String> {
+        match self {
+            SetAt::Values(ValuesKeys::RepositoryTag { repository, tag }) => vec![repository, tag],
+            SetAt::Values(ValuesKeys::Reference { reference }) => vec![reference],
+            SetAt::Values(ValuesKeys::RepositoryDigest { repository, digest }) => {
+                vec![repository, digest]
+            }
+            SetAt::Hub { hub, tag } => vec![hub, tag],
+            _ => vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum ValuesKeys {

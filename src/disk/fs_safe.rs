@@ -194,18 +194,9 @@ pub fn mode_problem(mode: u32, executable: bool) -> Option<String> {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A temp name beside `target` that no other process can predict or share: pid, a
-/// per-process counter, the time and a random number (std's randomly keyed hasher).
-pub fn temp_path(target: &Path, what: &str) -> PathBuf {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dir.join(temp_name(&name, what))
-}
-
-/// The temp name (one component) beside the file `name`; see `temp_path`.
+/// A temp name (one component) beside the file `name` that no other process can predict or
+/// share: pid, a per-process counter, the time and a random number (std's randomly keyed
+/// hasher).
 pub fn temp_name(name: &str, what: &str) -> String {
     let name: String = name.chars().take(80).collect();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);

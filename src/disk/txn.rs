@@ -331,39 +331,26 @@ mod tests {
         }
     }
 
+    /// Two files in folders staging must make.
+    fn two_writes(base: &Rc<Dir>) -> [Step; 2] {
+        [("a/b/f.yaml", b"x"), ("c/g.yaml", b"y")].map(|(rel, bytes)| Step::Write {
+            at: place(base, rel),
+            bytes: bytes.to_vec(),
+            mode: None,
+        })
+    }
+
     #[test]
     fn folders_are_made_below_the_base_and_undone_on_failure() {
         let d = tempfile::tempdir().unwrap();
         let base = Rc::new(Dir::open(d.path()).unwrap());
-        let steps = [
-            Step::Write {
-                at: place(&base, "a/b/f.yaml"),
-                bytes: b"x".to_vec(),
-                mode: None,
-            },
-            Step::Write {
-                at: place(&base, "c/g.yaml"),
-                bytes: b"y".to_vec(),
-                mode: None,
-            },
-        ];
+        let steps = two_writes(&base);
         apply(&steps, Hooks::default()).unwrap();
         assert_eq!(fs::read(d.path().join("a/b/f.yaml")).unwrap(), b"x");
         // A failure while staging the second file: the first one's folders go too.
         let e = tempfile::tempdir().unwrap();
         let base = Rc::new(Dir::open(e.path()).unwrap());
-        let steps = [
-            Step::Write {
-                at: place(&base, "a/b/f.yaml"),
-                bytes: b"x".to_vec(),
-                mode: None,
-            },
-            Step::Write {
-                at: place(&base, "c/g.yaml"),
-                bytes: b"y".to_vec(),
-                mode: None,
-            },
-        ];
+        let steps = two_writes(&base);
         let err = apply(
             &steps,
             Hooks {
