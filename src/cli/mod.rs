@@ -6,6 +6,7 @@
 pub mod bump;
 pub mod parent;
 pub mod vendor;
+mod writer;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::base::error::{Error, Result};
 use crate::disk::{self, MatrixEdit, TreeLock, WriteOptions};
 use crate::model::input;
+use writer::refuse_early;
 
 #[derive(Parser)]
 #[command(
@@ -371,18 +373,6 @@ fn render_locked(p: &Paths, command: &str) -> Result<(TreeLock, crate::render::T
         )?;
     }
     Ok((lock, tree))
-}
-
-/// Refuses a tree that cannot be written before creating anything (the lock file included);
-/// the locked run compares again. A refusal seen while another deploygen was swapping files in
-/// could be that writer's half-done work, so it is confirmed under a reader's lock: the
-/// result is then the real refusal, or "busy" naming the writer.
-fn refuse_early(out: &Path, tree: &crate::render::Tree) -> Result<()> {
-    if disk::preview(out, tree).is_err() {
-        let _reader = TreeLock::shared_if_locked_before(out)?;
-        disk::preview(out, tree)?;
-    }
-    Ok(())
 }
 
 fn run(command: Command) -> Result<Done> {

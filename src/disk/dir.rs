@@ -211,6 +211,11 @@ impl Dir {
     /// Opens the regular file `name` for reading: never through a link, never a fifo (which
     /// would block), a device or a socket.
     pub fn open_file(&self, name: &str) -> io::Result<File> {
+        self.open_regular(name).map(|(file, _)| file)
+    }
+
+    /// `open_file`, with the size the file had when it was opened.
+    fn open_regular(&self, name: &str) -> io::Result<(File, u64)> {
         let fd = self.openat(name, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
         let file = File::from(fd);
         let meta = file.metadata()?;
@@ -220,15 +225,16 @@ impl Dir {
                 self.path.join(name).display()
             )));
         }
-        Ok(file)
+        Ok((file, meta.len()))
     }
 
     /// At most `limit + 1` bytes of the regular file `name` (so a caller can tell "too large").
     pub fn read(&self, name: &str, limit: u64) -> io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        self.open_file(name)?
-            .take(limit + 1)
-            .read_to_end(&mut out)?;
+        let (file, size) = self.open_regular(name)?;
+        // One read of the size the file had when opened (and one more that finds the end), not
+        // reads that start at 32 bytes and double: `Take` hides the size from `read_to_end`.
+        let mut out = Vec::with_capacity(size.min(limit + 1) as usize);
+        file.take(limit + 1).read_to_end(&mut out)?;
         Ok(out)
     }
 

@@ -54,6 +54,13 @@ fn busy(path: PathBuf, file: &mut File) -> Error {
 }
 
 impl TreeLock {
+    /// Whether the tree holds deploygen's lock file (a writer locked it before, and the file
+    /// is never removed): taking the writer's lock then creates nothing. A link or anything
+    /// but a regular file there is not a lock file.
+    pub fn present(root: &Path) -> bool {
+        std::fs::symlink_metadata(root.join(LOCK)).is_ok_and(|m| m.is_file())
+    }
+
     /// The writer's lock: creates the root (and the lock file) if needed. Fails at once, naming
     /// the holder, when another deploygen holds the tree.
     pub fn exclusive(root: &Path, command: &str) -> Result<TreeLock> {
@@ -195,5 +202,20 @@ mod tests {
         assert!(!fresh.path().join(LOCK).exists());
         assert!(TreeLock::shared(fresh.path()).unwrap().file.is_some());
         assert!(fresh.path().join(LOCK).exists());
+    }
+
+    #[test]
+    fn a_lock_file_is_present_only_once_a_writer_made_it_and_only_as_a_file() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(!TreeLock::present(&d.path().join("none")));
+        assert!(!TreeLock::present(d.path()));
+        drop(TreeLock::exclusive(d.path(), "render").unwrap());
+        assert!(TreeLock::present(d.path()));
+        let linked = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(d.path().join(LOCK), linked.path().join(LOCK)).unwrap();
+        assert!(!TreeLock::present(linked.path()));
+        let folder = tempfile::tempdir().unwrap();
+        std::fs::create_dir(folder.path().join(LOCK)).unwrap();
+        assert!(!TreeLock::present(folder.path()));
     }
 }

@@ -98,6 +98,25 @@ pub fn with_manifest(mut tree: Tree, matrix_file: &str) -> Tree {
     tree
 }
 
+/// The hashes a tree's own manifest records (the one `with_manifest` put in it), so that the
+/// writer reads each file's hash back instead of hashing the file again.
+pub struct Recorded(Manifest);
+
+impl Recorded {
+    pub fn of(tree: &Tree) -> Recorded {
+        Recorded(tree.get(MANIFEST).map(|t| parse(t)).unwrap_or_default())
+    }
+
+    /// The hash of `tree[path]`: the manifest's, when it lists exactly one for the path (as
+    /// `with_manifest` writes it); computed otherwise.
+    pub fn hash(&self, tree: &Tree, path: &str) -> String {
+        match self.0.get(path).map(|e| &e.hashes) {
+            Some(h) if h.len() == 1 => h.iter().next().cloned().unwrap_or_default(),
+            _ => sha256::hex(tree.get(path).map(String::as_bytes).unwrap_or_default()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +170,46 @@ mod tests {
             ..Entry::default()
         };
         assert!(e.matches(b"x") && !e.matches(b"y"));
+    }
+
+    #[test]
+    fn recorded_hashes_are_the_manifests_and_a_file_it_does_not_list_is_hashed() {
+        let tree = with_manifest(
+            Tree::from([
+                ("a.yaml".to_string(), "a: 1\n".to_string()),
+                ("b.txt".to_string(), "b\n".to_string()),
+            ]),
+            "matrix.yaml",
+        );
+        let r = Recorded::of(&tree);
+        assert_eq!(r.hash(&tree, "a.yaml"), sha256::hex(b"a: 1\n"));
+        assert_eq!(r.hash(&tree, "b.txt"), sha256::hex(b"b\n"));
+        // The manifest's own line is read back, not recomputed: a tree whose manifest lists
+        // another hash gets that one (the writer trusts only the manifest it made).
+        let mut planted = tree.clone();
+        let other = sha256::hex(b"other");
+        let m = planted[MANIFEST].replace(&sha256::hex(b"a: 1\n"), &other);
+        planted.insert(MANIFEST.to_string(), m);
+        assert_eq!(Recorded::of(&planted).hash(&planted, "a.yaml"), other);
+        // Not listed, or listed twice: computed from the bytes.
+        let mut extra = tree.clone();
+        extra.insert("c.yaml".to_string(), "c\n".to_string());
+        assert_eq!(
+            Recorded::of(&extra).hash(&extra, "c.yaml"),
+            sha256::hex(b"c\n")
+        );
+        let twice = format!("{}{other}  a.yaml\n", tree[MANIFEST]);
+        let mut both = tree.clone();
+        both.insert(MANIFEST.to_string(), twice);
+        assert_eq!(
+            Recorded::of(&both).hash(&both, "a.yaml"),
+            sha256::hex(b"a: 1\n")
+        );
+        // No manifest at all: every hash computed.
+        let bare = Tree::from([("a.yaml".to_string(), "a: 1\n".to_string())]);
+        assert_eq!(
+            Recorded::of(&bare).hash(&bare, "a.yaml"),
+            sha256::hex(b"a: 1\n")
+        );
     }
 }

@@ -35,7 +35,6 @@ use similar::TextDiff;
 
 use crate::base::error::{Error, Problem, Result};
 use crate::base::generated::{Tree, MANIFEST};
-use crate::base::sha256;
 use fs_safe::{Node, Root};
 pub use lock::{TreeLock, LOCK};
 pub use manifest::with_manifest;
@@ -445,6 +444,10 @@ fn write_all(
         });
     }
     let content: Vec<&String> = c.writes.iter().filter(|p| *p != MANIFEST).collect();
+    // A template bug never reaches the disk: what is about to be written must parse.
+    crate::render::check::self_check(tree, content.iter().map(|p| p.as_str()))?;
+    // The hash of each file, as `with_manifest` recorded it in the tree's manifest.
+    let recorded = manifest::Recorded::of(tree);
     // Record ownership of the bytes about to be swapped in before swapping: an interrupted
     // run then never leaves a generated file the next run does not recognise as its own.
     // (Only bytes the manifest does not already record: restoring a hand-edited file to what
@@ -453,7 +456,7 @@ fn write_all(
         .iter()
         .filter(|p| !c.mode_only.contains(**p))
         .filter(|p| {
-            let hash = sha256::hex(tree[p.as_str()].as_bytes());
+            let hash = recorded.hash(tree, p);
             !c.manifest
                 .get(p.as_str())
                 .is_some_and(|e| e.hashes.contains(&hash))
@@ -466,11 +469,10 @@ fn write_all(
             .map(|(p, e)| (p.clone(), e.hashes.clone()))
             .collect();
         for p in &new_bytes {
-            let text = tree.get(p.as_str()).map(String::as_str).unwrap_or_default();
             entries
                 .entry((**p).clone())
                 .or_default()
-                .insert(sha256::hex(text.as_bytes()));
+                .insert(recorded.hash(tree, p));
         }
         let interim = manifest::text(&matrix_label(tree), manifest::INTERIM_NOTE, &entries);
         let legacy: String = c

@@ -4,6 +4,8 @@
 //! parses back as exactly that string.
 
 pub mod airgap;
+pub mod check;
+pub mod engine;
 pub mod glue;
 pub mod images;
 pub mod syntax;
@@ -11,84 +13,15 @@ pub mod values;
 
 use std::collections::BTreeMap;
 
-use minijinja::{context, AutoEscape, Environment, Value as JValue};
+use minijinja::{context, Environment, Value as JValue};
 use serde::Serialize;
 
 use crate::base::error::{Error, Result};
 use crate::plan::{EnvPlan, Plan, Release};
 
-mod embedded {
-    include!(concat!(env!("OUT_DIR"), "/template_files.rs"));
-}
+use engine::{embedded, markdown_cell, render_one};
 
 pub use crate::base::generated::{header, Tree, GENERATED_NOTE, MANIFEST};
-
-fn template_env() -> Result<Environment<'static>> {
-    let mut env = Environment::new();
-    env.set_syntax(syntax::syntax_config());
-    env.set_keep_trailing_newline(true);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    // YAML and JSON templates escape every printed value as a JSON scalar (valid YAML);
-    // pre-serialized blocks come through `toyaml`, which marks its output safe.
-    env.set_auto_escape_callback(|name| {
-        if name.ends_with(".yaml.j2") || name.ends_with(".json.j2") {
-            AutoEscape::Json
-        } else {
-            AutoEscape::None
-        }
-    });
-    env.add_filter("toyaml", toyaml);
-    env.add_filter("md", markdown_cell);
-    env.add_filter("comment", comment_text);
-    for (name, source) in embedded::TEMPLATE_FILES {
-        env.add_template(name, source)
-            .map_err(|e| Error::internal(format!("templates/{name}"), e))?;
-    }
-    Ok(env)
-}
-
-/// Serializes a value as a YAML block, indented by `indent` spaces after the first line.
-fn toyaml(value: JValue, indent: Option<usize>) -> std::result::Result<JValue, minijinja::Error> {
-    let yaml = serde_yaml::to_string(&value).map_err(|e| {
-        minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string())
-    })?;
-    let yaml = yaml.trim_end();
-    let pad = " ".repeat(indent.unwrap_or(0));
-    let text = yaml.lines().collect::<Vec<_>>().join(&format!("\n{pad}"));
-    Ok(JValue::from_safe_string(text))
-}
-
-/// Text for a YAML comment: one line, no control characters (so nothing can end the comment).
-fn comment_text(value: String) -> JValue {
-    let one_line: String = value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    JValue::from_safe_string(one_line)
-}
-
-/// A Markdown table cell: no line breaks, no column separators.
-fn markdown_cell(value: String) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        // No HTML from the matrix: `<!--` in a reason would hide the rest of the page.
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace(['\n', '\r'], " ")
-}
-
-fn render_one(env: &Environment, template: &str, ctx: JValue) -> Result<String> {
-    let t = env
-        .get_template(template)
-        .map_err(|e| Error::internal(format!("templates/{template}"), e))?;
-    t.render(ctx).map_err(|e| {
-        let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
-        Error::internal(format!("templates/{template}{line}"), format!("{e:#}"))
-    })
-}
 
 #[derive(Serialize)]
 struct ReleaseCtx {
@@ -186,7 +119,7 @@ fn repositories(plan: &Plan) -> Vec<Repository> {
 
 /// Renders the whole tree for a plan. Nothing touches the disk here.
 pub fn render_tree(plan: &Plan) -> Result<Tree> {
-    let env = template_env()?;
+    let env = engine::template_env();
     let mut tree = Tree::new();
     let yaml_header = header(&plan.matrix_file, "#");
     // Validation parsed the tool versions already; a failure here is a deploygen bug.
@@ -286,7 +219,6 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         format!("{md_header}{doc}"),
     )?;
 
-    self_check(&tree)?;
     Ok(tree)
 }
 
@@ -557,78 +489,4 @@ fn render_examples(
         format!("{md_header}{readme}"),
     )?;
     Ok(())
-}
-
-/// Every YAML and JSON file we render must parse (Helm templates excepted: they are Go
-/// templates). A failure here is a template bug, caught before anything is written.
-fn self_check(tree: &Tree) -> Result<()> {
-    for (path, text) in tree {
-        if text.contains(crate::model::mirror::PLACEHOLDER) {
-            return Err(Error::internal(
-                format!("rendered {path}"),
-                "holds the bound-registry placeholder",
-            ));
-        }
-        if path.contains("/templates/") {
-            continue;
-        }
-        if path.ends_with(".yaml") {
-            for doc in serde_yaml::Deserializer::from_str(text) {
-                <serde_yaml::Value as serde::Deserialize>::deserialize(doc)
-                    .map_err(|e| Error::internal(format!("rendered {path}"), e))?;
-            }
-        } else if path.ends_with(".json") {
-            serde_json::from_str::<serde_json::Value>(text)
-                .map_err(|e| Error::internal(format!("rendered {path}"), e))?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn self_check_refuses_a_yaml_or_json_file_that_does_not_parse() {
-        let ok = |path: &str, text: &str| {
-            let tree = Tree::from([(path.to_string(), text.to_string())]);
-            self_check(&tree)
-        };
-        assert!(ok("a.yaml", "a: 1\n---\nb: 2\n").is_ok());
-        assert!(ok("a.json", "{\"a\": 1}").is_ok());
-        // Helm templates are Go templates, not YAML; other files are not checked.
-        assert!(ok("applications/x/templates/a.yaml", "{{ if }}: : [\n").is_ok());
-        assert!(ok("README.md", "a: : [\n").is_ok());
-        for (path, text) in [("a.yaml", "a: 1\n---\nb: : [\n"), ("a.json", "{\"a\": }")] {
-            match ok(path, text) {
-                Err(Error::Internal { what, .. }) => assert_eq!(what, format!("rendered {path}")),
-                other => panic!("{path}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn toyaml_indents_every_line_after_the_first_and_marks_it_safe() {
-        let v = JValue::from_serialize(serde_json::json!({"a": 1, "b": [1, 2]}));
-        let out = toyaml(v.clone(), Some(4)).expect("serializes");
-        assert_eq!(out.to_string(), "a: 1\n    b:\n    - 1\n    - 2");
-        assert!(out.is_safe());
-        assert_eq!(
-            toyaml(v, None).expect("serializes").to_string(),
-            "a: 1\nb:\n- 1\n- 2"
-        );
-    }
-
-    #[test]
-    fn comment_and_markdown_filters_keep_text_on_one_line() {
-        assert_eq!(
-            comment_text("a\nb\r\tc\u{85}d".into()).to_string(),
-            "a b  c d"
-        );
-        assert_eq!(
-            markdown_cell("a|b\\c\n<!--&x\r".into()),
-            "a\\|b\\\\c &lt;!--&amp;x "
-        );
-    }
 }
