@@ -41,8 +41,18 @@ fn render(matrix: &str, out: &Path) -> disk::Summary {
     disk::write(out, &tree, WriteOptions::default()).expect("writes")
 }
 
+/// A folder for one case: under DEPLOYGEN_BENCH_DIR, else tmpfs (/dev/shm) where there is one,
+/// else the temp folder. On a disk, a fresh render's time is mostly the writer's fsyncs (each
+/// file is synced before it is swapped in), which measures the disk, not deploygen.
 fn temp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("deploygen-bench-{}-{name}", std::process::id()))
+    let base = std::env::var_os("DEPLOYGEN_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let shm = Path::new("/dev/shm");
+            shm.is_dir().then(|| shm.to_path_buf())
+        })
+        .unwrap_or_else(std::env::temp_dir);
+    base.join(format!("deploygen-bench-{}-{name}", std::process::id()))
 }
 
 fn main() {
