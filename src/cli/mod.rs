@@ -4,6 +4,7 @@
 //! not be printed, or an undo failed: the message says what was written).
 
 pub mod bump;
+mod messages;
 pub mod parent;
 pub mod vendor;
 mod writer;
@@ -153,6 +154,22 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command writes files (the tree, the matrix, a catalog entry, a vendored
+    /// chart): only then do its errors say that nothing was written.
+    fn writes(&self) -> bool {
+        matches!(
+            self,
+            Command::Render(_)
+                | Command::Vendor { .. }
+                | Command::Bump { .. }
+                | Command::Catalog {
+                    command: CatalogCommand::Import { check: false, .. }
+                }
+        )
+    }
+}
+
 #[derive(Subcommand)]
 enum CatalogCommand {
     /// Every catalog entry: compiled in, added or replaced by a catalog directory, or pending
@@ -260,6 +277,7 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    let writes = cli.command.writes();
     let code = match run(cli.command) {
         Ok(done) => {
             let mut out = std::io::stdout().lock();
@@ -282,7 +300,12 @@ pub fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            warn(&e.to_string());
+            let text = e.to_string();
+            warn(&if writes {
+                text
+            } else {
+                messages::for_read_only(&text)
+            });
             e.exit_code()
         }
     };

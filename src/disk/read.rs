@@ -60,7 +60,17 @@ pub fn mode_of(path: &Path) -> Result<u32> {
 /// Reads a matrix from a file or stream, at most `MAX_MATRIX_BYTES + 1` bytes.
 pub fn read_matrix(path: &Path) -> Result<Vec<u8>> {
     refuse_link_out(path)?;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::invalid(
+            path.display().to_string(),
+            format!(
+                "no matrix here ({}): run deploygen in the deployment repository (the folder \
+                 holding matrix.yaml), or name the matrix with --matrix PATH",
+                crate::base::text::escape(&e.to_string())
+            ),
+        ),
+        _ => Error::io(path, e),
+    })?;
     let bytes = crate::disk::fs_safe::read_bounded(file, MAX_MATRIX_BYTES as u64)
         .map_err(|e| Error::io(path, e))?;
     if bytes.len() > MAX_MATRIX_BYTES {

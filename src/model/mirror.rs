@@ -99,6 +99,12 @@ pub fn check_value_path(path: &str) -> std::result::Result<(), String> {
 
 /// `host[:port]` optionally followed by a path prefix (`harbor.local/astrago`).
 pub fn check_mirror(m: &str) -> std::result::Result<(), String> {
+    if let Some((scheme, rest)) = m.split_once("://") {
+        return Err(format!(
+            "`{m}` starts with the URL scheme `{scheme}://`; a mirror is written as image \
+             references name it, `host[:port][/path]`: drop the scheme (`{rest}`)"
+        ));
+    }
     let (host, prefix) = match m.split_once('/') {
         Some((h, rest)) => (h, Some(rest)),
         None => (m, None),
@@ -113,6 +119,17 @@ pub fn check_mirror(m: &str) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_scheme_is_named_with_the_mirror_written_without_it() {
+        for m in ["https://harbor.local/astrago", "http://10.61.3.31:35000", "oci://h.io"] {
+            let e = check_mirror(m).unwrap_err();
+            let rest = m.split_once("://").unwrap().1;
+            assert!(e.contains("drop the scheme") && e.contains(&format!("(`{rest}`)")), "{e}");
+        }
+        assert!(check_mirror("harbor.local/astrago").is_ok());
+        assert!(check_mirror("10.61.3.31:35000").is_ok());
+    }
 
     #[test]
     fn value_paths() {

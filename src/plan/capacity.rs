@@ -19,7 +19,7 @@ use crate::plan::{Plan, Release};
 
 /// Where the plan's numbers come from.
 pub const PLAN_SOURCE: &str =
-    "Astrago's KServe installation plan, \"Resource requirements\" (minimum and recommended tables; ../shared/reference/installation-plan.md)";
+    "Astrago's KServe installation plan, \"Resource requirements\" (its minimum and recommended tables)";
 
 /// CPU in millicores and memory in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
