@@ -7,6 +7,7 @@ pub mod airgap;
 pub mod check;
 pub mod engine;
 pub mod glue;
+pub mod helmfile_keys;
 pub mod images;
 pub mod syntax;
 pub mod values;
@@ -170,6 +171,7 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
             chart_paths => chart_paths,
             values_ext => values_ext,
             bound => plan.environments.iter().filter_map(|e| e.bound_value().map(|v| (e.name.clone(), v.to_string()))).collect::<BTreeMap<_, _>>(),
+            kube_version => helmfile_keys::release_kube_version(plan),
         },
     )?;
     put(
