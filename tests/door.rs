@@ -435,3 +435,55 @@ fn a_vendored_archive_replaced_and_relocked_by_hand_fails_check() {
     assert!(err.contains("is not the pinned chart"), "{err}");
     assert!(err.contains(&e.chart), "{err}");
 }
+
+/// Issue 21: a re-vendor after a bump removes the archive it replaced (Helm loads every archive
+/// in a chart's charts/ folder), and `check` names an archive the matrix does not pin.
+#[test]
+fn re_vendoring_after_a_bump_removes_the_replaced_archive_and_check_names_a_stale_one() {
+    let (dir, archives) = vendored_tree();
+    assert_eq!(vendor(dir.path()).status.code(), Some(0));
+    let old = archives
+        .iter()
+        .find(|a| a.ends_with("/cert-manager-v1.15.5.tgz"))
+        .expect("the default matrix pins cert-manager v1.15.5")
+        .clone();
+    let o = common::run(dir.path(), &["bump", "cert-manager", "v1.16.5"]);
+    // The bump re-renders the lock-less tree: the new version's archive is not there yet.
+    assert_eq!(o.status.code(), Some(2), "{}", common::stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("matrix.yaml"))
+        .unwrap()
+        .replacen("cert-manager: v1.15.5", "cert-manager: v1.16.5", 1);
+    std::fs::write(dir.path().join("matrix.yaml"), text).unwrap();
+    std::fs::write(
+        dir.path().join("pulled/cert-manager-v1.16.5.tgz"),
+        common::chart_tgz("cert-manager", "v1.16.5"),
+    )
+    .unwrap();
+    let o = vendor(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert!(
+        common::stdout(&o).contains(&format!("removed {old}")),
+        "{}",
+        common::stdout(&o)
+    );
+    assert!(!dir.path().join(&old).exists());
+    let new = old.replace("v1.15.5", "v1.16.5");
+    assert!(dir.path().join(&new).is_file());
+    assert_eq!(common::run(dir.path(), &["check"]).status.code(), Some(0));
+
+    // An archive nobody locked, left in the folder: check names it, and vendor leaves it
+    // (its bytes are not the ones any lock recorded).
+    std::fs::write(
+        dir.path().join(&old),
+        common::chart_tgz("cert-manager", "v1.15.5"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(&old).with_extension("tgz.bak"), b"x").unwrap();
+    let o = common::run(dir.path(), &["check"]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&old) && err.contains("does not pin"), "{err}");
+    assert!(!err.contains(".tgz.bak"), "{err}");
+    let o = vendor(dir.path());
+    assert!(dir.path().join(&old).exists(), "{}", common::stdout(&o));
+}

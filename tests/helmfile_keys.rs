@@ -19,7 +19,10 @@ fn releases(hf: &str) -> usize {
 fn every_release_carries_the_one_kubernetes_version_the_environments_run() {
     let hf = helmfile(MATRIX);
     assert!(releases(&hf) >= 8, "{hf}");
-    assert_eq!(hf.matches("    kubeVersion: \"v1.28.6\"\n").count(), releases(&hf));
+    assert_eq!(
+        hf.matches("    kubeVersion: \"v1.28.6\"\n").count(),
+        releases(&hf)
+    );
     assert!(hf.contains("renders without a cluster"));
 }
 

@@ -13,12 +13,18 @@ fn a_mirror_written_as_a_url_says_to_drop_the_scheme() {
         "mirror: https://10.61.3.31:35000",
         1,
     );
-    assert_ne!(m, MATRIX, "the default matrix names the mirror 10.61.3.31:35000");
+    assert_ne!(
+        m, MATRIX,
+        "the default matrix names the mirror 10.61.3.31:35000"
+    );
     let dir = workdir(&m);
     let o = run(dir.path(), &["render"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("drop the scheme (`10.61.3.31:35000`)"), "{err}");
+    assert!(
+        err.contains("drop the scheme (`10.61.3.31:35000`)"),
+        "{err}"
+    );
     assert!(!err.contains("is not a number"), "{err}");
 }
 
@@ -52,7 +58,11 @@ fn only_commands_that_write_say_nothing_was_written() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("kubernetes"), "{args:?}: {err}");
-        assert_eq!(err.contains("nothing was written"), writes, "{args:?}: {err}");
+        assert_eq!(
+            err.contains("nothing was written"),
+            writes,
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -63,12 +73,18 @@ fn nothing_deploygen_prints_or_renders_cites_a_folder_a_checkout_lacks() {
     for (name, text) in [("matrix.yaml", MATRIX.to_string()), ("stacks/2026", stack)] {
         let tree = deploygen::render("matrix.yaml", text.as_bytes()).expect("renders");
         for (path, body) in &tree {
-            assert!(!body.contains("../shared/"), "{name}: {path} cites ../shared/");
+            assert!(
+                !body.contains("../shared/"),
+                "{name}: {path} cites ../shared/"
+            );
         }
         let dir = workdir(&text);
         let o = run(dir.path(), &["explain"]);
         assert!(o.status.success(), "{}", stderr(&o));
         let out = format!("{}{}", common::stdout(&o), stderr(&o));
-        assert!(!out.contains("../shared/"), "{name}: explain cites ../shared/");
+        assert!(
+            !out.contains("../shared/"),
+            "{name}: explain cites ../shared/"
+        );
     }
 }

@@ -32,6 +32,9 @@ mod tests {
             "error: t/.lock: the tree is locked by pid 1 render. Wait for it"
         );
         assert_eq!(for_read_only("nothing was written"), "");
-        assert_eq!(for_read_only("error: x: No such file"), "error: x: No such file");
+        assert_eq!(
+            for_read_only("error: x: No such file"),
+            "error: x: No such file"
+        );
     }
 }

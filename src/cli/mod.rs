@@ -791,7 +791,9 @@ fn vendor(from: &Path, paths: &Paths) -> Result<Done> {
     tree.insert(lock_path, lock);
     let tree = disk::with_manifest(tree, &plan.matrix_file);
     let protect = protected(&paths.matrix, &paths.out);
-    let (summary, placed) = disk::write_vendored(&paths.out, &tree, &protect, &archives)?;
+    let replaced = crate::cli::vendor::replaced(&plan, &paths.out)?;
+    let (summary, placed) =
+        disk::write_vendored(&paths.out, &tree, &protect, &archives, &replaced)?;
     let mut out = String::new();
     for p in &placed {
         out.push_str(&format!("{:>9} {p}\n", "placed"));

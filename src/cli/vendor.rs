@@ -13,6 +13,7 @@ use std::path::Path;
 use crate::base::error::{Error, Result};
 use crate::disk::dir::{Dir, Kind};
 use crate::disk::fs_safe::Root;
+use crate::disk::vendored::Replaced;
 use crate::disk::Archive;
 use crate::model::layout::Layout;
 use crate::plan::Plan;
@@ -70,7 +71,7 @@ pub fn lock_text(plan: &Plan, digests: &[(Entry, String)]) -> String {
 }
 
 /// Largest chart archive read (`helm pull` archives of this stack are 20 KiB to 1 MiB).
-pub const MAX_ARCHIVE: u64 = 32 * 1024 * 1024;
+pub use crate::disk::vendored::MAX_ARCHIVE;
 
 /// Checks an archive's bytes are the chart the catalog pins: a gzip tar holding
 /// `<chart>/Chart.yaml` with that name and version, and the sha256 the catalog records where
@@ -174,6 +175,7 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
             }),
         }
     }
+    problems.extend(unpinned_archives(&tree, root, plan));
     for ((release, chart, version), (_, line)) in recorded {
         problems.push(crate::base::error::Problem {
             location: format!("{}:{line}", full.display()),
@@ -184,6 +186,39 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
         return Err(Error::Invalid(problems));
     }
     Ok(Some((lock_path, lock_text(plan, &digests))))
+}
+
+/// Archives in a wrapper chart's `charts/` folder that the matrix does not pin: Helm loads
+/// every archive there, so an old version left beside the new one is still read.
+fn unpinned_archives(tree: &Root, root: &Path, plan: &Plan) -> Vec<crate::base::error::Problem> {
+    let needed: Vec<String> = entries(plan).into_iter().map(|e| e.archive).collect();
+    let folders: std::collections::BTreeSet<&str> = needed
+        .iter()
+        .filter_map(|a| a.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    let mut problems = Vec::new();
+    for folder in folders {
+        let Some(names) = tree
+            .dir()
+            .and_then(|d| d.open_dir(folder).ok())
+            .and_then(|d| d.entries().ok())
+        else {
+            continue;
+        };
+        for (name, _) in names {
+            let rel = Layout::join(folder, &name);
+            if name.ends_with(".tgz") && !needed.contains(&rel) {
+                problems.push(crate::base::error::Problem {
+                    location: root.join(&rel).display().to_string(),
+                    message: "is a chart archive the matrix does not pin, and Helm loads every \
+                              archive in a chart's charts/ folder: remove it (`deploygen vendor` \
+                              removes the archives it replaces)"
+                        .into(),
+                });
+            }
+        }
+    }
+    problems
 }
 
 /// Finds `<name>-<version>.tgz` in the folder `from` (or with the leading `v` toggled, as
@@ -248,4 +283,43 @@ pub fn gather(plan: &Plan, from: &Path) -> Result<(Vec<Archive>, (String, String
         .collect();
     let lock = (plan.matrix.layout.chart_lock(), lock_text(plan, &digests));
     Ok((archives, lock))
+}
+
+/// The archives the tree's current lock records that the plan no longer needs (a re-vendor
+/// after a bump): `vendor` removes each while it still holds the recorded bytes
+/// (`disk::vendored`). A lock line that is not `release,chart,version,sha256,archive` with a
+/// plain relative `.tgz` path is skipped: its file, if any, is left alone.
+pub fn replaced(plan: &Plan, root: &Path) -> Result<Vec<Replaced>> {
+    let layout = &plan.matrix.layout;
+    let tree = Root::open(root).map_err(|e| Error::io(root, e))?;
+    let text = match tree.read_file(&layout.chart_lock()) {
+        Ok(Some(t)) => String::from_utf8_lossy(&t).into_owned(),
+        _ => return Ok(Vec::new()),
+    };
+    let needed: Vec<String> = entries(plan).into_iter().map(|e| e.archive).collect();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split(',').collect();
+        let [_, _, _, sha, archive] = f[..] else {
+            continue;
+        };
+        let plain = archive.ends_with(".tgz")
+            && archive
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        let Some(hex) = crate::base::sha256::digest_hex(sha) else {
+            continue;
+        };
+        if line.starts_with('#') || !plain {
+            continue;
+        }
+        let rel = Layout::join(&layout.charts, archive);
+        if !needed.contains(&rel) {
+            out.push(Replaced {
+                rel,
+                sha256: hex.to_string(),
+            });
+        }
+    }
+    Ok(out)
 }

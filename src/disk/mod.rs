@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod read;
 pub mod temp;
 pub mod txn;
+pub mod vendored;
 pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -351,7 +352,7 @@ pub fn write_with(
     matrix: Option<&MatrixEdit>,
     opts: WriteOptions,
 ) -> Result<Summary> {
-    write_all(root, tree, protect, matrix, &[], opts).map(|(s, _)| s)
+    write_all(root, tree, protect, matrix, &[], &[], opts).map(|(s, _)| s)
 }
 
 /// A file placed in the tree that deploygen does not generate and never lists in its manifest:
@@ -363,16 +364,26 @@ pub struct Archive {
     pub bytes: Vec<u8>,
 }
 
-/// `write_with` (no matrix edit), placing `archives` in the same all-or-nothing step: either
-/// every archive and every generated file is in place, or none is. Returns the archives that
-/// were written (the others already held those bytes).
+/// `write_with` (no matrix edit), placing `archives` and removing the `replaced` ones still
+/// holding the bytes their lock recorded, in the same all-or-nothing step: either every
+/// archive and every generated file is in place, or none is. Returns the archives that were
+/// written (the others already held those bytes); removed ones are in the summary's `removed`.
 pub fn write_vendored(
     root: &Path,
     tree: &Tree,
     protect: &[String],
     archives: &[Archive],
+    replaced: &[vendored::Replaced],
 ) -> Result<(Summary, Vec<String>)> {
-    write_all(root, tree, protect, None, archives, WriteOptions::default())
+    write_all(
+        root,
+        tree,
+        protect,
+        None,
+        archives,
+        replaced,
+        WriteOptions::default(),
+    )
 }
 
 /// Which archives differ from what is on disk; a link, folder or anything but a regular file
@@ -413,15 +424,18 @@ fn write_all(
     protect: &[String],
     matrix: Option<&MatrixEdit>,
     archives: &[Archive],
+    replaced: &[vendored::Replaced],
     opts: WriteOptions,
 ) -> Result<(Summary, Vec<String>)> {
     let mut handle = open_root(root)?;
-    let c = compare(&handle, tree, protect)?;
+    let mut c = compare(&handle, tree, protect)?;
     refuse(&c)?;
     let new_archives = archives_to_place(&handle, archives)?;
-    if c.summary.is_noop() && matrix.is_none() && new_archives.is_empty() {
+    let stale = vendored::to_remove(&handle, replaced)?;
+    if c.summary.is_noop() && matrix.is_none() && new_archives.is_empty() && stale.is_empty() {
         return Ok((c.summary, Vec::new()));
     }
+    c.summary.removed.extend(stale.iter().cloned());
     let (dir, created) = handle.dir_or_create().map_err(|e| Error::io(root, e))?;
     let base = Rc::new(dir.try_clone().map_err(|e| Error::io(root, e))?);
     let at = |rel: &str| txn::Place {
@@ -495,7 +509,7 @@ fn write_all(
             mode: executable(text).then_some(0o755),
         });
     }
-    for p in &c.removals {
+    for p in c.removals.iter().chain(&stale) {
         steps.push(txn::Step::Remove { at: at(p) });
     }
     if let Some(m) = tree.get(MANIFEST) {

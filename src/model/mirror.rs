@@ -122,10 +122,17 @@ mod tests {
 
     #[test]
     fn a_url_scheme_is_named_with_the_mirror_written_without_it() {
-        for m in ["https://harbor.local/astrago", "http://10.61.3.31:35000", "oci://h.io"] {
+        for m in [
+            "https://harbor.local/astrago",
+            "http://10.61.3.31:35000",
+            "oci://h.io",
+        ] {
             let e = check_mirror(m).unwrap_err();
             let rest = m.split_once("://").unwrap().1;
-            assert!(e.contains("drop the scheme") && e.contains(&format!("(`{rest}`)")), "{e}");
+            assert!(
+                e.contains("drop the scheme") && e.contains(&format!("(`{rest}`)")),
+                "{e}"
+            );
         }
         assert!(check_mirror("harbor.local/astrago").is_ok());
         assert!(check_mirror("10.61.3.31:35000").is_ok());
