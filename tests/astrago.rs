@@ -101,7 +101,7 @@ fn renders_as_a_sub_helmfile_with_paths_from_its_own_folder() {
         "applications/kserve/environments/astrago/istio-ingressgateway.yaml.gotmpl",
     );
     assert!(g.contains(r#"type: {{ "NodePort" | toJson }}"#), "{g}");
-    assert!(g.contains("nodePort: 30080"), "{g}");
+    assert!(g.contains("nodePort: 31380"), "{g}");
     // The whole tree is current, and the parent includes the stack in all its environments.
     let out = run(root, &["check", "--matrix", MATRIX]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
@@ -402,7 +402,7 @@ fn images_and_audit_take_the_bound_registry_as_an_argument() {
 fn site_choices_are_checked_with_located_errors() {
     let bad = unvendored()
         .replace("controller:\n            nodeSelector:", "controller:\n            nodeSelectr:")
-        .replace("http2: 30080", "http2: 80")
+        .replace("http2: 31380", "http2: 80")
         .replace(
             "mirror: {from_value: offline.registry}\n    serving_runtimes: *shipped\n    gateway: *gateway\n    operations: *airgap_ops\n",
             "mirror: {from_value: \"offline.{{registry}}\"}\n    serving_runtimes: *shipped\n    gateway: *gateway\n    operations: *airgap_ops\n",
