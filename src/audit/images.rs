@@ -25,7 +25,12 @@ pub struct ImageUse {
 /// Pod specs of workload kinds, with their path.
 pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
     let path = match o.kind.as_str() {
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => "spec.template.spec",
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => "spec.template.spec",
         "CronJob" => "spec.jobTemplate.spec.template.spec",
         "Pod" => "spec",
         _ => return Vec::new(),
@@ -36,9 +41,12 @@ pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
 /// Labels of the pods an object creates (its pod template's labels).
 pub fn pod_labels(o: &Object) -> Option<Vec<(&str, &str)>> {
     let path = match o.kind.as_str() {
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => {
-            "spec.template.metadata.labels"
-        }
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => "spec.template.metadata.labels",
         "CronJob" => "spec.jobTemplate.spec.template.metadata.labels",
         "Pod" => "metadata.labels",
         _ => return None,

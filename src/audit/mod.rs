@@ -14,6 +14,8 @@ pub mod images;
 pub mod manifest;
 pub mod mesh;
 pub mod operator;
+pub mod pods;
+pub mod refs;
 pub mod report;
 pub mod wiring;
 
@@ -170,6 +172,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
         api_server_port: i64::from(egress.api_server_port),
     };
     mesh::check(&all, &mesh_ctx, &mut f);
+    refs::check(plan, env, &all, &ctx, &mut f);
 
     Ok(Audit {
         environment: env.name.clone(),

@@ -77,6 +77,15 @@ pub fn catalog_images(plan: &Plan, ks: &Object) -> Vec<ImageUse> {
     out
 }
 
+/// Whether `o` is one the Knative Operator applies (read from its manifests), not rendered.
+pub fn is_applied(o: &Object) -> bool {
+    o.source
+        .as_deref()
+        .is_some_and(|s| s.contains(APPLIED_MARK))
+}
+
+const APPLIED_MARK: &str = "(applied by the Knative Operator for ";
+
 /// The objects the operator applies for `ks`, read from its kodata folder and transformed.
 pub fn applied_objects(kodata: &Path, ks: &Object) -> Result<Vec<Object>> {
     let version = ks
@@ -98,10 +107,7 @@ pub fn applied_objects(kodata: &Path, ks: &Object) -> Result<Vec<Object>> {
             let label = file.display().to_string();
             for mut o in manifest::read(&label, &text, &|_| None)? {
                 transform(&mut o, ks);
-                o.source = Some(format!(
-                    "{label} (applied by the Knative Operator for {})",
-                    ks.id()
-                ));
+                o.source = Some(format!("{label} {APPLIED_MARK}{})", ks.id()));
                 objects.push(o);
             }
         }

@@ -1,0 +1,302 @@
+//! The reference graph of `deploygen audit` (src/audit/refs.rs) on the real render of
+//! environment airgap (tests/fixtures/audit/airgap-render.yaml, made with the upstream charts):
+//! the render as it is passes, and each test plants one mistake in it and asserts the located
+//! finding (check, object, path), so each check can fail.
+
+mod common;
+
+use deploygen::audit::{self, report::Severity, Options};
+
+const RENDER: &str = include_str!("fixtures/audit/airgap-render.yaml");
+
+fn run_with(releases: &[&str], manifests: &str) -> audit::Audit {
+    let plan = deploygen::plan("matrix.yaml", common::MATRIX.as_bytes()).expect("default plan");
+    let opts = Options {
+        env: "airgap".into(),
+        releases: releases.iter().map(|s| s.to_string()).collect(),
+        operator_manifests: None,
+    };
+    audit::audit(&plan, &opts, "render.yaml", manifests).expect("readable input")
+}
+
+fn run(manifests: &str) -> audit::Audit {
+    run_with(&[], manifests)
+}
+
+/// The real render with `from` (which occurs exactly once) replaced by `to`.
+fn plant(from: &str, to: &str) -> String {
+    assert_eq!(
+        RENDER.matches(from).count(),
+        1,
+        "`{from}` occurs once in the render"
+    );
+    RENDER.replacen(from, to, 1)
+}
+
+/// `object path: message` of the findings of `check` with `severity`.
+fn found(a: &audit::Audit, severity: Severity, check: &str) -> Vec<String> {
+    a.findings
+        .iter()
+        .filter(|f| f.severity == severity && f.check == check)
+        .map(|f| format!("{} {}: {}", f.object, f.path, f.message))
+        .collect()
+}
+
+fn fails(a: &audit::Audit, check: &str) -> Vec<String> {
+    found(a, Severity::Fail, check)
+}
+
+/// Exactly one failure of `check`, starting with `object path`.
+fn assert_one(a: &audit::Audit, check: &str, at: &str, needle: &str) {
+    let f = fails(a, check);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].starts_with(at), "{f:#?}");
+    assert!(f[0].contains(needle), "{f:#?}");
+}
+
+#[test]
+fn the_real_render_has_no_reference_wiring_or_fit_failure() {
+    let a = run(RENDER);
+    for check in ["refs", "wiring", "network", "mesh", "fit"] {
+        assert_eq!(fails(&a, check), Vec::<String>::new(), "{check}");
+    }
+}
+
+#[test]
+fn an_object_in_a_namespace_nothing_creates_is_caught() {
+    let a = run(&plant(
+        "kind: PodDisruptionBudget\nmetadata:\n  name: istiod\n  namespace: istio-system\n",
+        "kind: PodDisruptionBudget\nmetadata:\n  name: istiod\n  namespace: istio-sytem\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "PodDisruptionBudget istio-sytem/istiod metadata.namespace",
+        "which nothing creates",
+    );
+    // A namespace every cluster has, or one the render creates, is fine.
+    let a = run(&plant(
+        "kind: PodDisruptionBudget\nmetadata:\n  name: istiod\n  namespace: istio-system\n",
+        "kind: PodDisruptionBudget\nmetadata:\n  name: istiod\n  namespace: kserve-test\n",
+    ));
+    assert!(
+        !fails(&a, "refs")
+            .iter()
+            .any(|f| f.contains("metadata.namespace")),
+        "{:#?}",
+        fails(&a, "refs")
+    );
+}
+
+const ISTIOD_BINDING: &str = "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: istiod\nsubjects:\n  - kind: ServiceAccount\n    name: istiod\n    namespace: istio-system\n";
+
+#[test]
+fn a_binding_to_a_missing_service_account_or_role_is_caught() {
+    let a = run(&plant(
+        ISTIOD_BINDING,
+        &ISTIOD_BINDING.replace("    name: istiod\n", "    name: istio-pilot\n"),
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "RoleBinding istio-system/istiod subjects[0]",
+        "ServiceAccount istio-system/istio-pilot",
+    );
+    let a = run(&plant(
+        ISTIOD_BINDING,
+        &ISTIOD_BINDING.replace("  name: istiod\nsubjects", "  name: istiod-role\nsubjects"),
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "RoleBinding istio-system/istiod roleRef",
+        "Role istio-system/istiod-role",
+    );
+}
+
+const CAINJECTOR_ROLEREF: &str =
+    "  kind: ClusterRole\n  name: cert-manager-cainjector\nsubjects:\n";
+
+#[test]
+fn a_cluster_role_binding_to_a_missing_cluster_role_is_caught_and_built_in_roles_exist() {
+    let a = run(&plant(
+        CAINJECTOR_ROLEREF,
+        &CAINJECTOR_ROLEREF.replace("cert-manager-cainjector", "cert-manager-ca-injector"),
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "ClusterRoleBinding cert-manager-cainjector roleRef",
+        "ClusterRole cert-manager-ca-injector",
+    );
+    for builtin in ["view", "cluster-admin", "system:auth-delegator"] {
+        let a = run(&plant(
+            CAINJECTOR_ROLEREF,
+            &CAINJECTOR_ROLEREF.replace("cert-manager-cainjector", builtin),
+        ));
+        assert_eq!(fails(&a, "refs"), Vec::<String>::new(), "{builtin}");
+    }
+}
+
+#[test]
+fn a_pod_running_as_a_missing_service_account_is_caught() {
+    let a = run(&plant(
+        "      serviceAccountName: istiod\n",
+        "      serviceAccountName: istio-pilot\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "Deployment istio-system/istiod spec.template.spec.serviceAccountName",
+        "ServiceAccount istio-system/istio-pilot",
+    );
+    // `default` exists in every namespace.
+    let a = run(&plant(
+        "      serviceAccountName: istiod\n",
+        "      serviceAccountName: default\n",
+    ));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+}
+
+const ISTIOD_SELECTOR: &str = "  selector:\n    matchLabels:\n      istio: pilot\n  template:\n";
+
+#[test]
+fn a_deployment_whose_selector_misses_its_own_template_is_caught() {
+    let a = run(&plant(
+        ISTIOD_SELECTOR,
+        &ISTIOD_SELECTOR.replace("istio: pilot", "istio: istiod"),
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "Deployment istio-system/istiod spec.selector",
+        "does not select its own pod template",
+    );
+    let a = run(&plant(ISTIOD_SELECTOR, "  selector: {}\n  template:\n"));
+    assert_one(
+        &a,
+        "refs",
+        "Deployment istio-system/istiod spec.selector",
+        "missing or empty",
+    );
+    // A subset of the template's labels is a valid selector.
+    let a = run(&plant(
+        ISTIOD_SELECTOR,
+        &ISTIOD_SELECTOR.replace("istio: pilot", "app: istiod"),
+    ));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+}
+
+#[test]
+fn the_same_object_rendered_twice_is_caught() {
+    let sa = "---\n# Source: extra/templates/sa.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: istiod\n  namespace: istio-system\n";
+    let a = run(&format!("{RENDER}{sa}"));
+    assert_one(
+        &a,
+        "refs",
+        "ServiceAccount istio-system/istiod metadata.name",
+        "rendered twice",
+    );
+    // The same name in another namespace is another object.
+    let a = run(&format!("{RENDER}{}", sa.replace("istio-system", "kserve")));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+}
+
+#[test]
+fn a_probe_on_a_port_the_container_does_not_declare_is_caught() {
+    let a = run(&plant(
+        "              port: http-healthz\n",
+        "              port: healthz\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "Deployment cert-manager/cert-manager spec.template.spec.containers[cert-manager-controller].livenessProbe.httpGet.port",
+        "names port `healthz`",
+    );
+}
+
+#[test]
+fn a_numeric_target_port_no_container_declares_is_a_failure() {
+    // The kserve webhook Service targets its container's named port; a number nothing
+    // declares is now a failure, not a note.
+    let a = run(&plant(
+        "      targetPort: webhook-server\n",
+        "      targetPort: 9444\n",
+    ));
+    let f = fails(&a, "wiring");
+    assert!(
+        f.iter()
+            .any(|l| l.contains("spec.ports[0].targetPort: targets port 9444")),
+        "{f:#?}"
+    );
+    // istiod's Service targets 15012, on which pilot-discovery listens undeclared (upstream
+    // documents it): no finding; another undeclared port on it is one.
+    let a = run(&plant(
+        "    - port: 15012\n      name: https-dns",
+        "    - port: 15012\n      targetPort: 15013\n      name: https-dns",
+    ));
+    assert!(
+        fails(&a, "wiring")
+            .iter()
+            .any(|l| l.starts_with("Service istio-system/istiod") && l.contains("port 15013")),
+        "{:#?}",
+        fails(&a, "wiring")
+    );
+}
+
+const ISTIOD_TARGET: &str = "    apiVersion: apps/v1\n    kind: Deployment\n    name: istiod\n";
+
+#[test]
+fn an_autoscaler_or_budget_that_targets_nothing_is_caught() {
+    let a = run(&plant(
+        ISTIOD_TARGET,
+        &ISTIOD_TARGET.replace("name: istiod", "name: pilot"),
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "HorizontalPodAutoscaler istio-system/istiod spec.scaleTargetRef",
+        "Deployment istio-system/pilot",
+    );
+    let pdb = "  selector:\n    matchLabels:\n      app: istiod\n      istio: pilot\n---";
+    let a = run(&plant(pdb, &pdb.replace("app: istiod", "app: pilot")));
+    assert_one(
+        &a,
+        "refs",
+        "PodDisruptionBudget istio-system/istiod spec.selector",
+        "selects no pod",
+    );
+}
+
+#[test]
+fn with_only_some_releases_a_missing_object_is_a_note() {
+    // kserve's objects alone: a binding to a ServiceAccount of a release not rendered is only
+    // a note (another release may render it).
+    let kserve: String = RENDER
+        .split("\n---\n")
+        .filter(|d| d.contains("# Source: kserve/"))
+        .map(|d| format!("---\n{d}\n"))
+        .collect();
+    let planted = kserve.replacen(
+        "  name: kserve-controller-manager\n  namespace: kserve\n",
+        "  name: kserve-manager\n  namespace: kserve\n",
+        1,
+    );
+    assert_ne!(planted, kserve);
+    let a = run_with(&["kserve"], &planted);
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+    assert!(
+        found(&a, Severity::Note, "refs")
+            .iter()
+            .any(|n| n.contains("another release may render it")),
+        "{:#?}",
+        a.findings
+    );
+    let a = run(&RENDER.replacen(
+        "  name: kserve-controller-manager\n  namespace: kserve\n",
+        "  name: kserve-manager\n  namespace: kserve\n",
+        1,
+    ));
+    assert!(!fails(&a, "refs").is_empty());
+}
