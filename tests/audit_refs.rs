@@ -300,3 +300,87 @@ fn with_only_some_releases_a_missing_object_is_a_note() {
     ));
     assert!(!fails(&a, "refs").is_empty());
 }
+
+// The served-API table and the built-in groups (src/audit/apis.rs).
+
+fn api_fails(manifests: &str) -> Vec<String> {
+    fails(&run(manifests), "api")
+}
+
+const GATEWAY: &str = "---\n# Source: istio-ingressgateway/templates/gateway.yaml\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: istio-system\nspec:\n  gatewayClassName: istio\n  listeners:\n    - {name: http, port: 80, protocol: HTTP}\n";
+
+fn crd(group: &str, plural: &str, kind: &str) -> String {
+    format!("---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\nspec:\n  group: {group}\n  names: {{kind: {kind}, plural: {plural}}}\n  scope: Namespaced\n  versions:\n    - {{name: v1, served: true, storage: true}}\n")
+}
+
+#[test]
+fn a_gateway_api_object_needs_its_crd_in_the_render() {
+    // Rendered with --include-crds (the input holds CRDs), but none of Gateway API's.
+    let other = crd("example.com", "widgets", "Widget");
+    let f = api_fails(&format!("{other}{GATEWAY}"));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].starts_with("Gateway istio-system/web apiVersion: no CRD in the rendered objects defines gateway.networking.k8s.io/v1 Gateway"),
+        "{f:#?}"
+    );
+    // With its CRD, it is served.
+    let gw = crd("gateway.networking.k8s.io", "gateways", "Gateway");
+    assert_eq!(
+        api_fails(&format!("{other}{gw}{GATEWAY}")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn apis_removed_before_1_22_and_alpha_apis_are_refused() {
+    let deployment = |v: &str| {
+        format!("---\napiVersion: {v}\nkind: Deployment\nmetadata:\n  name: d\n  namespace: kserve\nspec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}}]\n")
+    };
+    for (v, removed) in [
+        ("apps/v1beta1", "1.16"),
+        ("apps/v1beta2", "1.16"),
+        ("extensions/v1beta1", "1.16"),
+    ] {
+        let f = api_fails(&deployment(v));
+        assert_eq!(f.len(), 1, "{v}: {f:#?}");
+        assert!(
+            f[0].starts_with("Deployment kserve/d apiVersion:")
+                && f[0].contains(&format!("not served from Kubernetes {removed}"))
+                && f[0].contains("use apps/v1"),
+            "{f:#?}"
+        );
+    }
+    assert_eq!(api_fails(&deployment("apps/v1")), Vec::<String>::new());
+    // An Ingress of extensions/v1beta1 was served until 1.22.
+    let ingress = "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: i\n  namespace: kserve\n";
+    let f = api_fails(ingress);
+    assert!(
+        f.len() == 1 && f[0].contains("from Kubernetes 1.22"),
+        "{f:#?}"
+    );
+    let alpha = "---\napiVersion: admissionregistration.k8s.io/v1alpha1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: p\n";
+    let f = api_fails(alpha);
+    assert!(f.len() == 1 && f[0].contains("alpha API"), "{f:#?}");
+}
+
+#[test]
+fn a_replication_controller_is_read_for_images_and_its_selector() {
+    let rc = |image: &str, selector: &str| {
+        format!("---\n# Source: kserve/templates/rc.yaml\napiVersion: v1\nkind: ReplicationController\nmetadata:\n  name: rc\n  namespace: kserve\nspec:\n  selector: {selector}\n  template:\n    metadata: {{labels: {{app: rc}}}}\n    spec:\n      containers: [{{name: c, image: \"{image}\"}}]\n")
+    };
+    let a = run(&rc("docker.io/library/nginx:1.27", "{app: rc}"));
+    let f = fails(&a, "images");
+    assert!(
+        f.iter().any(|l| l
+            .starts_with("ReplicationController kserve/rc spec.template.spec.containers[c].image")
+            && l.contains("not on the mirror")),
+        "{f:#?}"
+    );
+    let a = run(&rc("docker.io/library/nginx:1.27", "{app: other}"));
+    assert_one(
+        &a,
+        "refs",
+        "ReplicationController kserve/rc spec.selector",
+        "does not select its own pod template",
+    );
+}
