@@ -384,3 +384,118 @@ fn a_replication_controller_is_read_for_images_and_its_selector() {
         "does not select its own pod template",
     );
 }
+
+// The Knative Operator's inputs (src/audit/operator.rs, refs.rs) and the notes on images.
+
+const KNATIVE_SERVING: &str =
+    "kind: KnativeServing\nmetadata:\n  name: knative-serving\n  namespace: knative-serving\n";
+
+#[test]
+fn a_knative_serving_in_the_wrong_namespace_says_so() {
+    let a = run(&plant(
+        KNATIVE_SERVING,
+        &KNATIVE_SERVING.replace("namespace: knative-serving", "namespace: kserve"),
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "KnativeServing kserve/knative-serving metadata.namespace",
+        "belongs in namespace knative-serving",
+    );
+}
+
+#[test]
+fn a_serving_version_the_operator_does_not_bundle_is_a_finding_not_an_error() {
+    let plan = deploygen::plan("matrix.yaml", common::MATRIX.as_bytes()).expect("default plan");
+    let kodata = common::repo_root().join("tests/fixtures/kodata-operator/full/v1.99.1");
+    let opts = Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: Some(kodata),
+    };
+    let version = |v: &str| {
+        let text = RENDER.replacen(
+            "  version: \"1.15.3\"\n",
+            &format!("  version: \"{v}\"\n"),
+            1,
+        );
+        assert!(text.contains(&format!("  version: \"{v}\"\n")), "{v}");
+        audit::audit(&plan, &opts, "render.yaml", &text).expect("a finding, not an error")
+    };
+    let bundled = |a: &audit::Audit| -> Vec<String> {
+        fails(a, "images")
+            .into_iter()
+            .filter(|l| l.contains("operator's manifests"))
+            .collect()
+    };
+    // The fixture operator bundles Serving 1.96.3 to 1.99.2, not the rendered 1.15.3.
+    let a = version("1.15.3");
+    let f = bundled(&a);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].starts_with("KnativeServing knative-serving/knative-serving spec.version: is 1.15.3")
+            && f[0].contains("hold no 1.15.3/ there (bundled: 1.96.3, 1.97.1, 1.98.0, 1.99.2)"),
+        "{f:#?}"
+    );
+    let f = bundled(&version("1.99.2"));
+    assert!(!f.iter().any(|l| l.contains("hold no 1.99.2/")), "{f:#?}");
+}
+
+#[test]
+fn notes_on_disabled_runtimes_name_the_mirror_only_where_there_is_one() {
+    let runtime_notes = |env: &str| -> Vec<String> {
+        let plan = deploygen::plan("matrix.yaml", common::MATRIX.as_bytes()).expect("plan");
+        let opts = Options {
+            env: env.into(),
+            releases: vec!["kserve".into()],
+            operator_manifests: None,
+        };
+        let kserve: String = RENDER
+            .split("\n---\n")
+            .filter(|d| {
+                d.contains("# Source: kserve/") && d.contains("kind: ClusterServingRuntime")
+            })
+            .map(|d| format!("---\n{d}\n"))
+            .collect();
+        // online has no mirror: its render names the public images.
+        let kserve = if env == "online" {
+            kserve.replace("10.61.3.31:35000/", "")
+        } else {
+            kserve
+        };
+        audit::audit(&plan, &opts, "render.yaml", &kserve)
+            .expect("readable")
+            .findings
+            .into_iter()
+            .filter(|f| {
+                f.severity == Severity::Note && f.message.contains("belongs to serving runtime")
+            })
+            .map(|f| f.message)
+            .collect()
+    };
+    let airgap = runtime_notes("airgap");
+    assert!(!airgap.is_empty());
+    assert!(
+        airgap
+            .iter()
+            .all(|m| m.contains("rewritten to the mirror 10.61.3.31:35000")),
+        "{airgap:#?}"
+    );
+    // online has no mirror: the images are the public ones, so no note claims a rewrite.
+    let online = runtime_notes("online");
+    assert!(!online.is_empty());
+    assert!(online.iter().all(|m| !m.contains("mirror")), "{online:#?}");
+}
+
+#[test]
+fn an_inactive_listed_image_is_a_note() {
+    let config = "---\n# Source: kserve/charts/kserve/templates/configmap.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inferenceservice-config\n  namespace: kserve\ndata:\n  localModel: '{\"enabled\": false, \"defaultJobImage\": \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}'\n";
+    let a = run_with(&["kserve"], config);
+    let notes = found(&a, Severity::Note, "images");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("(inactive: localModel.enabled is false")),
+        "{notes:#?}"
+    );
+}

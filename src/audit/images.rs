@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::manifest::Object;
 use crate::model::input::{precheck_as, MANIFESTS};
 use crate::model::yaml::json_document;
+use crate::plan::{EnvPlan, PlannedImage};
 
 /// One image reference found in an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,22 @@ pub struct ImageUse {
     pub reference: String,
     /// Why this reference is never pulled as rendered (None: it is).
     pub inactive: Option<String>,
+}
+
+/// The note for an image of a serving runtime the environment does not enable: it says the
+/// reference was rewritten to the mirror only where the environment has one.
+pub fn disabled_runtime(reference: &str, p: &PlannedImage, env: &EnvPlan) -> String {
+    let runtime = p.runtime.as_deref().unwrap_or("?");
+    match env.mirror() {
+        Some(m) => format!(
+            "{reference} belongs to serving runtime {runtime}, not enabled in {}: rewritten to the mirror {m}, not shipped",
+            env.name
+        ),
+        None => format!(
+            "{reference} belongs to serving runtime {runtime}, not enabled in {}: not pulled, and not in its image list",
+            env.name
+        ),
+    }
 }
 
 /// Pod specs of workload kinds, with their path.

@@ -130,7 +130,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
             );
         }
         if let Some(dir) = &opts.operator_manifests {
-            applied.extend(operator::applied_objects(dir, ks)?);
+            applied.extend(operator::applied_objects(dir, ks, &mut f)?);
         }
     }
     let mut all = rendered.clone();
@@ -221,11 +221,20 @@ fn check_images(env: &EnvPlan, scope: &[&str], uses: &[images::ImageUse], f: &mu
         };
         if problems.is_empty() {
             match (listed, &u.inactive) {
-                (Some(p), _) if !p.shipped => f.add(Severity::Note, "images", u.object.clone(), u.path.clone(), format!(
-                    "{} belongs to serving runtime {}, not enabled in {}: rewritten to the mirror, not shipped",
-                    u.reference, p.runtime.as_deref().unwrap_or("?"), env.name
-                )),
-                (_, Some(why)) => f.add(Severity::Note, "images", u.object.clone(), u.path.clone(), format!("{} (inactive: {why})", u.reference)),
+                (Some(p), _) if !p.shipped => f.add(
+                    Severity::Note,
+                    "images",
+                    u.object.clone(),
+                    u.path.clone(),
+                    images::disabled_runtime(&u.reference, p, env),
+                ),
+                (_, Some(why)) => f.add(
+                    Severity::Note,
+                    "images",
+                    u.object.clone(),
+                    u.path.clone(),
+                    format!("{} (inactive: {why})", u.reference),
+                ),
                 _ => {}
             }
             continue;

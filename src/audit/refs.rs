@@ -10,7 +10,8 @@
 //! - Deployment/StatefulSet/DaemonSet/ReplicaSet/ReplicationController selector -> its own
 //!   pod template's labels;
 //! - probe -> a named port its container declares;
-//! - HorizontalPodAutoscaler -> its scale target, PodDisruptionBudget -> some pod.
+//! - HorizontalPodAutoscaler -> its scale target, PodDisruptionBudget -> some pod;
+//! - KnativeServing -> the namespace the plan serves Knative in.
 //!
 //! A reference into a namespace the render does not own (kube-system, the monitoring stack's)
 //! is not judged: what lives there is not in the input. Where only some releases were rendered
@@ -157,6 +158,30 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     probes(&g, f);
     scale_targets(&g, f);
     disruption_budgets(&g, f);
+    knative_serving_namespace(plan, objects, f);
+}
+
+/// A KnativeServing lives in the namespace the plan installs Knative Serving in (the
+/// `knative-serving` release's): the operator deploys Serving into the resource's own
+/// namespace, where the release's PodMonitors and NetworkPolicies expect its pods.
+fn knative_serving_namespace(plan: &Plan, objects: &[Object], f: &mut Findings) {
+    let Some(release) = plan.releases.iter().find(|r| r.name == "knative-serving") else {
+        return;
+    };
+    for ks in operator::knative_servings(objects) {
+        let ns = ks.namespace.as_deref().unwrap_or("");
+        if ns != release.namespace {
+            f.fail(
+                "refs",
+                ks,
+                "metadata.namespace",
+                format!(
+                    "is {ns:?}, but Knative Serving belongs in namespace {}: the operator deploys Serving into the KnativeServing's own namespace, so its pods would not be where the release's PodMonitors, NetworkPolicies and Services expect them; set metadata.namespace: {}",
+                    release.namespace, release.namespace
+                ),
+            );
+        }
+    }
 }
 
 /// Every namespaced object lands in a namespace that exists.
