@@ -499,3 +499,82 @@ fn an_inactive_listed_image_is_a_note() {
         "{notes:#?}"
     );
 }
+
+// PeerAuthentication acts only on pods with a sidecar (src/audit/sidecar.rs, mesh.rs).
+
+fn strict_policy(ns: &str) -> String {
+    format!("---\n# Source: istiod/templates/mtls.yaml\napiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: {ns}\nspec:\n  mtls:\n    mode: STRICT\n")
+}
+
+const KSERVE_INJECTED: &str = "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: kserve\n  labels:\n    istio-injection: enabled\n";
+
+#[test]
+fn a_strict_policy_over_a_namespace_without_sidecars_is_one_note() {
+    let a = run(&format!("{RENDER}{}", strict_policy("kserve")));
+    assert_eq!(fails(&a, "mesh"), Vec::<String>::new());
+    let notes: Vec<String> = found(&a, Severity::Note, "mesh");
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].starts_with("PeerAuthentication kserve/default spec: asks for STRICT mTLS in namespace kserve, where no pod has an Istio sidecar"),
+        "{notes:#?}"
+    );
+    // With the namespace injected, kserve's pods have sidecars: the API server calling the
+    // webhook without one is refused.
+    let a = run(&format!(
+        "{RENDER}{}{KSERVE_INJECTED}",
+        strict_policy("kserve")
+    ));
+    let f = fails(&a, "mesh");
+    assert!(
+        f.iter().any(|l| l.starts_with("Service kserve/kserve-webhook-server-service spec.ports[0]: port 9443 on Deployment kserve/kserve-controller-manager is STRICT mTLS (PeerAuthentication kserve/default), but the API server")),
+        "{f:#?}"
+    );
+    assert!(found(&a, Severity::Note, "mesh").is_empty());
+}
+
+#[test]
+fn a_mesh_wide_strict_policy_fails_only_where_a_sidecar_enforces_it() {
+    // Nothing the render runs has a sidecar (istiod opts out, the ingress gateway is a gateway
+    // and kserve-test's own policy keeps its exceptions): no failure.
+    let a = run(&format!("{RENDER}{}", strict_policy("istio-system")));
+    assert_eq!(fails(&a, "mesh"), Vec::<String>::new());
+    // kserve injected: its webhook is refused to the API server, named with the mesh policy.
+    let a = run(&format!(
+        "{RENDER}{}{KSERVE_INJECTED}",
+        strict_policy("istio-system")
+    ));
+    let f = fails(&a, "mesh");
+    assert!(!f.is_empty());
+    assert!(
+        f.iter().all(
+            |l| l.contains("Deployment kserve/kserve-controller-manager")
+                && l.contains("(PeerAuthentication istio-system/default)")
+        ),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn a_pod_that_opts_out_of_injection_is_not_held_to_strict() {
+    // kserve injected, but its controller's pods say sidecar.istio.io/inject: "false".
+    let opted_out = RENDER.replacen(
+        "        app.kubernetes.io/name: kserve-controller-manager\n        control-plane:",
+        "        app.kubernetes.io/name: kserve-controller-manager\n        sidecar.istio.io/inject: \"false\"\n        control-plane:",
+        1,
+    );
+    assert!(
+        opted_out != RENDER,
+        "the kserve controller's template labels are in the render"
+    );
+    let a = run(&format!(
+        "{opted_out}{}{KSERVE_INJECTED}",
+        strict_policy("kserve")
+    ));
+    assert!(
+        !fails(&a, "mesh")
+            .iter()
+            .any(|l| l.contains("kserve-controller-manager")),
+        "{:#?}",
+        fails(&a, "mesh")
+    );
+}

@@ -17,6 +17,7 @@ pub mod operator;
 pub mod pods;
 pub mod refs;
 pub mod report;
+pub mod sidecar;
 pub mod wiring;
 
 use std::collections::BTreeMap;
