@@ -578,3 +578,90 @@ fn a_pod_that_opts_out_of_injection_is_not_held_to_strict() {
         fails(&a, "mesh")
     );
 }
+
+// Cluster fit (src/audit/fit.rs): the matrix's airgap nodes have 64 cores, 450G, 4 GPUs.
+
+const MANAGER_RESOURCES: &str = "            limits:\n              cpu: \"4\"\n              memory: 8Gi\n            requests:\n              cpu: 2000m\n              memory: 4Gi\n";
+
+fn manager_resources(limit_cpu: &str, limit_mem: &str, cpu: &str, mem: &str) -> String {
+    plant(
+        MANAGER_RESOURCES,
+        &format!("            limits:\n              cpu: {limit_cpu}\n              memory: {limit_mem}\n            requests:\n              cpu: {cpu}\n              memory: {mem}\n"),
+    )
+}
+
+const MANAGER: &str = "Deployment kserve/kserve-controller-manager spec.template.spec";
+
+#[test]
+fn a_limit_below_its_request_is_caught() {
+    let a = run(&manager_resources("\"1\"", "8Gi", "2000m", "4Gi"));
+    assert_one(
+        &a,
+        "fit",
+        &format!("{MANAGER}.containers[manager].resources.limits.cpu"),
+        "is 1 CPU, below the request 2 CPU",
+    );
+    let a = run(&manager_resources("\"4\"", "2Gi", "2000m", "4Gi"));
+    assert_one(
+        &a,
+        "fit",
+        &format!("{MANAGER}.containers[manager].resources.limits.memory"),
+        "below the request 4.0 GiB",
+    );
+    // Equal is fine.
+    let a = run(&manager_resources("\"2\"", "4Gi", "2000m", "4Gi"));
+    assert_eq!(fails(&a, "fit"), Vec::<String>::new());
+}
+
+#[test]
+fn requests_larger_than_any_node_are_caught() {
+    // 80 cores for the manager, plus 100m for its proxy: more than a 64-core node.
+    let a = run(&manager_resources("\"80\"", "8Gi", "\"80\"", "4Gi"));
+    assert_one(
+        &a,
+        "fit",
+        &format!("{MANAGER}.containers[*].resources.requests.cpu"),
+        "request 80100m CPU in all, more than a whole node of environment airgap has (64 CPU, cluster.cores_per_node)",
+    );
+    let a = run(&manager_resources("\"4\"", "500Gi", "2000m", "500Gi"));
+    assert_one(
+        &a,
+        "fit",
+        &format!("{MANAGER}.containers[*].resources.requests.memory"),
+        "cluster.memory_per_node",
+    );
+    // 60 cores fit.
+    let a = run(&manager_resources("\"60\"", "8Gi", "\"60\"", "4Gi"));
+    assert_eq!(fails(&a, "fit"), Vec::<String>::new());
+    // A serving runtime asking for more GPUs than a node has.
+    let triton = "      image: \"10.61.3.31:35000/nvidia/tritonserver:23.05-py3\"";
+    let block = RENDER
+        .split_once(triton)
+        .and_then(|(_, rest)| rest.split_once("        requests:\n          cpu: \"1\"\n"))
+        .map(|(before, _)| before.len())
+        .expect("tritonserver's requests");
+    let at = RENDER.find(triton).unwrap() + triton.len() + block;
+    let gpus = format!(
+        "{}        requests:\n          nvidia.com/gpu: 8\n          cpu: \"1\"\n{}",
+        &RENDER[..at],
+        &RENDER[at + "        requests:\n          cpu: \"1\"\n".len()..]
+    );
+    let a = run(&gpus);
+    assert_one(
+        &a,
+        "fit",
+        "ClusterServingRuntime kserve-tritonserver spec.containers[*].resources.requests.nvidia.com/gpu",
+        "request 8 nvidia.com/gpu in all",
+    );
+}
+
+#[test]
+fn a_quantity_kubernetes_cannot_read_is_caught() {
+    let a = run(&manager_resources("\"4\"", "8Gi", "2 cores", "4Gi"));
+    assert_one(
+        &a,
+        "fit",
+        &format!("{MANAGER}.containers[manager].resources.requests.cpu"),
+        "not a Kubernetes quantity",
+    );
+}

@@ -10,6 +10,7 @@
 //! - api: every apiVersion/kind is served by the environment's Kubernetes version.
 
 pub mod apis;
+pub mod fit;
 pub mod images;
 pub mod manifest;
 pub mod mesh;
@@ -172,6 +173,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
     };
     mesh::check(&all, &mesh_ctx, &mut f);
     refs::check(plan, env, &all, &ctx, &mut f);
+    fit::check(env, &all, &mut f);
 
     Ok(Audit {
         environment: env.name.clone(),
