@@ -40,7 +40,7 @@ fn quantity(v: &Value, milli: bool) -> Option<u64> {
 
 fn shown(amount: u64, resource: &str) -> String {
     match resource {
-        "cpu" if amount % 1000 == 0 => format!("{} CPU", amount / 1000),
+        "cpu" if amount.is_multiple_of(1000) => format!("{} CPU", amount / 1000),
         "cpu" => format!("{amount}m CPU"),
         "memory" => format!("{:.1} GiB", amount as f64 / f64::from(1u32 << 30)),
         _ => format!("{amount} {resource}"),
