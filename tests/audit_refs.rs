@@ -396,11 +396,21 @@ fn a_knative_serving_in_the_wrong_namespace_says_so() {
         KNATIVE_SERVING,
         &KNATIVE_SERVING.replace("namespace: knative-serving", "namespace: kserve"),
     ));
-    assert_one(
-        &a,
-        "refs",
-        "KnativeServing kserve/knative-serving metadata.namespace",
-        "belongs in namespace knative-serving",
+    let f = fails(&a, "refs");
+    let at: Vec<&String> = f
+        .iter()
+        .filter(|l| l.starts_with("KnativeServing kserve/knative-serving metadata.namespace"))
+        .collect();
+    assert_eq!(at.len(), 1, "{f:#?}");
+    assert!(
+        at[0].contains("belongs in namespace knative-serving"),
+        "{f:#?}"
+    );
+    // Its consequence: the gateways KServe names are not where the operator creates them.
+    assert!(
+        f.iter().any(|l| l
+            .starts_with("ConfigMap kserve/inferenceservice-config data.ingress.ingressGateway")),
+        "{f:#?}"
     );
 }
 
@@ -663,5 +673,72 @@ fn a_quantity_kubernetes_cannot_read_is_caught() {
         "fit",
         &format!("{MANAGER}.containers[manager].resources.requests.cpu"),
         "not a Kubernetes quantity",
+    );
+}
+
+// The ingress path (src/audit/ingress.rs).
+
+#[test]
+fn a_tls_secret_no_certificate_writes_is_caught() {
+    let a = run(&plant(
+        "              credentialName: \"astrago-ingress-tls\"\n",
+        "              credentialName: \"astrago-ingres-tls\"\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "KnativeServing knative-serving/knative-serving spec.ingress.istio.knative-ingress-gateway.servers[1].tls.credentialName",
+        "names TLS secret istio-system/astrago-ingres-tls",
+    );
+    // The Certificate writing the secret in the wrong namespace does not count either.
+    let a = run(&plant(
+        "  name: ingress-gateway\n  namespace: istio-system\n",
+        "  name: ingress-gateway\n  namespace: knative-serving\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "KnativeServing knative-serving/knative-serving spec.ingress.istio.knative-ingress-gateway.servers[1].tls.credentialName",
+        "istio-system/astrago-ingress-tls",
+    );
+    // An Ingress naming a secret nothing writes, and one cert-manager's shim writes.
+    let ingress = |annotations: &str| {
+        format!("---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: models\n  namespace: kserve-test\n{annotations}spec:\n  tls:\n    - hosts: [models.astrago.local]\n      secretName: models-tls\n")
+    };
+    let a = run(&format!("{RENDER}{}", ingress("")));
+    assert_one(
+        &a,
+        "refs",
+        "Ingress kserve-test/models spec.tls[0].secretName",
+        "kserve-test/models-tls",
+    );
+    let a = run(&format!(
+        "{RENDER}{}",
+        ingress("  annotations:\n    cert-manager.io/cluster-issuer: astrago-ca\n")
+    ));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+}
+
+#[test]
+fn kserve_naming_a_gateway_that_does_not_exist_is_caught() {
+    let a = run(&plant(
+        "\"ingressGateway\" : \"knative-serving/knative-ingress-gateway\",\n        \"knativeLocal",
+        "\"ingressGateway\" : \"knative-serving/kserve-ingress-gateway\",\n        \"knativeLocal",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "ConfigMap kserve/inferenceservice-config data.ingress.ingressGateway",
+        "names Gateway knative-serving/kserve-ingress-gateway, which is neither rendered nor created by the Knative Operator",
+    );
+    let a = run(&plant(
+        "\"ingressGateway\" : \"knative-serving/knative-ingress-gateway\",\n        \"knativeLocal",
+        "\"ingressGateway\" : \"knative-ingress-gateway\",\n        \"knativeLocal",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "ConfigMap kserve/inferenceservice-config data.ingress.ingressGateway",
+        "namespace/name",
     );
 }

@@ -12,6 +12,7 @@
 pub mod apis;
 pub mod fit;
 pub mod images;
+pub mod ingress;
 pub mod manifest;
 pub mod mesh;
 pub mod operator;

@@ -11,7 +11,9 @@
 //!   pod template's labels;
 //! - probe -> a named port its container declares;
 //! - HorizontalPodAutoscaler -> its scale target, PodDisruptionBudget -> some pod;
-//! - KnativeServing -> the namespace the plan serves Knative in.
+//! - KnativeServing -> the namespace the plan serves Knative in;
+//! - gateways and Ingresses -> their TLS secrets, KServe's config -> its gateways
+//!   (src/audit/ingress.rs).
 //!
 //! A reference into a namespace the render does not own (kube-system, the monitoring stack's)
 //! is not judged: what lives there is not in the input. Where only some releases were rendered
@@ -159,6 +161,7 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     scale_targets(&g, f);
     disruption_budgets(&g, f);
     knative_serving_namespace(plan, objects, f);
+    super::ingress::check(objects, ctx.partial, f);
 }
 
 /// A KnativeServing lives in the namespace the plan installs Knative Serving in (the
