@@ -742,3 +742,47 @@ fn kserve_naming_a_gateway_that_does_not_exist_is_caught() {
         "namespace/name",
     );
 }
+
+#[test]
+fn a_monitor_without_the_label_prometheus_selects_is_caught() {
+    let a = run(&plant(
+        "  name: istiod\n  namespace: istio-system\n  labels:\n    release: kube-prometheus-stack\n",
+        "  name: istiod\n  namespace: istio-system\n  labels:\n    release: prometheus\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "ServiceMonitor istio-system/istiod metadata.labels",
+        "lacks release=kube-prometheus-stack",
+    );
+}
+
+#[test]
+fn an_image_set_only_through_a_merge_key_is_audited() {
+    // go-yaml (Helm, kubectl) applies `<<: *base`: the container runs the merged image.
+    let merged = |image: &str| {
+        format!("---\n# Source: kserve/templates/merge.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: merged\n  namespace: kserve\nspec:\n  selector: {{matchLabels: {{app: merged}}}}\n  template:\n    metadata: {{labels: {{app: merged}}}}\n    spec:\n      containers:\n        - &base\n          name: base\n          image: \"{image}\"\n        - <<: *base\n          name: copy\n")
+    };
+    let a = run_with(
+        &["kserve"],
+        &merged("docker.io/kserve/kserve-controller:v0.14.1"),
+    );
+    let f = fails(&a, "images");
+    assert!(
+        f.iter()
+            .any(|l| l
+                .starts_with("Deployment kserve/merged spec.template.spec.containers[copy].image")),
+        "{f:#?}"
+    );
+    let a = run_with(
+        &["kserve"],
+        &merged("10.61.3.31:35000/kserve/kserve-controller:v0.14.1"),
+    );
+    assert!(
+        !fails(&a, "images")
+            .iter()
+            .any(|l| l.contains("kserve/merged")),
+        "{:#?}",
+        fails(&a, "images")
+    );
+}

@@ -12,6 +12,7 @@
 //! - probe -> a named port its container declares;
 //! - HorizontalPodAutoscaler -> its scale target, PodDisruptionBudget -> some pod;
 //! - KnativeServing -> the namespace the plan serves Knative in;
+//! - ServiceMonitor/PodMonitor -> the labels Prometheus selects monitors by;
 //! - gateways and Ingresses -> their TLS secrets, KServe's config -> its gateways
 //!   (src/audit/ingress.rs).
 //!
@@ -161,7 +162,41 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     scale_targets(&g, f);
     disruption_budgets(&g, f);
     knative_serving_namespace(plan, objects, f);
+    monitor_labels(env, objects, f);
     super::ingress::check(objects, ctx.partial, f);
+}
+
+/// Monitors carry the labels Prometheus selects monitors by (the matrix's
+/// `operations.monitoring.selector_labels`): one without them is never scraped.
+fn monitor_labels(env: &EnvPlan, objects: &[Object], f: &mut Findings) {
+    let monitoring = &env.env.operations.monitoring;
+    if !monitoring.prometheus || monitoring.selector_labels.is_empty() {
+        return;
+    }
+    for o in objects.iter().filter(|o| {
+        o.group() == "monitoring.coreos.com"
+            && matches!(o.kind.as_str(), "ServiceMonitor" | "PodMonitor")
+    }) {
+        let labels = o.labels();
+        let lacking: Vec<String> = monitoring
+            .selector_labels
+            .iter()
+            .filter(|(k, v)| !labels.contains(&(k.as_str(), v.as_str())))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !lacking.is_empty() {
+            f.fail(
+                "refs",
+                o,
+                "metadata.labels",
+                format!(
+                    "lacks {}, which Prometheus selects {}s by (operations.monitoring.selector_labels): it is never scraped",
+                    lacking.join(", "),
+                    o.kind
+                ),
+            );
+        }
+    }
 }
 
 /// A KnativeServing lives in the namespace the plan installs Knative Serving in (the
