@@ -786,3 +786,52 @@ fn an_image_set_only_through_a_merge_key_is_audited() {
         fails(&a, "images")
     );
 }
+
+// Cross-namespace flows against ingress NetworkPolicies read exactly (src/audit/flows.rs).
+
+#[test]
+fn a_policy_admitting_only_its_own_namespace_blocks_xds_from_other_namespaces() {
+    let xds = "  ingress:\n    - ports:\n        - {port: 15010, protocol: TCP}\n        - {port: 15012, protocol: TCP}\n";
+    let a = run(&plant(
+        xds,
+        "  ingress:\n    - from:\n        - podSelector: {}\n      ports:\n        - {port: 15010, protocol: TCP}\n        - {port: 15012, protocol: TCP}\n",
+    ));
+    let f = fails(&a, "network");
+    assert!(
+        f.iter().any(|l| l.starts_with("Deployment istio-system/istiod : xDS: the model pods Knative creates in kserve-test (injected namespace) -> port 15012")
+            && l.contains("allow-istiod-xds-and-webhooks")),
+        "{f:#?}"
+    );
+    // The ingress gateway, in istio-system itself, is still admitted.
+    assert!(
+        !f.iter()
+            .any(|l| l.contains("xDS: Deployment istio-system/istio-ingressgateway")),
+        "{f:#?}"
+    );
+    // Admitting the injected namespaces by their label is enough for xDS (the webhook port in
+    // the same rule is then closed to the API server, which the Service check reports).
+    let a = run(&plant(
+        xds,
+        "  ingress:\n    - from:\n        - podSelector: {}\n        - namespaceSelector: {matchLabels: {istio-injection: enabled}}\n      ports:\n        - {port: 15010, protocol: TCP}\n        - {port: 15012, protocol: TCP}\n",
+    ));
+    let f = fails(&a, "network");
+    assert!(!f.iter().any(|l| l.contains(": xDS:")), "{f:#?}");
+    assert!(
+        f.iter().any(|l| l.contains("from the API server")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn a_policy_admitting_only_its_own_namespace_blocks_the_gateway_from_the_activator() {
+    let a = run(&plant(
+        "    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: istio-system\n      ports:\n        - {port: 8012, protocol: TCP}\n",
+        "    - from:\n        - podSelector: {}\n      ports:\n        - {port: 8012, protocol: TCP}\n",
+    ));
+    assert_one(
+        &a,
+        "network",
+        "KnativeServing knative-serving/knative-serving : gateway -> activator: Deployment istio-system/istio-ingressgateway -> port 8012",
+        "allow-gateway-to-activator",
+    );
+}

@@ -134,6 +134,7 @@ type PlainClient<'a> = (&'a Object, Box<dyn Fn(&Value) -> bool>, String);
 pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     check_mtls(objects, f);
     check_egress(objects, ctx, f);
+    super::flows::check(objects, f);
 }
 
 fn check_mtls(objects: &[Object], f: &mut Findings) {

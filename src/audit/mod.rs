@@ -11,6 +11,7 @@
 
 pub mod apis;
 pub mod fit;
+pub mod flows;
 pub mod images;
 pub mod ingress;
 pub mod manifest;
