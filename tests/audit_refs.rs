@@ -485,6 +485,15 @@ fn notes_on_disabled_runtimes_name_the_mirror_only_where_there_is_one() {
     };
     let airgap = runtime_notes("airgap");
     assert!(!airgap.is_empty());
+    // Only runtimes the environment does not enable get the note (airgap ships sklearnserver).
+    assert!(
+        airgap.iter().any(|m| m.contains("/kserve/lgbserver:")),
+        "{airgap:#?}"
+    );
+    assert!(
+        !airgap.iter().any(|m| m.contains("/kserve/sklearnserver:")),
+        "{airgap:#?}"
+    );
     assert!(
         airgap
             .iter()
