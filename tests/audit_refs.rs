@@ -844,3 +844,150 @@ fn a_policy_admitting_only_its_own_namespace_blocks_the_gateway_from_the_activat
         "allow-gateway-to-activator",
     );
 }
+
+// Edges of the reference and fit checks.
+
+#[test]
+fn a_cluster_role_binding_to_a_role_and_a_deprecated_service_account_field_are_caught() {
+    let a = run(&plant(
+        CAINJECTOR_ROLEREF,
+        "  kind: Role\n  name: cert-manager-cainjector\nsubjects:\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "ClusterRoleBinding cert-manager-cainjector roleRef.kind",
+        "a ClusterRoleBinding binds a ClusterRole",
+    );
+    let a = run(&plant(
+        "      serviceAccountName: istiod\n",
+        "      serviceAccount: istio-pilot\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "Deployment istio-system/istiod spec.template.spec.serviceAccount",
+        "istio-system/istio-pilot",
+    );
+}
+
+#[test]
+fn references_into_namespaces_the_render_does_not_own_are_not_judged() {
+    // A binding to a kube-system ServiceAccount, and a Role of kube-system: what lives there
+    // is not in the input.
+    let binding = "---\n# Source: kserve/templates/rb.yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: reader\n  namespace: kube-system\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}\nsubjects:\n  - {kind: ServiceAccount, name: kserve-controller-manager, namespace: kserve}\n  - {kind: ServiceAccount, name: coredns, namespace: kube-system}\n";
+    let a = run(&format!("{RENDER}{binding}"));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+    // The same binding naming a ServiceAccount of a namespace the render owns is judged.
+    let a = run(&format!(
+        "{RENDER}{}",
+        binding.replace("name: kserve-controller-manager", "name: kserve-manager")
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "RoleBinding kube-system/reader subjects[0]",
+        "kserve/kserve-manager",
+    );
+}
+
+#[test]
+fn what_the_knative_operator_creates_is_not_judged_without_its_manifests() {
+    // A budget for the activator, which only the operator's manifests show.
+    let pdb = "---\n# Source: knative-serving/templates/pdb.yaml\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: activator-pdb\n  namespace: knative-serving\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app: activator}}\n";
+    let a = run(&format!("{RENDER}{pdb}"));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+}
+
+const NS_TEST: &str = "kind: Namespace\nmetadata:\n  name: \"kserve-test\"\n  labels:\n    istio-injection: enabled\n";
+
+#[test]
+fn injection_follows_revision_labels_disabled_namespaces_and_annotations() {
+    let pod = |ns: &str, labels: &str, annotations: &str| {
+        format!("---\n# Source: kserve/templates/p.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: {ns}\n  labels: {{app: p{labels}}}\n  annotations: {{a: b{annotations}}}\nspec:\n  containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\", ports: [{{containerPort: 8080}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: p\n  namespace: {ns}\nspec:\n  type: LoadBalancer\n  selector: {{app: p}}\n  ports: [{{port: 80, targetPort: 8080}}]\n")
+    };
+    let strict = strict_policy("kserve-test");
+    let mesh_fails = |text: String| fails(&run(&format!("{text}{strict}")), "mesh");
+    // kserve-test is injected: the pod has a sidecar, and outside clients are refused.
+    assert_eq!(
+        mesh_fails(format!("{RENDER}{}", pod("kserve-test", "", ""))).len(),
+        1
+    );
+    // The pod opts out by annotation.
+    assert_eq!(
+        mesh_fails(format!(
+            "{RENDER}{}",
+            pod("kserve-test", "", ", sidecar.istio.io/inject: \"false\"")
+        )),
+        Vec::<String>::new()
+    );
+    // A revision label injects like istio-injection=enabled; istio-injection=disabled wins
+    // over the pod's own label.
+    let rev = RENDER.replacen(
+        NS_TEST,
+        &NS_TEST.replace("istio-injection: enabled", "istio.io/rev: default"),
+        1,
+    );
+    assert!(rev != RENDER);
+    assert_eq!(
+        mesh_fails(format!("{rev}{}", pod("kserve-test", "", ""))).len(),
+        1
+    );
+    let disabled = RENDER.replacen(NS_TEST, &NS_TEST.replace("enabled", "disabled"), 1);
+    assert_eq!(
+        mesh_fails(format!(
+            "{disabled}{}",
+            pod("kserve-test", ", sidecar.istio.io/inject: \"true\"", "")
+        )),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_port_level_strict_policy_counts_as_strict() {
+    let policy = "---\napiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: ports\n  namespace: kserve\nspec:\n  portLevelMtls:\n    \"9443\": {mode: STRICT}\n";
+    let a = run(&format!("{RENDER}{policy}"));
+    let notes = found(&a, Severity::Note, "mesh");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("PeerAuthentication kserve/ports spec: asks for STRICT")),
+        "{notes:#?}"
+    );
+    let permissive = policy.replace("STRICT", "PERMISSIVE");
+    let a = run(&format!("{RENDER}{permissive}"));
+    assert!(found(&a, Severity::Note, "mesh").is_empty());
+}
+
+#[test]
+fn an_init_container_and_a_limit_without_request_count_towards_a_pod() {
+    let pod = |init: &str, app: &str| {
+        format!("---\n# Source: kserve/templates/p.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  namespace: kserve\nspec:\n  initContainers: [{{name: i, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\", resources: {{requests: {{cpu: {init}}}}}}}]\n  containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\", resources: {{limits: {{cpu: {app}}}}}}}]\n")
+    };
+    // The init container alone asks for more than a node.
+    let a = run(&format!("{RENDER}{}", pod("65", "1")));
+    assert_one(
+        &a,
+        "fit",
+        "Pod kserve/big spec.containers[*].resources.requests.cpu",
+        "request 65 CPU",
+    );
+    // A limit without a request is the request.
+    let a = run(&format!("{RENDER}{}", pod("1", "65")));
+    assert_one(
+        &a,
+        "fit",
+        "Pod kserve/big spec.containers[*].resources.requests.cpu",
+        "request 65 CPU",
+    );
+    let a = run(&format!("{RENDER}{}", pod("64", "64")));
+    assert_eq!(fails(&a, "fit"), Vec::<String>::new());
+    // A negative quantity is no quantity.
+    let a = run(&format!("{RENDER}{}", pod("\"-1\"", "1")));
+    assert_one(
+        &a,
+        "fit",
+        "Pod kserve/big spec.initContainers[i].resources.requests.cpu",
+        "not a Kubernetes quantity",
+    );
+}
