@@ -991,3 +991,45 @@ fn an_init_container_and_a_limit_without_request_count_towards_a_pod() {
         "not a Kubernetes quantity",
     );
 }
+
+#[test]
+fn a_pod_mounting_or_reading_a_missing_secret_or_config_map_is_caught() {
+    let mount = "          defaultMode: 420\n          secretName: kserve-webhook-server-cert\n";
+    let a = run(&plant(
+        mount,
+        "          defaultMode: 420\n          secretName: kserve-webhook-cert\n",
+    ));
+    assert_one(
+        &a,
+        "refs",
+        "Deployment kserve/kserve-controller-manager spec.template.spec.volumes[0].secret",
+        "names Secret kserve/kserve-webhook-cert, which is not rendered and no Certificate writes",
+    );
+    // Optional, it is not judged.
+    let a = run(&plant(
+        mount,
+        "          defaultMode: 420\n          optional: true\n          secretName: kserve-webhook-cert\n",
+    ));
+    assert_eq!(fails(&a, "refs"), Vec::<String>::new());
+    // Variables from a ConfigMap: a rendered one, one the cluster writes everywhere, a missing one.
+    let env = |cm: &str| {
+        plant(
+            "        args:\n        - \"--metrics-addr=127.0.0.1:8080\"\n",
+            &format!("        envFrom:\n        - configMapRef: {{name: {cm}}}\n        args:\n        - \"--metrics-addr=127.0.0.1:8080\"\n"),
+        )
+    };
+    assert_eq!(
+        fails(&run(&env("inferenceservice-config")), "refs"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        fails(&run(&env("kube-root-ca.crt")), "refs"),
+        Vec::<String>::new()
+    );
+    assert_one(
+        &run(&env("kserve-config")),
+        "refs",
+        "Deployment kserve/kserve-controller-manager spec.template.spec.containers[manager].envFrom[0].configMapRef",
+        "names ConfigMap kserve/kserve-config",
+    );
+}

@@ -6,7 +6,7 @@
 //!   `Namespace`, a release namespace helmfile creates, or one every cluster has);
 //! - the same object (group, kind, namespace, name) rendered twice;
 //! - (Cluster)RoleBinding -> its Role or ClusterRole and its ServiceAccount subjects;
-//! - pod -> its ServiceAccount;
+//! - pod -> its ServiceAccount, and the ConfigMaps and Secrets it mounts or reads;
 //! - Deployment/StatefulSet/DaemonSet/ReplicaSet/ReplicationController selector -> its own
 //!   pod template's labels;
 //! - probe -> a named port its container declares;
@@ -163,7 +163,143 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     disruption_budgets(&g, f);
     knative_serving_namespace(plan, objects, f);
     monitor_labels(env, objects, f);
+    pod_data(&g, f);
     super::ingress::check(objects, ctx.partial, f);
+}
+
+/// ConfigMaps the cluster itself writes into every namespace: the API server's CA bundle
+/// (kube-controller-manager's root-ca-cert-publisher, kubernetes.io/docs/tasks/configure-pod-
+/// container/configure-service-account/#service-account-token-volume-projection, 1.20+) and
+/// Istio's root certificate (istiod's namespace controller).
+const WRITTEN_EVERYWHERE: [&str; 2] = ["kube-root-ca.crt", "istio-ca-root-cert"];
+
+/// Pods mount and read ConfigMaps and Secrets that exist (a Secret may be one a cert-manager
+/// Certificate writes); references marked `optional: true` are not judged.
+fn pod_data(g: &Graph, f: &mut Findings) {
+    for o in g.objects {
+        let (Some((path, spec)), Some(ns)) = (pod_template(o), o.namespace.as_deref()) else {
+            continue;
+        };
+        if !g.known(ns) {
+            continue;
+        }
+        // (field path, kind, name)
+        let mut refs: Vec<(String, &str, String)> = Vec::new();
+        let mut add = |at: String, kind: &'static str, v: &Value, key: &str| {
+            if v.get("optional").and_then(Value::as_bool) == Some(true) {
+                return;
+            }
+            if let Some(name) = v.get(key).and_then(Value::as_str) {
+                refs.push((at, kind, name.to_string()));
+            }
+        };
+        for (i, vol) in spec
+            .get("volumes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let at = format!("{path}.volumes[{i}]");
+            if let Some(c) = vol.get("configMap") {
+                add(format!("{at}.configMap"), "ConfigMap", c, "name");
+            }
+            if let Some(s) = vol.get("secret") {
+                add(format!("{at}.secret"), "Secret", s, "secretName");
+            }
+            for (j, src) in vol
+                .pointer("/projected/sources")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(c) = src.get("configMap") {
+                    add(
+                        format!("{at}.projected.sources[{j}].configMap"),
+                        "ConfigMap",
+                        c,
+                        "name",
+                    );
+                }
+                if let Some(s) = src.get("secret") {
+                    add(
+                        format!("{at}.projected.sources[{j}].secret"),
+                        "Secret",
+                        s,
+                        "name",
+                    );
+                }
+            }
+        }
+        for (list, c) in containers(spec) {
+            let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
+            let at = format!("{path}.{list}[{cname}]");
+            for (i, e) in c
+                .get("envFrom")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(r) = e.get("configMapRef") {
+                    add(
+                        format!("{at}.envFrom[{i}].configMapRef"),
+                        "ConfigMap",
+                        r,
+                        "name",
+                    );
+                }
+                if let Some(r) = e.get("secretRef") {
+                    add(format!("{at}.envFrom[{i}].secretRef"), "Secret", r, "name");
+                }
+            }
+            for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
+                let var = e.get("name").and_then(Value::as_str).unwrap_or("?");
+                if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+                    add(
+                        format!("{at}.env[{var}].valueFrom.configMapKeyRef"),
+                        "ConfigMap",
+                        r,
+                        "name",
+                    );
+                }
+                if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+                    add(
+                        format!("{at}.env[{var}].valueFrom.secretKeyRef"),
+                        "Secret",
+                        r,
+                        "name",
+                    );
+                }
+            }
+        }
+        for (at, kind, name) in refs {
+            let name = name.as_str();
+            let exists = match kind {
+                "ConfigMap" => {
+                    WRITTEN_EVERYWHERE.contains(&name) || g.get("", "ConfigMap", ns, name).is_some()
+                }
+                _ => {
+                    g.get("", "Secret", ns, name).is_some()
+                        || g.objects.iter().any(|c| {
+                            c.group() == "cert-manager.io"
+                                && c.kind == "Certificate"
+                                && c.namespace.as_deref() == Some(ns)
+                                && c.str_at("spec.secretName") == Some(name)
+                        })
+                }
+            };
+            if !exists {
+                g.missing(
+                    f,
+                    o,
+                    &at,
+                    format!("names {kind} {ns}/{name}, which is not rendered{}: the pods do not start (mark it optional: true if they can run without it)", if kind == "Secret" { " and no Certificate writes" } else { "" }),
+                );
+            }
+        }
+    }
 }
 
 /// Monitors carry the labels Prometheus selects monitors by (the matrix's
