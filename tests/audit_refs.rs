@@ -310,7 +310,7 @@ fn api_fails(manifests: &str) -> Vec<String> {
 const GATEWAY: &str = "---\n# Source: istio-ingressgateway/templates/gateway.yaml\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: web\n  namespace: istio-system\nspec:\n  gatewayClassName: istio\n  listeners:\n    - {name: http, port: 80, protocol: HTTP}\n";
 
 fn crd(group: &str, plural: &str, kind: &str) -> String {
-    format!("---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\nspec:\n  group: {group}\n  names: {{kind: {kind}, plural: {plural}}}\n  scope: Namespaced\n  versions:\n    - {{name: v1, served: true, storage: true}}\n")
+    format!("---\n# Source: {plural}/crds/{plural}.yaml\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\nspec:\n  group: {group}\n  names: {{kind: {kind}, plural: {plural}}}\n  scope: Namespaced\n  versions:\n    - {{name: v1, served: true, storage: true}}\n")
 }
 
 #[test]
@@ -322,6 +322,12 @@ fn a_gateway_api_object_needs_its_crd_in_the_render() {
     assert!(
         f[0].starts_with("Gateway istio-system/web apiVersion: no CRD in the rendered objects defines gateway.networking.k8s.io/v1 Gateway"),
         "{f:#?}"
+    );
+    // Rendered without --include-crds (no chart's crds/ folder in it), only a note.
+    let templated = other.replace("widgets/crds/", "widgets/templates/");
+    assert_eq!(
+        api_fails(&format!("{templated}{GATEWAY}")),
+        Vec::<String>::new()
     );
     // With its CRD, it is served.
     let gw = crd("gateway.networking.k8s.io", "gateways", "Gateway");

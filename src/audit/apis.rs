@@ -367,6 +367,10 @@ pub fn check(env: &EnvPlan, all: &[Object], whole: bool, f: &mut Findings) {
         .filter(|o| o.kind == "CustomResourceDefinition")
         .collect();
     let monitoring = env.env.operations.monitoring.prometheus;
+    // Helm prints a chart's crds/ folder only with --include-crds (`# Source: chart/crds/..`).
+    let with_crds_folders = crds
+        .iter()
+        .any(|c| c.source.as_deref().is_some_and(|s| s.contains("/crds/")));
     for o in all {
         if let Some(why) = not_served(o, minor) {
             f.fail("api", o, "apiVersion", why);
@@ -398,8 +402,9 @@ pub fn check(env: &EnvPlan, all: &[Object], whole: bool, f: &mut Findings) {
             // Charts install CRDs from their crds/ folder, which `helm template` prints only
             // with --include-crds: without any CRD of the group, say how to check.
             None if whole && crds.iter().any(|c| c.str_at("spec.group") == Some(group)) => f.fail("api", o, "apiVersion", format!("no CRD in the rendered objects defines {} {}, though CRDs of {group} are there", o.api_version, o.kind)),
-            // Rendered with --include-crds (the input holds CRDs), nothing installs the group.
-            None if whole && !crds.is_empty() => f.fail("api", o, "apiVersion", format!("no CRD in the rendered objects defines {} {}, and no release installs any CRD of {group}: install its CRDs (a release that renders them, or the platform's, declared in the matrix) or drop the object", o.api_version, o.kind)),
+            // Rendered with --include-crds (a CRD of some chart's crds/ folder is there):
+            // nothing installs the group.
+            None if whole && with_crds_folders => f.fail("api", o, "apiVersion", format!("no CRD in the rendered objects defines {} {}, and no release installs any CRD of {group}: install its CRDs (a release that renders them, or the platform's, declared in the matrix) or drop the object", o.api_version, o.kind)),
             None if whole => f.note("api", o, "apiVersion", format!("no CRD of {group} in the input: render with --include-crds to check that {} {} is served", o.api_version, o.kind)),
             None => f.note("api", o, "apiVersion", format!("no CRD in these releases defines {} {} (another release may install it)", o.api_version, o.kind)),
         }
