@@ -1039,3 +1039,27 @@ fn a_pod_mounting_or_reading_a_missing_secret_or_config_map_is_caught() {
         "names ConfigMap kserve/kserve-config",
     );
 }
+
+#[test]
+fn only_kserve_serving_runtimes_count_as_pods_among_custom_resources() {
+    let runtime = |api: &str, kind: &str| {
+        format!("---\n# Source: kserve/templates/r.yaml\napiVersion: {api}\nkind: {kind}\nmetadata:\n  name: huge\n  namespace: kserve\nspec:\n  containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\", resources: {{requests: {{cpu: \"100\"}}}}}}]\n")
+    };
+    let a = run(&format!(
+        "{RENDER}{}",
+        runtime("serving.kserve.io/v1alpha1", "ServingRuntime")
+    ));
+    assert_one(
+        &a,
+        "fit",
+        "ServingRuntime kserve/huge spec.containers[*].resources.requests.cpu",
+        "request 100 CPU",
+    );
+    for (api, kind) in [
+        ("serving.kserve.io/v1alpha1", "InferenceGraph"),
+        ("example.com/v1", "ServingRuntime"),
+    ] {
+        let a = run(&format!("{RENDER}{}", runtime(api, kind)));
+        assert_eq!(fails(&a, "fit"), Vec::<String>::new(), "{api} {kind}");
+    }
+}
