@@ -939,6 +939,20 @@ fn injection_follows_revision_labels_disabled_namespaces_and_annotations() {
         mesh_fails(format!("{rev}{}", pod("kserve-test", "", ""))).len(),
         1
     );
+    // A pod's own label injects it in a namespace without the label (kserve).
+    let kserve_strict = strict_policy("kserve");
+    let labelled = pod("kserve", ", sidecar.istio.io/inject: \"true\"", "");
+    assert_eq!(
+        fails(&run(&format!("{RENDER}{labelled}{kserve_strict}")), "mesh").len(),
+        1
+    );
+    assert_eq!(
+        fails(
+            &run(&format!("{RENDER}{}{kserve_strict}", pod("kserve", "", ""))),
+            "mesh"
+        ),
+        Vec::<String>::new()
+    );
     let disabled = RENDER.replacen(NS_TEST, &NS_TEST.replace("enabled", "disabled"), 1);
     assert_eq!(
         mesh_fails(format!(
