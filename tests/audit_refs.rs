@@ -1,5 +1,6 @@
 //! The reference graph of `deploygen audit` (src/audit/refs.rs) on the real render of
-//! environment airgap (tests/fixtures/audit/airgap-render.yaml, made with the upstream charts):
+//! environment airgap, made when the tests run with the upstream charts (`render` below; the
+//! charts are CI's test data in ../shared and are never copied into the repository):
 //! the render as it is passes, and each test plants one mistake in it and asserts the located
 //! finding (check, object, path), so each check can fail.
 
@@ -7,7 +8,68 @@ mod common;
 
 use deploygen::audit::{self, report::Severity, Options};
 
-const RENDER: &str = include_str!("fixtures/audit/airgap-render.yaml");
+/// `helmfile -e airgap template --include-crds` of the committed tree, rendered once per test
+/// run with the upstream charts (../shared/tools/helmfile-template, Kubernetes v1.28.6), CRDs
+/// and comments (but `# Source:` lines) left out, so that each plant below occurs once.
+fn render() -> &'static str {
+    static RENDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RENDER.get_or_init(|| {
+        let root = common::repo_root();
+        let shared = root.join("../shared");
+        let out = std::process::Command::new(shared.join("tools/helmfile-template"))
+            .args(["-e", "airgap", "--kube-version", "v1.28.6", "--include-crds", "--charts"])
+            .arg(shared.join("upstream/charts"))
+            .current_dir(&root)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("../shared/tools/helmfile-template (CI's test data beside the checkout): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "helmfile-template -e airgap: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("UTF-8 render");
+        let mut docs = Vec::new();
+        let mut doc = String::new();
+        for line in text.lines().chain(std::iter::once("---")) {
+            if line.trim_end() == "---" {
+                let crd = doc
+                    .lines()
+                    .any(|l| l.trim_end() == "kind: CustomResourceDefinition");
+                if !crd {
+                    docs.push(std::mem::take(&mut doc));
+                }
+                doc.clear();
+                continue;
+            }
+            if line.trim_start().starts_with('#') && !line.starts_with("# Source:") {
+                continue;
+            }
+            doc.push_str(line);
+            doc.push('\n');
+        }
+        docs.join("---\n")
+    })
+}
+
+/// The render, as text (`{RENDER}` in a format string, `&RENDER` where a `&str` is wanted).
+struct Render;
+
+impl std::fmt::Display for Render {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(render())
+    }
+}
+
+impl std::ops::Deref for Render {
+    type Target = str;
+    fn deref(&self) -> &str {
+        render()
+    }
+}
+
+const RENDER: Render = Render;
 
 fn run_with(releases: &[&str], manifests: &str) -> audit::Audit {
     let plan = deploygen::plan("matrix.yaml", common::MATRIX.as_bytes()).expect("default plan");
@@ -56,7 +118,7 @@ fn assert_one(a: &audit::Audit, check: &str, at: &str, needle: &str) {
 
 #[test]
 fn the_real_render_has_no_reference_wiring_or_fit_failure() {
-    let a = run(RENDER);
+    let a = run(&RENDER);
     for check in ["refs", "wiring", "network", "mesh", "fit"] {
         assert_eq!(fails(&a, check), Vec::<String>::new(), "{check}");
     }
@@ -588,7 +650,7 @@ fn a_pod_that_opts_out_of_injection_is_not_held_to_strict() {
         1,
     );
     assert!(
-        opted_out != RENDER,
+        opted_out != *RENDER,
         "the kserve controller's template labels are in the render"
     );
     let a = run(&format!(
@@ -934,7 +996,7 @@ fn injection_follows_revision_labels_disabled_namespaces_and_annotations() {
         &NS_TEST.replace("istio-injection: enabled", "istio.io/rev: default"),
         1,
     );
-    assert!(rev != RENDER);
+    assert!(rev != *RENDER);
     assert_eq!(
         mesh_fails(format!("{rev}{}", pod("kserve-test", "", ""))).len(),
         1
