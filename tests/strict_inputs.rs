@@ -139,7 +139,15 @@ fn audit_input_takes_kubernetes_yaml_and_refuses_custom_tags_and_duplicates() {
     assert_eq!(objs[0].str_at("data.n"), Some("1"));
     assert_eq!(objs[0].str_at("data.b"), Some("aGk="));
     assert_eq!(objs[1].line, 9);
-    // A custom tag, a %TAG directive, a duplicate key, a merge key: refused, located.
+    // A merge key is applied as Kubernetes' YAML reader applies it.
+    let merged = read(&format!(
+        "{object}x: &i {{image: evil, name: c}}\nspec: {{<<: *i, name: own}}\n"
+    ))
+    .unwrap();
+    assert_eq!(merged[0].str_at("spec.image"), Some("evil"));
+    assert_eq!(merged[0].str_at("spec.name"), Some("own"));
+    // A custom tag, a %TAG directive, a duplicate key, a merge key on no mapping: refused,
+    // located.
     for (text, at, message) in [
         (
             format!("{object}data:\n  a: !Ref x\n"),
@@ -162,9 +170,9 @@ fn audit_input_takes_kubernetes_yaml_and_refuses_custom_tags_and_duplicates() {
             "duplicate key `a`",
         ),
         (
-            format!("{object}x: &i {{image: evil}}\nspec: {{<<: *i}}\n"),
-            "in.yaml:6:7:",
-            "has a YAML merge key (`<<`)",
+            format!("{object}x: &i {{image: evil}}\nspec: {{<<: 7}}\n"),
+            "in.yaml:6:",
+            "a merge key `<<` takes a mapping",
         ),
     ] {
         let err = read(&text).unwrap_err();

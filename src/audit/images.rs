@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::manifest::Object;
 use crate::model::input::{precheck_as, MANIFESTS};
 use crate::model::yaml::json_document;
+use crate::plan::{EnvPlan, PlannedImage};
 
 /// One image reference found in an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +23,31 @@ pub struct ImageUse {
     pub inactive: Option<String>,
 }
 
+/// The note for an image of a serving runtime the environment does not enable: it says the
+/// reference was rewritten to the mirror only where the environment has one.
+pub fn disabled_runtime(reference: &str, p: &PlannedImage, env: &EnvPlan) -> String {
+    let runtime = p.runtime.as_deref().unwrap_or("?");
+    match env.mirror() {
+        Some(m) => format!(
+            "{reference} belongs to serving runtime {runtime}, not enabled in {}: rewritten to the mirror {m}, not shipped",
+            env.name
+        ),
+        None => format!(
+            "{reference} belongs to serving runtime {runtime}, not enabled in {}: not pulled, and not in its image list",
+            env.name
+        ),
+    }
+}
+
 /// Pod specs of workload kinds, with their path.
 pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
     let path = match o.kind.as_str() {
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => "spec.template.spec",
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => "spec.template.spec",
         "CronJob" => "spec.jobTemplate.spec.template.spec",
         "Pod" => "spec",
         _ => return Vec::new(),
@@ -36,9 +58,12 @@ pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
 /// Labels of the pods an object creates (its pod template's labels).
 pub fn pod_labels(o: &Object) -> Option<Vec<(&str, &str)>> {
     let path = match o.kind.as_str() {
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => {
-            "spec.template.metadata.labels"
-        }
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => "spec.template.metadata.labels",
         "CronJob" => "spec.jobTemplate.spec.template.metadata.labels",
         "Pod" => "metadata.labels",
         _ => return None,

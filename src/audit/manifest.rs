@@ -107,7 +107,8 @@ fn documents(text: &str) -> Vec<Document<'_>> {
         .collect()
 }
 
-/// Parses one document (`model::yaml::json_document`: duplicate keys and merge keys refused).
+/// Parses one document (`model::yaml::json_document`: duplicate keys refused, merge keys
+/// applied as go-yaml applies them).
 /// Go's YAML (what Helm and the API server read) accepts a tab before a plain scalar
 /// (`description: \tText`, as in the Knative Operator's CRDs); libyaml does not. Such a
 /// document is retried with those tabs read as spaces: only free text changes. (The stream's

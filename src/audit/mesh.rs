@@ -16,6 +16,7 @@ use serde_json::Value;
 use super::images::{containers, pod_labels, pod_specs};
 use super::manifest::{string_map, Object};
 use super::report::Findings;
+use super::sidecar::{self, Sidecars};
 use super::wiring::{egress_admitted, selects, Destination};
 use crate::plan::operations::QUEUE_PROXY_PLAIN_PORTS;
 
@@ -133,6 +134,7 @@ type PlainClient<'a> = (&'a Object, Box<dyn Fn(&Value) -> bool>, String);
 pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     check_mtls(objects, f);
     check_egress(objects, ctx, f);
+    super::flows::check(objects, f);
 }
 
 fn check_mtls(objects: &[Object], f: &mut Findings) {
@@ -140,7 +142,13 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
     if pas.is_empty() {
         return;
     }
-    let pods = pod_sets(objects);
+    // Only pods with a sidecar enforce a PeerAuthentication.
+    let sidecars = Sidecars::new(objects);
+    unenforced(objects, &pas, &sidecars, f);
+    let pods: Vec<PodSet> = pod_sets(objects)
+        .into_iter()
+        .filter(|p| sidecars.pod_has_sidecar(p.0))
+        .collect();
     let services: Vec<&Object> = objects
         .iter()
         .filter(|o| o.kind == "Service" && o.group().is_empty())
@@ -275,12 +283,31 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
             }
         }
     }
-    check_revisions(objects, &pas, f);
+    check_revisions(objects, &pas, &sidecars, f);
 }
 
 /// The model namespaces' pods are Knative revisions created at run time: their clients
 /// without a sidecar are checked against KServe's component labels on queue-proxy's ports.
-fn check_revisions(objects: &[Object], pas: &[&Object], f: &mut Findings) {
+/// A STRICT policy over a namespace where no pod has a sidecar enforces nothing: one note
+/// for it, rather than a failure for each client it would refuse if it did.
+fn unenforced(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: &mut Findings) {
+    for pa in pas.iter().filter(|p| sidecar::strict(p)) {
+        let Some(ns) = pa.namespace.as_deref().filter(|ns| *ns != ROOT_NAMESPACE) else {
+            continue;
+        };
+        let meshed = sidecars.namespace_injected(ns)
+            || objects
+                .iter()
+                .any(|o| o.namespace.as_deref() == Some(ns) && sidecars.pod_has_sidecar(o));
+        if !meshed {
+            f.note("mesh", pa, "spec", format!(
+                "asks for STRICT mTLS in namespace {ns}, where no pod has an Istio sidecar (the namespace has no istio-injection=enabled label and no pod is labelled sidecar.istio.io/inject=true): it enforces nothing there; label the namespace to mesh its pods, or drop the policy"
+            ));
+        }
+    }
+}
+
+fn check_revisions(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: &mut Findings) {
     let knative = super::operator::knative_servings(objects).next();
     let activator_meshed = knative.is_some_and(|ks| {
         ks.at("spec.workloads")
@@ -312,7 +339,11 @@ fn check_revisions(objects: &[Object], pas: &[&Object], f: &mut Findings) {
         .collect();
     namespaces.sort_unstable();
     namespaces.dedup();
-    for ns in namespaces {
+    // Revisions get a sidecar from their namespace's injection label only.
+    for ns in namespaces
+        .into_iter()
+        .filter(|ns| sidecars.namespace_injected(ns))
+    {
         for component in ["predictor", "transformer", "explainer"] {
             let labels = [
                 ("component", component),

@@ -10,17 +10,21 @@
 //! - api: every apiVersion/kind is served by the environment's Kubernetes version.
 
 pub mod apis;
+pub mod fit;
+pub mod flows;
 pub mod images;
+pub mod ingress;
 pub mod manifest;
 pub mod mesh;
 pub mod operator;
+pub mod pods;
+pub mod refs;
 pub mod report;
+pub mod sidecar;
 pub mod wiring;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-use serde_json::Value;
 
 use crate::base::error::{Error, Result};
 use crate::plan::{EnvPlan, Plan, PlannedImage};
@@ -130,7 +134,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
             );
         }
         if let Some(dir) = &opts.operator_manifests {
-            applied.extend(operator::applied_objects(dir, ks)?);
+            applied.extend(operator::applied_objects(dir, ks, &mut f)?);
         }
     }
     let mut all = rendered.clone();
@@ -148,7 +152,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
     check_images(env, &scope, &uses, &mut f);
 
     // APIs served by the cluster, and custom resources by some CRD.
-    check_apis(env, &all, whole, &mut f);
+    apis::check(env, &all, whole, &mut f);
 
     // Wiring.
     let tls = &env.env.operations.tls;
@@ -170,6 +174,8 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
         api_server_port: i64::from(egress.api_server_port),
     };
     mesh::check(&all, &mesh_ctx, &mut f);
+    refs::check(plan, env, &all, &ctx, &mut f);
+    fit::check(env, &all, &mut f);
 
     Ok(Audit {
         environment: env.name.clone(),
@@ -220,11 +226,20 @@ fn check_images(env: &EnvPlan, scope: &[&str], uses: &[images::ImageUse], f: &mu
         };
         if problems.is_empty() {
             match (listed, &u.inactive) {
-                (Some(p), _) if !p.shipped => f.add(Severity::Note, "images", u.object.clone(), u.path.clone(), format!(
-                    "{} belongs to serving runtime {}, not enabled in {}: rewritten to the mirror, not shipped",
-                    u.reference, p.runtime.as_deref().unwrap_or("?"), env.name
-                )),
-                (_, Some(why)) => f.add(Severity::Note, "images", u.object.clone(), u.path.clone(), format!("{} (inactive: {why})", u.reference)),
+                (Some(p), _) if !p.shipped => f.add(
+                    Severity::Note,
+                    "images",
+                    u.object.clone(),
+                    u.path.clone(),
+                    images::disabled_runtime(&u.reference, p, env),
+                ),
+                (_, Some(why)) => f.add(
+                    Severity::Note,
+                    "images",
+                    u.object.clone(),
+                    u.path.clone(),
+                    format!("{} (inactive: {why})", u.reference),
+                ),
                 _ => {}
             }
             continue;
@@ -247,50 +262,6 @@ fn check_images(env: &EnvPlan, scope: &[&str], uses: &[images::ImageUse], f: &mu
                 "{target} is in {list_hint} but nothing rendered references it (the catalog says it is set at: {})",
                 p.set.iter().map(|s| s.describe()).collect::<Vec<_>>().join("; ")
             ));
-        }
-    }
-}
-
-fn check_apis(env: &EnvPlan, all: &[Object], whole: bool, f: &mut Findings) {
-    let minor = env.kubernetes.minor;
-    let crds: Vec<&Object> = all
-        .iter()
-        .filter(|o| o.kind == "CustomResourceDefinition")
-        .collect();
-    let monitoring = env.env.operations.monitoring.prometheus;
-    for o in all {
-        if let Some(why) = apis::not_served(o, minor) {
-            f.fail("api", o, "apiVersion", why);
-            continue;
-        }
-        let group = o.group();
-        if apis::builtin_group(group) {
-            continue;
-        }
-        let version = o.api_version.rsplit('/').next().unwrap_or("");
-        let crd = crds.iter().find(|c| {
-            c.str_at("spec.group") == Some(group)
-                && c.str_at("spec.names.kind") == Some(o.kind.as_str())
-        });
-        match crd {
-            Some(c) => {
-                let served = c
-                    .at("spec.versions")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .any(|v| v.get("name").and_then(Value::as_str) == Some(version) && v.get("served").and_then(Value::as_bool) != Some(false));
-                if !served {
-                    f.fail("api", o, "apiVersion", format!("{} is not a served version of CRD {}", o.api_version, c.name));
-                }
-            }
-            None if group == "monitoring.coreos.com" && monitoring => {}
-            None if group == "monitoring.coreos.com" => f.fail("api", o, "apiVersion", "Prometheus Operator CRDs are not installed here (operations.monitoring.prometheus is false)".into()),
-            // Charts install CRDs from their crds/ folder, which `helm template` prints only
-            // with --include-crds: without any CRD of the group, say how to check.
-            None if whole && crds.iter().any(|c| c.str_at("spec.group") == Some(group)) => f.fail("api", o, "apiVersion", format!("no CRD in the rendered objects defines {} {}, though CRDs of {group} are there", o.api_version, o.kind)),
-            None if whole => f.note("api", o, "apiVersion", format!("no CRD of {group} in the input: render with --include-crds to check that {} {} is served", o.api_version, o.kind)),
-            None => f.note("api", o, "apiVersion", format!("no CRD in these releases defines {} {} (another release may install it)", o.api_version, o.kind)),
         }
     }
 }

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::images::ImageUse;
 use super::manifest::{self, Object};
-use crate::base::error::{Error, Result};
+use super::report::Findings;
+use crate::base::error::Result;
 use crate::catalog::SetAt;
 use crate::plan::Plan;
 
@@ -77,31 +78,56 @@ pub fn catalog_images(plan: &Plan, ks: &Object) -> Vec<ImageUse> {
     out
 }
 
-/// The objects the operator applies for `ks`, read from its kodata folder and transformed.
-pub fn applied_objects(kodata: &Path, ks: &Object) -> Result<Vec<Object>> {
-    let version = ks
-        .str_at("spec.version")
-        .ok_or_else(|| Error::invalid(ks.id(), "spec.version is not set"))?;
+/// Whether `o` is one the Knative Operator applies (read from its manifests), not rendered.
+pub fn is_applied(o: &Object) -> bool {
+    o.source
+        .as_deref()
+        .is_some_and(|s| s.contains(APPLIED_MARK))
+}
+
+const APPLIED_MARK: &str = "(applied by the Knative Operator for ";
+
+/// The objects the operator applies for `ks`, read from its kodata folder and transformed. A
+/// version the operator does not bundle is a finding (the operator cannot install it), and
+/// nothing is read for it.
+pub fn applied_objects(kodata: &Path, ks: &Object, f: &mut Findings) -> Result<Vec<Object>> {
+    // An unset version already fails against the matrix's pin (audit::audit).
+    let Some(version) = ks.str_at("spec.version") else {
+        return Ok(Vec::new());
+    };
     let minor = version.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
-    let mut dirs = vec![kodata.join("knative-serving").join(version)];
+    let mut dirs = vec![(kodata.join("knative-serving"), version.to_string())];
     if ks
         .at("spec.ingress.istio.enabled")
         .and_then(Value::as_bool)
         .unwrap_or(false)
     {
-        dirs.push(kodata.join("ingress").join(&minor).join("istio"));
+        dirs.push((kodata.join("ingress").join(&minor), "istio".to_string()));
     }
     let mut objects = Vec::new();
-    for dir in dirs {
+    for (parent, name) in dirs {
+        let bundled = crate::disk::read::subfolders(&parent)?.unwrap_or_default();
+        if !bundled.contains(&name) {
+            f.fail(
+                "images",
+                ks,
+                "spec.version",
+                format!(
+                    "is {version}, but the operator's manifests ({}) hold no {name}/ there (bundled: {}): this operator cannot install it; pin a version it bundles or give the matching operator's kodata",
+                    parent.display(),
+                    if bundled.is_empty() { "nothing".to_string() } else { bundled.join(", ") }
+                ),
+            );
+            // Without Serving's own objects, net-istio's are not what the cluster gets.
+            return Ok(Vec::new());
+        }
+        let dir = parent.join(&name);
         let files = crate::disk::read::yaml_files_in(&dir, manifest::MAX_MANIFEST_BYTES as u64)?;
         for (file, text) in files {
             let label = file.display().to_string();
             for mut o in manifest::read(&label, &text, &|_| None)? {
                 transform(&mut o, ks);
-                o.source = Some(format!(
-                    "{label} (applied by the Knative Operator for {})",
-                    ks.id()
-                ));
+                o.source = Some(format!("{label} {APPLIED_MARK}{})", ks.id()));
                 objects.push(o);
             }
         }

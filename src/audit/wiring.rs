@@ -554,13 +554,14 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                 let port = match (resolve(pods, &target), &target) {
                     (Some(port), _) => port,
                     // Kubernetes forwards a numeric targetPort whether or not a container
-                    // declares it (istiod listens on 15012 and 15014 undeclared): worth a note.
+                    // declares it: known only for the processes upstream documents
+                    // (`pods::listens_undeclared`, istiod's 15012 and 15014), else a failure.
                     (None, Value::Number(n)) => {
-                        f.note("wiring", s, &format!("spec.ports[{i}].targetPort"), format!("targets port {n}, which no container of {} declares (forwarded anyway; the process must listen there)", pods.object.id()));
-                        Port {
-                            number: n.as_i64().unwrap_or(0),
-                            name: None,
+                        let number = n.as_i64().unwrap_or(0);
+                        if !super::pods::listens_undeclared(pods.object, number) {
+                            f.fail("wiring", s, &format!("spec.ports[{i}].targetPort"), format!("targets port {n}, which no container of {} declares: nothing is known to listen there; declare it as a containerPort or target a declared port", pods.object.id()));
                         }
+                        Port { number, name: None }
                     }
                     (None, _) => {
                         f.fail(

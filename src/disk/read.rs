@@ -125,6 +125,24 @@ pub fn yaml_files_in(dir: &Path, limit: u64) -> Result<Vec<(PathBuf, String)>> {
     Ok(out)
 }
 
+/// The names of the folders in `dir`, sorted; None when `dir` does not exist.
+pub fn subfolders(dir: &Path) -> Result<Option<Vec<String>>> {
+    let d = match Dir::open(dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    let mut names: Vec<String> = d
+        .entries()
+        .map_err(|e| Error::io(dir, e))?
+        .into_iter()
+        .filter(|(_, kind)| *kind == Kind::Dir)
+        .map(|(name, _)| name)
+        .collect();
+    names.sort();
+    Ok(Some(names))
+}
+
 /// The catalog directory for a matrix: `--catalog DIR` when given (it must exist), else
 /// `catalog/` beside the matrix when it is a directory.
 pub fn catalog_dir_for(matrix: &Path, flag: Option<&Path>) -> Result<Option<PathBuf>> {

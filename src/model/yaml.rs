@@ -126,7 +126,7 @@ pub fn problem(file: &str, text: &str, scan: &Scan, e: &serde_yaml::Error) -> Pr
 }
 
 /// One document of a manifest stream as a JSON value, as Kubernetes reads it: `None` for an
-/// empty document. Duplicate keys and merge keys are refused (see `Strict`).
+/// empty document. Duplicate keys are refused and merge keys applied (see `Strict`).
 pub fn json_document(
     text: &str,
 ) -> std::result::Result<Option<serde_json::Value>, serde_yaml::Error> {
@@ -137,9 +137,9 @@ pub fn json_document(
 }
 
 /// A JSON value read strictly: a key twice in one mapping is an error (serde_json's own value
-/// keeps the last), and so is a YAML merge key `<<`, which Go's YAML reader (Kubernetes')
-/// merges and this one keeps as a key: the audit would prove another object than the one the
-/// cluster gets.
+/// keeps the last). A YAML merge key `<<` is applied as Go's YAML reader (Kubernetes', Helm's)
+/// applies it, which serde_yaml does not (it would keep `<<` as a key, and the audit would
+/// prove another object than the one the cluster gets).
 pub struct Strict(pub serde_json::Value);
 
 impl<'de> Deserialize<'de> for Strict {
@@ -199,12 +199,15 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> std::result::Result<Strict, A::Error> {
         let mut map = serde_json::Map::new();
+        let mut merged: Option<Vec<serde_json::Map<String, serde_json::Value>>> = None;
         while let Some(key) = a.next_key::<String>()? {
             if key == "<<" {
-                return Err(A::Error::custom(
-                    "has a YAML merge key (`<<`), which Kubernetes' YAML reader merges and \
-                     deploygen's does not: write the merged mapping out",
-                ));
+                if merged.is_some() {
+                    return Err(A::Error::custom("duplicate merge key `<<` in one mapping"));
+                }
+                let Strict(v) = a.next_value()?;
+                merged = Some(merge_sources(v).map_err(A::Error::custom)?);
+                continue;
             }
             if map.contains_key(&key) {
                 return Err(A::Error::custom(format!(
@@ -215,7 +218,34 @@ impl<'de> Visitor<'de> for StrictVisitor {
             let Strict(v) = a.next_value()?;
             map.insert(key, v);
         }
+        // A merge key as go-yaml (Kubernetes', Helm's) applies it: the mapping's own keys win,
+        // then the merged mappings in order, the first holding a key winning
+        // (yaml.org/type/merge.html).
+        for source in merged.into_iter().flatten() {
+            for (k, v) in source {
+                map.entry(k).or_insert(v);
+            }
+        }
         Ok(Strict(map.into()))
+    }
+}
+
+/// The mappings a merge key's value brings: one mapping, or a list of mappings.
+fn merge_sources(
+    v: serde_json::Value,
+) -> std::result::Result<Vec<serde_json::Map<String, serde_json::Value>>, &'static str> {
+    const WRONG: &str =
+        "a merge key `<<` takes a mapping or a list of mappings (an alias such as `<<: *base`)";
+    match v {
+        serde_json::Value::Object(m) => Ok(vec![m]),
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                serde_json::Value::Object(m) => Ok(m),
+                _ => Err(WRONG),
+            })
+            .collect(),
+        _ => Err(WRONG),
     }
 }
 
@@ -289,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn manifest_documents_refuse_duplicates_and_merge_keys() {
+    fn manifest_documents_refuse_duplicates_and_apply_merge_keys() {
         assert_eq!(
             json_document("a: !!str 1\nb: [x]\n").unwrap(),
             Some(serde_json::json!({"a": "1", "b": ["x"]}))
@@ -310,8 +340,24 @@ mod tests {
         // A node no JSON value holds (a tagged one, which the stream's scan refuses first).
         let e = json_document("a: !Ref x\n").unwrap_err();
         assert!(e.to_string().contains("expected a YAML value"), "{e}");
-        let e = json_document("x: &b {image: a}\ny: {<<: *b, name: n}\n").unwrap_err();
-        assert!(e.to_string().contains("merge key"), "{e}");
+        // Merge keys are applied as go-yaml applies them: own keys first, then the first
+        // merged mapping holding a key.
+        assert_eq!(
+            json_document("x: &b {image: a, name: b}\ny: {<<: *b, name: n}\n").unwrap(),
+            Some(
+                serde_json::json!({"x": {"image": "a", "name": "b"}, "y": {"image": "a", "name": "n"}})
+            )
+        );
+        assert_eq!(
+            json_document("a: &a {k: 1, p: 1}\nb: &b {k: 2, q: 2}\nc: {<<: [*a, *b]}\n").unwrap(),
+            Some(
+                serde_json::json!({"a": {"k": 1, "p": 1}, "b": {"k": 2, "q": 2}, "c": {"k": 1, "p": 1, "q": 2}})
+            )
+        );
+        let e = json_document("a: {<<: 1}\n").unwrap_err();
+        assert!(e.to_string().contains("takes a mapping"), "{e}");
+        let e = json_document("a: &a {k: 1}\nb: {<<: *a, <<: *a}\n").unwrap_err();
+        assert!(e.to_string().contains("duplicate merge key"), "{e}");
         // The stream's own checks come first.
         assert!(precheck_as("f.yaml", b"a: 1\n---\nb: 2\n", &MANIFESTS).is_ok());
     }
