@@ -1,0 +1,728 @@
+//! `deploygen review BEFORE AFTER`: each class of change the review exists for is found on a
+//! planted case (and the same input without it gives no such finding), on hand-written
+//! manifests and on objects of real renders (`tests/fixtures/review/`: Istio 1.22.8 and
+//! 1.25.5 as `helmfile -e airgap template --include-crds` printed them, see `extract.py`).
+
+mod common;
+
+use deploygen::audit::manifest::{read, Object};
+use deploygen::review::compare::{self, Review};
+use deploygen::review::context::{self, Context};
+use deploygen::review::finding::{Class, Finding};
+use deploygen::review::{fail_on, format};
+use serde_json::{json, Value};
+
+const ISTIO_1_22: &str = include_str!("fixtures/review/istio-1.22.8.yaml");
+const ISTIO_1_25: &str = include_str!("fixtures/review/istio-1.25.5.yaml");
+
+fn review(before: &str, after: &str, ctx: Option<&Context>) -> Review {
+    compare::review(
+        ("before.yaml", before),
+        ("after.yaml", after),
+        &|_| None,
+        ctx,
+    )
+    .expect("readable renders")
+}
+
+fn of(r: &Review, class: Class) -> Vec<&Finding> {
+    r.findings.iter().filter(|f| f.class == class).collect()
+}
+
+fn classes(findings: &[Finding]) -> Vec<Class> {
+    let mut c: Vec<Class> = findings.iter().map(|f| f.class).collect();
+    c.dedup();
+    c
+}
+
+fn objects(text: &str) -> Vec<Object> {
+    read("fixture.yaml", text, &|_| None).expect("fixture reads")
+}
+
+fn find<'a>(objs: &'a mut [Object], kind: &str, name: &str) -> &'a mut Value {
+    &mut objs
+        .iter_mut()
+        .find(|o| o.kind == kind && o.name == name)
+        .unwrap_or_else(|| panic!("{kind} {name} in the fixture"))
+        .body
+}
+
+/// The repository's matrix with every cluster at `kube` and istio at `istio`.
+fn plan_at(istio: &str, kube: &str) -> deploygen::plan::Plan {
+    let m = common::MATRIX
+        .replace("istio: 1.22.8", &format!("istio: {istio}"))
+        .replace("kubernetes: v1.28.6", &format!("kubernetes: {kube}"));
+    deploygen::plan("matrix.yaml", m.as_bytes()).expect("matrix plans")
+}
+
+fn airgap_after_bump() -> Context {
+    context::of(&plan_at("1.25.5", "v1.30.4"), "airgap").expect("airgap")
+}
+
+// ---- real renders --------------------------------------------------------------------------
+
+#[test]
+fn a_real_istio_step_names_the_image_changes_the_catalog_predicts() {
+    let ctx = airgap_after_bump();
+    let r = review(ISTIO_1_22, ISTIO_1_25, Some(&ctx));
+    // What the two catalog entries say changes in this environment, for the objects rendered.
+    let planned = |p: &deploygen::plan::Plan| -> Vec<String> {
+        let env = p.environments.iter().find(|e| e.name == "airgap").unwrap();
+        env.images
+            .iter()
+            .filter(|i| i.app == "istiod")
+            .map(|i| i.target.to_string())
+            .collect()
+    };
+    let before = planned(&plan_at("1.22.8", "v1.30.4"));
+    let after = planned(&plan_at("1.25.5", "v1.30.4"));
+    let predicted: Vec<(&String, &String)> =
+        before.iter().zip(&after).filter(|(b, a)| b != a).collect();
+    assert!(!predicted.is_empty(), "the catalog predicts image changes");
+    let changed = of(&r, Class::ImageChanged);
+    for (b, a) in &predicted {
+        assert!(
+            changed.iter().any(|f| f.message == format!("{b} -> {a}")),
+            "{b} -> {a} not reported: {changed:#?}"
+        );
+    }
+    assert!(changed
+        .iter()
+        .any(|f| f.object == "Deployment istio-system/istiod"
+            && f.path == "spec.template.spec.containers[discovery].image"));
+    // On the mirror and in the lists of the bumped environment: no image-unlisted.
+    assert!(
+        of(&r, Class::ImageUnlisted).is_empty(),
+        "{:#?}",
+        of(&r, Class::ImageUnlisted)
+    );
+    // Against the old matrix, the new references are not listed yet.
+    let old = context::of(&plan_at("1.22.8", "v1.30.4"), "airgap").unwrap();
+    let stale = review(ISTIO_1_22, ISTIO_1_25, Some(&old));
+    assert_eq!(of(&stale, Class::ImageUnlisted).len(), changed.len());
+    // The real step changes istiod's ClusterRole both ways, and nothing planted is reported.
+    assert_eq!(of(&r, Class::RbacRuleGained).len(), 1);
+    assert_eq!(of(&r, Class::RbacRuleLost).len(), 1);
+    for class in [
+        Class::RbacWidening,
+        Class::CrdVersionRemoved,
+        Class::WebhookFailurePolicy,
+        Class::CapacityExceeded,
+        Class::SecurityWidening,
+    ] {
+        assert!(of(&r, class).is_empty(), "{class:?}: {:#?}", of(&r, class));
+    }
+}
+
+#[test]
+fn a_planted_cluster_role_widening_on_a_real_render_is_called_out() {
+    let before = objects(ISTIO_1_25);
+    let mut after = objects(ISTIO_1_25);
+    let role = find(&mut after, "ClusterRole", "istiod-clusterrole-istio-system");
+    role["rules"].as_array_mut().unwrap().push(json!({
+        "apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]
+    }));
+    let found = compare::objects(&before, &after, None);
+    let wide: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.class == Class::RbacWidening)
+        .collect();
+    assert_eq!(wide.len(), 1, "{found:#?}");
+    assert_eq!(
+        wide[0].object,
+        "ClusterRole istiod-clusterrole-istio-system"
+    );
+    assert!(
+        wide[0].message.contains("every verb (*)"),
+        "{}",
+        wide[0].message
+    );
+    assert!(wide[0].message.contains("secrets"), "{}", wide[0].message);
+    assert!(
+        wide[0].message.contains("* on core/secrets"),
+        "{}",
+        wide[0].message
+    );
+    // Unplanted, the same render gives nothing at all.
+    assert!(compare::objects(&before, &objects(ISTIO_1_25), None).is_empty());
+}
+
+#[test]
+fn a_planted_crd_version_removal_on_a_real_render_is_reported() {
+    let before = objects(ISTIO_1_25);
+    let mut after = objects(ISTIO_1_25);
+    let crd = find(
+        &mut after,
+        "CustomResourceDefinition",
+        "peerauthentications.security.istio.io",
+    );
+    let versions = crd["spec"]["versions"].as_array_mut().unwrap();
+    let n = versions.len();
+    versions.retain(|v| v["name"] != "v1");
+    assert_eq!(versions.len(), n - 1, "the real CRD serves v1");
+    let found = compare::objects(&before, &after, None);
+    let removed: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.class == Class::CrdVersionRemoved)
+        .collect();
+    assert_eq!(removed.len(), 1, "{found:#?}");
+    assert_eq!(
+        removed[0].object,
+        "CustomResourceDefinition peerauthentications.security.istio.io"
+    );
+    assert!(
+        removed[0]
+            .message
+            .contains("version v1 is removed (it was served)"),
+        "{}",
+        removed[0].message
+    );
+}
+
+#[test]
+fn a_planted_webhook_failure_policy_change_on_a_real_render_is_reported() {
+    let before = objects(ISTIO_1_25);
+    let mut after = objects(ISTIO_1_25);
+    let hook = find(
+        &mut after,
+        "ValidatingWebhookConfiguration",
+        "istio-validator-istio-system",
+    );
+    assert_eq!(hook["webhooks"][0]["failurePolicy"], "Ignore");
+    hook["webhooks"][0]["failurePolicy"] = json!("Fail");
+    let name = hook["webhooks"][0]["name"].as_str().unwrap().to_string();
+    let found = compare::objects(&before, &after, None);
+    assert_eq!(
+        classes(&found),
+        vec![Class::WebhookFailurePolicy, Class::Changed],
+        "{found:#?}"
+    );
+    assert_eq!(found[0].path, format!("webhooks[{name}].failurePolicy"));
+    assert!(
+        found[0]
+            .message
+            .starts_with("Ignore -> Fail: the API server now refuses"),
+        "{}",
+        found[0].message
+    );
+}
+
+#[test]
+fn the_real_step_reads_the_same_whatever_the_order_of_its_documents() {
+    let docs: Vec<&str> = ISTIO_1_25.split("\n---\n").collect();
+    let reversed = format!(
+        "---\n{}\n",
+        docs.iter()
+            .rev()
+            .map(|d| d.trim_start_matches("---\n"))
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    );
+    assert_eq!(objects(&reversed).len(), objects(ISTIO_1_25).len());
+    assert!(review(ISTIO_1_25, &reversed, None).findings.is_empty());
+    assert!(review(ISTIO_1_22, ISTIO_1_22, None).findings.is_empty());
+}
+
+// ---- hand-written cases ----------------------------------------------------------------------
+
+fn deployment(name: &str, image: &str, cpu: &str, extra: &str) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: kserve\nspec:\n  replicas: 1\n  template:\n    spec:\n{extra}      containers:\n        - name: manager\n          image: {image}\n          resources:\n            requests: {{cpu: {cpu}, memory: 1Gi}}\n"
+    )
+}
+
+fn service(name: &str, port_name: &str) -> String {
+    format!("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: kserve\nspec:\n  selector: {{app: {name}}}\n  ports:\n    - name: {port_name}\n      port: 8443\n      targetPort: 9443\n")
+}
+
+const ROLE: &str = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: manager\nrules:\n  - apiGroups: [\"\"]\n    resources: [configmaps]\n    verbs: [get, list]\n";
+
+#[test]
+fn identical_inputs_give_no_findings() {
+    let text = format!(
+        "{}{}{ROLE}",
+        deployment("a", "r/a:1", "100m", ""),
+        service("a", "https")
+    );
+    let r = review(&text, &text, Some(&airgap_after_bump()));
+    assert!(r.findings.is_empty(), "{:#?}", r.findings);
+    assert_eq!((r.before.objects, r.after.objects), (3, 3));
+}
+
+#[test]
+fn reordered_documents_give_no_findings() {
+    let a = format!(
+        "{}{}{ROLE}",
+        deployment("a", "r/a:1", "100m", ""),
+        service("a", "https")
+    );
+    let b = format!(
+        "{ROLE}{}{}",
+        service("a", "https"),
+        deployment("a", "r/a:1", "100m", "")
+    );
+    assert!(review(&a, &b, None).findings.is_empty());
+}
+
+#[test]
+fn an_image_change_is_reported_with_its_field() {
+    let r = review(
+        &deployment("a", "docker.io/kserve/a:v1", "100m", ""),
+        &deployment("a", "docker.io/kserve/a:v2", "100m", ""),
+        None,
+    );
+    let f = of(&r, Class::ImageChanged);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].object, "Deployment kserve/a");
+    assert_eq!(f[0].path, "spec.template.spec.containers[manager].image");
+    assert_eq!(
+        f[0].message,
+        "docker.io/kserve/a:v1 -> docker.io/kserve/a:v2"
+    );
+    // With the environment: a public image is neither mirrored nor listed.
+    let r = review(
+        &deployment("a", "docker.io/kserve/a:v1", "100m", ""),
+        &deployment("a", "docker.io/kserve/a:v2", "100m", ""),
+        Some(&airgap_after_bump()),
+    );
+    let u = of(&r, Class::ImageUnlisted);
+    assert_eq!(u.len(), 1);
+    assert!(
+        u[0].message.contains("not on the mirror 10.61.3.31:35000"),
+        "{}",
+        u[0].message
+    );
+    assert!(
+        u[0].message
+            .contains("not in the image lists of environment airgap"),
+        "{}",
+        u[0].message
+    );
+}
+
+#[test]
+fn an_added_and_a_removed_image_are_reported() {
+    let two = "          image: r/a:1\n        - name: sidecar\n          image: r/side:1\n";
+    let before = deployment("a", "r/a:1", "100m", "");
+    let after = before.replace("          image: r/a:1\n", two);
+    let r = review(&before, &after, None);
+    assert_eq!(of(&r, Class::ImageAdded).len(), 1, "{:#?}", r.findings);
+    assert_eq!(of(&r, Class::ImageAdded)[0].message, "r/side:1");
+    let r = review(&after, &before, None);
+    assert_eq!(of(&r, Class::ImageRemoved).len(), 1);
+}
+
+#[test]
+fn a_service_port_rename_is_reported() {
+    let r = review(
+        &service("webhook", "webhook-server"),
+        &service("webhook", "https"),
+        None,
+    );
+    let f = of(&r, Class::ServiceChanged);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].path, "spec.ports[8443/TCP].name");
+    assert!(
+        f[0].message.starts_with("webhook-server -> https"),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn resource_growth_past_the_capacity_of_the_environment_is_reported() {
+    let ctx = airgap_after_bump(); // two nodes of 64 cores and 450G
+    let small = deployment("a", "r/a:1", "100m", "");
+    let grown = deployment("a", "r/a:1", "100", "");
+    let r = review(&small, &grown, Some(&ctx));
+    let f = of(&r, Class::ResourcesChanged);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].message, "requests.cpu 100m -> 100");
+    let cap = of(&r, Class::CapacityExceeded);
+    assert_eq!(cap.len(), 1, "{:#?}", r.findings);
+    assert!(
+        cap[0]
+            .message
+            .contains("more than a node of environment airgap has (64 cores"),
+        "{}",
+        cap[0].message
+    );
+    // Within a node, but 3 replicas exceed the two nodes together.
+    let wide = deployment("a", "r/a:1", "50", "").replace("replicas: 1", "replicas: 3");
+    let r = review(&small, &wide, Some(&ctx));
+    let cap = of(&r, Class::CapacityExceeded);
+    assert_eq!(cap.len(), 1, "{:#?}", r.findings);
+    assert!(
+        cap[0]
+            .message
+            .contains("the stack's pods now request 150 cores"),
+        "{}",
+        cap[0].message
+    );
+    assert_eq!(of(&r, Class::ReplicasChanged)[0].message, "1 -> 3");
+    // Without the environment there is no capacity to compare with.
+    assert!(of(&review(&small, &grown, None), Class::CapacityExceeded).is_empty());
+}
+
+#[test]
+fn objects_added_and_removed_are_reported_by_kind() {
+    let before = format!("{}{ROLE}", service("a", "https"));
+    let after = format!("{}{ROLE}", service("b", "https"));
+    let r = review(&before, &after, None);
+    assert_eq!(of(&r, Class::ObjectAdded)[0].object, "Service kserve/b");
+    assert_eq!(of(&r, Class::ObjectRemoved)[0].object, "Service kserve/a");
+    let text = format::text(&r, false, false);
+    assert!(
+        text.contains("[object-added] Service (1): kserve/b"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rbac_grants_gained_and_lost_and_binding_subjects() {
+    let after = ROLE.replace("verbs: [get, list]", "verbs: [get, watch]");
+    let r = review(ROLE, &after, None);
+    assert_eq!(
+        of(&r, Class::RbacRuleGained)[0].details,
+        ["watch on core/configmaps"]
+    );
+    assert_eq!(
+        of(&r, Class::RbacRuleLost)[0].details,
+        ["list on core/configmaps"]
+    );
+    // watch is a verb the role had on nothing before: widening.
+    assert!(of(&r, Class::RbacWidening)[0]
+        .message
+        .contains("a verb the role had on nothing before (watch)"));
+    let escalate = ROLE.replace("verbs: [get, list]", "verbs: [get, list, escalate]");
+    let r = review(ROLE, &escalate, None);
+    assert!(of(&r, Class::RbacWidening)[0]
+        .message
+        .contains("`escalate` (privilege escalation)"));
+    let binding = |subject: &str| {
+        format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: manager\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}}\nsubjects:\n  - {{kind: ServiceAccount, name: {subject}, namespace: kserve}}\n")
+    };
+    let r = review(&binding("a"), &binding("b"), None);
+    let f = of(&r, Class::RbacBindingChanged);
+    assert_eq!(
+        f[0].message,
+        "ClusterRole cluster-admin: gains ServiceAccount kserve/b; loses ServiceAccount kserve/a"
+    );
+    assert!(of(&r, Class::RbacWidening)[0]
+        .message
+        .starts_with("binds cluster-admin to"));
+}
+
+const CRD: &str = "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.io\nspec:\n  group: example.io\n  names: {kind: Thing, plural: things}\n  scope: Namespaced\n  versions:\n    - name: v1alpha1\n      served: true\n      storage: false\n      schema: {openAPIV3Schema: {type: object}}\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              properties:\n                size: {type: integer}\n                mode: {type: string}\n";
+
+#[test]
+fn crd_versions_storage_and_removed_fields() {
+    let dropped = CRD.replace("    - name: v1alpha1\n      served: true\n      storage: false\n      schema: {openAPIV3Schema: {type: object}}\n", "");
+    let r = review(CRD, &dropped, None);
+    assert_eq!(
+        of(&r, Class::CrdVersionRemoved)[0].message,
+        "version v1alpha1 is removed (it was served)"
+    );
+    let r = review(&dropped, CRD, None);
+    assert_eq!(
+        of(&r, Class::CrdVersionAdded)[0].message,
+        "version v1alpha1 is added"
+    );
+    let no_mode = CRD.replace("                mode: {type: string}\n", "");
+    let r = review(CRD, &no_mode, None);
+    assert_eq!(of(&r, Class::CrdFieldRemoved)[0].details, ["spec.mode"]);
+    let moved = CRD
+        .replace(
+            "served: true\n      storage: false",
+            "served: true\n      storage: X",
+        )
+        .replace(
+            "served: true\n      storage: true",
+            "served: true\n      storage: false",
+        )
+        .replace("storage: X", "storage: true");
+    let r = review(CRD, &moved, None);
+    assert!(of(&r, Class::CrdStorageChanged)[0]
+        .message
+        .starts_with("the storage version changes from v1 to v1alpha1"));
+    let conv = CRD.replace("  scope: Namespaced\n", "  scope: Namespaced\n  conversion: {strategy: Webhook, webhook: {conversionReviewVersions: [v1], clientConfig: {service: {name: conv, namespace: x}}}}\n");
+    assert_eq!(
+        of(&review(CRD, &conv, None), Class::CrdConversionChanged).len(),
+        1
+    );
+    let r = review(CRD, "", None);
+    assert!(of(&r, Class::CrdVersionRemoved)[0]
+        .message
+        .starts_with("the CRD is gone"));
+}
+
+const HOOK: &str = "---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: v\nwebhooks:\n  - name: v.example.io\n    clientConfig:\n      caBundle: AAAA\n      service: {name: hook, namespace: x, port: 443}\n    rules: [{operations: [CREATE], apiGroups: [\"\"], apiVersions: [v1], resources: [pods]}]\n    sideEffects: None\n    admissionReviewVersions: [v1]\n";
+
+#[test]
+fn webhook_changes_each_under_their_class() {
+    let cases = [
+        (
+            HOOK.replace(
+                "    sideEffects",
+                "    failurePolicy: Ignore\n    sideEffects",
+            ),
+            Class::WebhookFailurePolicy,
+            "Fail -> Ignore: intercepted requests now pass unchecked while the webhook is down",
+        ),
+        (
+            HOOK.replace("    sideEffects", "    timeoutSeconds: 30\n    sideEffects"),
+            Class::WebhookTimeout,
+            "10 -> 30",
+        ),
+        (
+            HOOK.replace("port: 443", "port: 8443"),
+            Class::WebhookServiceChanged,
+            "service x/hook:443 -> service x/hook:8443",
+        ),
+        (
+            HOOK.replace("[CREATE]", "[CREATE, UPDATE]"),
+            Class::WebhookRulesChanged,
+            "",
+        ),
+        (
+            HOOK.replace("name: v.example.io", "name: w.example.io"),
+            Class::WebhookAdded,
+            "",
+        ),
+    ];
+    for (after, class, message) in cases {
+        let r = review(HOOK, &after, None);
+        let f = of(&r, class);
+        assert_eq!(f.len(), 1, "{class:?}: {:#?}", r.findings);
+        if !message.is_empty() {
+            assert_eq!(f[0].message, message);
+        }
+    }
+    // The CA bundle is injected by controllers: no webhook finding.
+    let r = review(HOOK, &HOOK.replace("AAAA", "BBBB"), None);
+    assert_eq!(classes(&r.findings), vec![Class::Changed]);
+}
+
+#[test]
+fn security_context_widening_and_policies() {
+    let before = deployment(
+        "a",
+        "r/a:1",
+        "100m",
+        "      securityContext: {runAsNonRoot: true}\n",
+    );
+    let after = deployment("a", "r/a:1", "100m", "      hostNetwork: true\n").replace(
+        "          resources:",
+        "          securityContext: {privileged: true, capabilities: {add: [NET_ADMIN]}}\n          resources:",
+    );
+    let r = review(&before, &after, None);
+    let f = of(&r, Class::SecurityWidening);
+    let all: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(f.len(), 2, "{:#?}", r.findings);
+    assert!(
+        all.iter().any(|m| m.starts_with("hostNetwork: true")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|m| m.contains("privileged: true")
+            && m.contains("runAsNonRoot is no longer true")
+            && m.contains("capabilities added: NET_ADMIN")),
+        "{all:?}"
+    );
+    let np = |port: u16| {
+        format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: kserve\nspec:\n  podSelector: {{}}\n  ingress: [{{ports: [{{port: {port}}}]}}]\n")
+    };
+    assert_eq!(
+        of(
+            &review(&np(80), &np(8080), None),
+            Class::NetworkPolicyChanged
+        )
+        .len(),
+        1
+    );
+    let pa = |mode: &str| {
+        format!("---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: kserve\nspec:\n  mtls: {{mode: {mode}}}\n")
+    };
+    let f = review(&pa("STRICT"), &pa("PERMISSIVE"), None);
+    assert_eq!(
+        of(&f, Class::PeerAuthenticationChanged)[0].details,
+        ["~ spec.mtls.mode: STRICT -> PERMISSIVE"]
+    );
+}
+
+#[test]
+fn fail_on_reads_classes_and_refuses_unknown_ones_with_the_list() {
+    assert_eq!(
+        fail_on::parse("rbac-widening, crd-version-removed,").unwrap(),
+        vec![Class::RbacWidening, Class::CrdVersionRemoved]
+    );
+    let e = fail_on::parse("rbac-widening,rbac-wide")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown finding class `rbac-wide`"), "{e}");
+    assert!(e.contains("classes: image-changed, image-added"), "{e}");
+    for c in Class::ALL {
+        assert_eq!(Class::parse(c.name()), Some(c));
+    }
+}
+
+// ---- the command ----------------------------------------------------------------------------
+
+fn run_in(dir: &std::path::Path, files: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    common::run(dir, args)
+}
+
+#[test]
+fn the_command_exits_1_only_on_a_gated_class_and_2_on_an_unknown_one() {
+    let d = tempfile::tempdir().unwrap();
+    let before = ROLE.to_string();
+    let after = ROLE.replace("verbs: [get, list]", "verbs: [\"*\"]");
+    let files = [
+        ("before.yaml", before.as_str()),
+        ("after.yaml", after.as_str()),
+    ];
+    let out = run_in(d.path(), &files, &["review", "before.yaml", "after.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("[rbac-widening] ClusterRole manager rules: gains every verb (*)"));
+    let out = run_in(
+        d.path(),
+        &files,
+        &[
+            "review",
+            "--fail-on",
+            "rbac-widening,crd-version-removed",
+            "before.yaml",
+            "after.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("review: found rbac-widening (--fail-on)")
+    );
+    let out = run_in(
+        d.path(),
+        &files,
+        &[
+            "review",
+            "--fail-on",
+            "crd-version-removed",
+            "before.yaml",
+            "after.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = run_in(
+        d.path(),
+        &files,
+        &[
+            "review",
+            "--fail-on",
+            "rbac-wide",
+            "before.yaml",
+            "after.yaml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--fail-on: unknown finding class `rbac-wide`; classes: image-changed"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unparsable_input_is_refused_with_its_location_and_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let broken = format!("{ROLE}---\nkind: [\n");
+    let files = [("before.yaml", ROLE), ("after.yaml", broken.as_str())];
+    let out = run_in(d.path(), &files, &["review", "before.yaml", "after.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("after.yaml:12:"), "{err}");
+    assert!(err.contains("is not YAML"), "{err}");
+    let out = run_in(d.path(), &[], &["review", "before.yaml", "missing.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.yaml"));
+    let out = run_in(d.path(), &[], &["review", "-", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_command_reads_one_render_from_standard_input() {
+    use std::io::Write;
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("before.yaml"), ROLE).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_deploygen"))
+        .args(["review", "--format", "json", "before.yaml", "-"])
+        .current_dir(d.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ROLE.replace("manager", "other").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["after"]["label"], "<stdin>");
+    assert_eq!(v["counts"]["object-added"], 1);
+    assert_eq!(v["counts"]["object-removed"], 1);
+}
+
+/// One review showing every section, for the three formats.
+fn sample() -> Review {
+    let before = format!(
+        "{}{}{ROLE}{CRD}{HOOK}",
+        deployment("a", "docker.io/kserve/a:v1", "100m", ""),
+        service("a", "webhook-server")
+    );
+    let after = format!(
+        "{}{}{}{}{}{}",
+        deployment("a", "docker.io/kserve/a:v2", "200m", ""),
+        service("a", "https"),
+        ROLE.replace("verbs: [get, list]", "verbs: [get, list, watch]\n  - apiGroups: [\"\"]\n    resources: [secrets]\n    verbs: [get]"),
+        CRD.replace("    - name: v1alpha1\n      served: true", "    - name: v1alpha1\n      served: false"),
+        HOOK.replace("    sideEffects", "    failurePolicy: Ignore\n    sideEffects"),
+        service("b", "http"),
+    );
+    review(&before, &after, Some(&airgap_after_bump()))
+}
+
+#[test]
+fn the_three_formats() {
+    let r = sample();
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("review_text", format::text(&r, false, false));
+        insta::assert_snapshot!("review_text_all", format::text(&r, false, true));
+        insta::assert_snapshot!("review_markdown", format::markdown(&r));
+        insta::assert_snapshot!("review_json", format::json(&r));
+    });
+    let coloured = format::text(&r, true, false);
+    assert!(
+        coloured.contains("\x1b[31m[rbac-widening]\x1b[0m"),
+        "{coloured}"
+    );
+    assert!(!format::text(&r, false, false).contains('\x1b'));
+    // Markdown: consequential findings first, the rest folded.
+    let md = format::markdown(&r);
+    let first_details = md.find("<details><summary>Other changes").unwrap();
+    assert!(md.find("### Images").unwrap() < first_details);
+}
+
+#[test]
+fn text_from_the_renders_cannot_drive_the_terminal() {
+    let evil = ROLE.replace("name: manager", "name: \"a\\u001b[2Jb\"");
+    let r = review(ROLE, &evil, None);
+    let t = format::text(&r, false, true);
+    assert!(!t.contains('\x1b'), "{t:?}");
+    assert!(!format::markdown(&r).contains('\x1b'));
+}
