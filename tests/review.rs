@@ -529,6 +529,12 @@ fn security_context_widening_and_policies() {
             && m.contains("capabilities added: NET_ADMIN")),
         "{all:?}"
     );
+    // The reverse only narrows: a change, not a widening.
+    let r = review(&after, &before, None);
+    assert!(of(&r, Class::SecurityWidening).is_empty(), "{:#?}", r.findings);
+    let f = of(&r, Class::SecurityChanged);
+    assert_eq!(f.len(), 1, "{:#?}", r.findings);
+    assert_eq!(f[0].message, "privileged true -> false; runAsNonRoot unset -> true; capabilities.add [NET_ADMIN] -> []");
     let np = |port: u16| {
         format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: kserve\nspec:\n  podSelector: {{}}\n  ingress: [{{ports: [{{port: {port}}}]}}]\n")
     };

@@ -357,9 +357,6 @@ fn security_changes(b: Option<&Security>, a: &Security) -> (Vec<String>, Vec<Str
     if a.privileged && !old.privileged {
         wide.push("privileged: true".to_string());
     }
-    if old.privileged && !a.privileged {
-        other.push("no longer privileged".to_string());
-    }
     if b.is_some() && old.escalation == Some(false) && a.escalation != Some(false) {
         wide.push(format!(
             "allowPrivilegeEscalation false -> {}",
@@ -388,9 +385,30 @@ fn security_changes(b: Option<&Security>, a: &Security) -> (Vec<String>, Vec<Str
         ));
     }
     if b.is_some() && old != a && wide.is_empty() {
-        other.push(format!("{old:?} -> {a:?}"));
+        other.extend(narrowed(old, a));
     }
     (wide, other)
+}
+
+/// The fields that differ, `field before -> after` (unset shown as such).
+fn narrowed(old: &Security, a: &Security) -> Vec<String> {
+    fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+        v.map_or_else(|| "unset".to_string(), |x| x.to_string())
+    }
+    let mut out = Vec::new();
+    let mut field = |name: &str, x: String, y: String| {
+        if x != y {
+            out.push(format!("{name} {x} -> {y}"));
+        }
+    };
+    field("privileged", old.privileged.to_string(), a.privileged.to_string());
+    field("allowPrivilegeEscalation", opt(old.escalation), opt(a.escalation));
+    field("runAsNonRoot", opt(old.non_root), opt(a.non_root));
+    field("runAsUser", opt(old.user), opt(a.user));
+    field("readOnlyRootFilesystem", opt(old.read_only_root), opt(a.read_only_root));
+    let caps = |c: &BTreeSet<String>| format!("[{}]", c.iter().cloned().collect::<Vec<_>>().join(", "));
+    field("capabilities.add", caps(&old.caps), caps(&a.caps));
+    out
 }
 
 fn host_namespaces(pod: &Value) -> BTreeSet<&'static str> {

@@ -1,0 +1,52 @@
+//! `cargo bench --bench review`: `deploygen review` of two renders of a large stack. The
+//! objects are those of real renders (tests/fixtures/review: Istio 1.22.8 and 1.25.5 as
+//! `helmfile template` printed them), copied under new names until each side holds thousands of
+//! objects and megabytes of YAML, more than a whole environment of the 2026 stack renders to.
+//! Target: well under a second for reading both renders and the whole review.
+
+use std::time::{Duration, Instant};
+
+const BEFORE: &str = include_str!("../tests/fixtures/review/istio-1.22.8.yaml");
+const AFTER: &str = include_str!("../tests/fixtures/review/istio-1.25.5.yaml");
+const COPIES: usize = 200;
+const TARGET: Duration = Duration::from_secs(1);
+
+/// `COPIES` copies of a render, each under its own names (`istio` -> `istio7`, everywhere).
+fn large(render: &str) -> String {
+    let mut out = String::with_capacity(render.len() * COPIES);
+    for i in 0..COPIES {
+        out.push_str(&render.replace("istio", &format!("istio{i}")));
+        out.push('\n');
+    }
+    out
+}
+
+fn main() {
+    let before = large(BEFORE);
+    let after = large(AFTER);
+    let run = || {
+        deploygen::review::compare::review(("before", &before), ("after", &after), &|_| None, None)
+            .expect("renders read")
+    };
+    let r = run(); // warm up
+    let objects = r.before.objects + r.after.objects;
+    let iterations = 5u32;
+    let start = Instant::now();
+    for _ in 0..iterations {
+        std::hint::black_box(run());
+    }
+    let per = start.elapsed() / iterations;
+    let mib = (before.len() + after.len()) as f64 / (1024.0 * 1024.0);
+    println!(
+        "review of two renders: {} + {} objects, {mib:.1} MiB of YAML, {} findings: {per:.2?} per run ({iterations} runs)",
+        r.before.objects,
+        r.after.objects,
+        r.findings.len()
+    );
+    let start = Instant::now();
+    let text = deploygen::review::format::markdown(&r);
+    println!("  Markdown of that review ({} KiB): {:.2?}", text.len() / 1024, start.elapsed());
+    assert!(objects >= 5000, "a large stack: {objects} objects");
+    let verdict = if per < TARGET { "within" } else { "OVER" };
+    println!("review: {per:.2?} per run, {verdict} the {TARGET:?} target");
+}
