@@ -45,7 +45,11 @@ fn main() {
     );
     let start = Instant::now();
     let text = deploygen::review::format::markdown(&r);
-    println!("  Markdown of that review ({} KiB): {:.2?}", text.len() / 1024, start.elapsed());
+    println!(
+        "  Markdown of that review ({} KiB): {:.2?}",
+        text.len() / 1024,
+        start.elapsed()
+    );
     assert!(objects >= 5000, "a large stack: {objects} objects");
     let verdict = if per < TARGET { "within" } else { "OVER" };
     println!("review: {per:.2?} per run, {verdict} the {TARGET:?} target");

@@ -531,10 +531,17 @@ fn security_context_widening_and_policies() {
     );
     // The reverse only narrows: a change, not a widening.
     let r = review(&after, &before, None);
-    assert!(of(&r, Class::SecurityWidening).is_empty(), "{:#?}", r.findings);
+    assert!(
+        of(&r, Class::SecurityWidening).is_empty(),
+        "{:#?}",
+        r.findings
+    );
     let f = of(&r, Class::SecurityChanged);
     assert_eq!(f.len(), 1, "{:#?}", r.findings);
-    assert_eq!(f[0].message, "privileged true -> false; runAsNonRoot unset -> true; capabilities.add [NET_ADMIN] -> []");
+    assert_eq!(
+        f[0].message,
+        "privileged true -> false; runAsNonRoot unset -> true; capabilities.add [NET_ADMIN] -> []"
+    );
     let np = |port: u16| {
         format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: p\n  namespace: kserve\nspec:\n  podSelector: {{}}\n  ingress: [{{ports: [{{port: {port}}}]}}]\n")
     };
@@ -731,4 +738,45 @@ fn text_from_the_renders_cannot_drive_the_terminal() {
     let t = format::text(&r, false, true);
     assert!(!t.contains('\x1b'), "{t:?}");
     assert!(!format::markdown(&r).contains('\x1b'));
+}
+
+#[test]
+fn markdown_stays_within_a_pull_request_comment() {
+    // Hundreds of changed objects: their diffs stop at the budget, the rest are named.
+    let many = |tag: &str| -> String {
+        (0..400)
+            .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: kserve\ndata:\n  config: |\n{}\n", (0..30).map(|l| format!("    line {l} of {tag}")).collect::<Vec<_>>().join("\n")))
+            .collect()
+    };
+    let r = review(&many("before"), &many("after"), None);
+    assert_eq!(of(&r, Class::Changed).len(), 400);
+    let md = format::markdown(&r);
+    assert!(md.len() < 65_536, "{}", md.len());
+    assert!(md.contains("more object(s), without their diff"), "{md}");
+    assert!(md.trim_end().ends_with("</details>"));
+    // JSON keeps every line.
+    let json: Value = serde_json::from_str(&format::json(&r)).unwrap();
+    assert_eq!(json["counts"]["changed"], 400);
+}
+
+#[test]
+fn bump_says_how_to_render_before_and_after_and_review() {
+    let dir = common::workdir(common::MATRIX);
+    let o = common::run(dir.path(), &["bump", "istio", "1.21.6"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("git worktree add ../before HEAD"), "{out}");
+    assert!(out.contains("(cd ../before && helmfile -e airgap template --include-crds --kube-version v1.28.6) > before-airgap.yaml && helmfile -e airgap template --include-crds --kube-version v1.28.6 > after-airgap.yaml"), "{out}");
+    assert!(
+        out.contains("deploygen review --env airgap before-airgap.yaml after-airgap.yaml"),
+        "{out}"
+    );
+    // A bump that changes nothing has nothing to review.
+    let o = common::run(dir.path(), &["bump", "istio", "1.21.6"]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("deploygen review"));
 }

@@ -11,7 +11,11 @@ use crate::base::text::escape;
 /// Detail lines shown under a finding before "… N more".
 const DETAILS_SHOWN: usize = 10;
 /// Lines of one object's structural diff in Markdown.
-const MARKDOWN_DIFF_LINES: usize = 40;
+const MARKDOWN_DIFF_LINES: usize = 25;
+/// Where the Markdown stops adding structural diffs, and where it stops listing objects: a
+/// GitHub comment holds 65536 characters.
+const MARKDOWN_DIFFS_BUDGET: usize = 50_000;
+const MARKDOWN_BUDGET: usize = 60_000;
 
 const RED: &str = "\x1b[31m";
 const YELLOW: &str = "\x1b[33m";
@@ -161,7 +165,6 @@ fn md(s: &str) -> String {
     for c in escape(s).chars() {
         match c {
             '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\\' | '`' | '*' | '_' | '|' | '[' | ']' | '#' => {
                 out.push('\\');
@@ -235,9 +238,37 @@ pub fn markdown(r: &Review) -> String {
             "\n<details><summary>Other changes: {} object(s)</summary>\n\n",
             rest.len()
         ));
+        // CRD schemas last: their long diffs would crowd out the workloads' (what matters in
+        // them has its own classes).
+        let mut rest = rest;
+        rest.sort_by_key(|f| f.object.starts_with("CustomResourceDefinition "));
+        let mut short = Vec::new();
         for f in rest {
-            out.push_str(&format!("{}: {}\n\n", code(&f.object), md(&f.message)));
-            out.push_str(&block(&f.details, MARKDOWN_DIFF_LINES));
+            let head = format!("{}: {}\n\n", code(&f.object), md(&f.message));
+            let chunk = format!("{head}{}\n", block(&f.details, MARKDOWN_DIFF_LINES));
+            if short.is_empty() && out.len() + chunk.len() <= MARKDOWN_DIFFS_BUDGET {
+                out.push_str(&chunk);
+            } else {
+                short.push(format!("- {}", head.trim_end()));
+            }
+        }
+        if !short.is_empty() {
+            out.push_str(&format!(
+                "{} more object(s), without their diff (a pull-request comment holds 65536 characters; `--format json` has every line):\n\n",
+                short.len()
+            ));
+            let mut shown = 0;
+            for line in &short {
+                if out.len() + line.len() > MARKDOWN_BUDGET {
+                    break;
+                }
+                out.push_str(line);
+                out.push('\n');
+                shown += 1;
+            }
+            if shown < short.len() {
+                out.push_str(&format!("- … and {} more\n", short.len() - shown));
+            }
             out.push('\n');
         }
         out.push_str("</details>\n");

@@ -401,12 +401,25 @@ fn narrowed(old: &Security, a: &Security) -> Vec<String> {
             out.push(format!("{name} {x} -> {y}"));
         }
     };
-    field("privileged", old.privileged.to_string(), a.privileged.to_string());
-    field("allowPrivilegeEscalation", opt(old.escalation), opt(a.escalation));
+    field(
+        "privileged",
+        old.privileged.to_string(),
+        a.privileged.to_string(),
+    );
+    field(
+        "allowPrivilegeEscalation",
+        opt(old.escalation),
+        opt(a.escalation),
+    );
     field("runAsNonRoot", opt(old.non_root), opt(a.non_root));
     field("runAsUser", opt(old.user), opt(a.user));
-    field("readOnlyRootFilesystem", opt(old.read_only_root), opt(a.read_only_root));
-    let caps = |c: &BTreeSet<String>| format!("[{}]", c.iter().cloned().collect::<Vec<_>>().join(", "));
+    field(
+        "readOnlyRootFilesystem",
+        opt(old.read_only_root),
+        opt(a.read_only_root),
+    );
+    let caps =
+        |c: &BTreeSet<String>| format!("[{}]", c.iter().cloned().collect::<Vec<_>>().join(", "));
     field("capabilities.add", caps(&old.caps), caps(&a.caps));
     out
 }
