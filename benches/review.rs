@@ -43,6 +43,14 @@ fn main() {
         r.after.objects,
         r.findings.len()
     );
+    // Of which: reading the two renders (the YAML door, parsing), and comparing the objects.
+    let start = Instant::now();
+    let b = deploygen::audit::manifest::read("before", &before, &|_| None).expect("reads");
+    let a = deploygen::audit::manifest::read("after", &after, &|_| None).expect("reads");
+    println!("  reading both renders: {:.2?}", start.elapsed());
+    let start = Instant::now();
+    std::hint::black_box(deploygen::review::compare::objects(&b, &a, None).expect("compares"));
+    println!("  comparing their objects: {:.2?}", start.elapsed());
     let start = Instant::now();
     let text = deploygen::review::format::markdown(&r);
     println!(

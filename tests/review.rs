@@ -122,7 +122,7 @@ fn a_planted_cluster_role_widening_on_a_real_render_is_called_out() {
     role["rules"].as_array_mut().unwrap().push(json!({
         "apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]
     }));
-    let found = compare::objects(&before, &after, None);
+    let found = compare::objects(&before, &after, None).unwrap();
     let wide: Vec<&Finding> = found
         .iter()
         .filter(|f| f.class == Class::RbacWidening)
@@ -144,7 +144,9 @@ fn a_planted_cluster_role_widening_on_a_real_render_is_called_out() {
         wide[0].message
     );
     // Unplanted, the same render gives nothing at all.
-    assert!(compare::objects(&before, &objects(ISTIO_1_25), None).is_empty());
+    assert!(compare::objects(&before, &objects(ISTIO_1_25), None)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -160,7 +162,7 @@ fn a_planted_crd_version_removal_on_a_real_render_is_reported() {
     let n = versions.len();
     versions.retain(|v| v["name"] != "v1");
     assert_eq!(versions.len(), n - 1, "the real CRD serves v1");
-    let found = compare::objects(&before, &after, None);
+    let found = compare::objects(&before, &after, None).unwrap();
     let removed: Vec<&Finding> = found
         .iter()
         .filter(|f| f.class == Class::CrdVersionRemoved)
@@ -191,7 +193,7 @@ fn a_planted_webhook_failure_policy_change_on_a_real_render_is_reported() {
     assert_eq!(hook["webhooks"][0]["failurePolicy"], "Ignore");
     hook["webhooks"][0]["failurePolicy"] = json!("Fail");
     let name = hook["webhooks"][0]["name"].as_str().unwrap().to_string();
-    let found = compare::objects(&before, &after, None);
+    let found = compare::objects(&before, &after, None).unwrap();
     assert_eq!(
         classes(&found),
         vec![Class::WebhookFailurePolicy, Class::Changed],

@@ -7,7 +7,7 @@ use super::context::Context;
 use super::finding::{Class, Finding};
 use super::objects::Pairs;
 use crate::audit::manifest::{read, Object};
-use crate::base::error::Result;
+use crate::base::error::{Error, Result};
 
 /// One rendered stack as given.
 #[derive(Debug, Clone)]
@@ -41,19 +41,24 @@ impl Review {
 }
 
 /// Reviews two sets of objects.
-pub fn objects(before: &[Object], after: &[Object], ctx: Option<&Context>) -> Vec<Finding> {
+pub fn objects(before: &[Object], after: &[Object], ctx: Option<&Context>) -> Result<Vec<Finding>> {
     let pairs = Pairs::new(before, after);
-    let mut findings = super::images::check(before, after, ctx);
-    findings.extend(super::rbac::check(&pairs));
-    findings.extend(super::crds::check(&pairs));
-    findings.extend(super::webhooks::check(&pairs));
-    findings.extend(super::workload::check(&pairs, ctx));
-    findings.extend(super::structural::check(&pairs));
+    // The structural diff (every field of every changed object) on a thread of its own.
+    let (mut findings, rest) = std::thread::scope(|s| {
+        let rest = s.spawn(|| super::structural::check(&pairs));
+        let mut findings = super::images::check(before, after, ctx);
+        findings.extend(super::rbac::check(&pairs));
+        findings.extend(super::crds::check(&pairs));
+        findings.extend(super::webhooks::check(&pairs));
+        findings.extend(super::workload::check(&pairs, ctx));
+        (findings, rest.join())
+    });
+    findings.extend(rest.map_err(|_| Error::internal("review", "the structural diff failed"))?);
     findings.sort_by(|a, b| {
         (a.class, &a.object, &a.path, &a.message).cmp(&(b.class, &b.object, &b.path, &b.message))
     });
     findings.dedup();
-    findings
+    Ok(findings)
 }
 
 /// Reviews two manifest streams (labels name them in messages). `release_namespace` gives
@@ -61,11 +66,17 @@ pub fn objects(before: &[Object], after: &[Object], ctx: Option<&Context>) -> Ve
 pub fn review(
     before: (&str, &str),
     after: (&str, &str),
-    release_namespace: &dyn Fn(&str) -> Option<String>,
+    release_namespace: &(dyn Fn(&str) -> Option<String> + Sync),
     ctx: Option<&Context>,
 ) -> Result<Review> {
-    let b = read(before.0, before.1, release_namespace)?;
-    let a = read(after.0, after.1, release_namespace)?;
+    // The two renders are read side by side (parsing YAML is most of a review's time).
+    let (b, a) = std::thread::scope(|s| {
+        let b = s.spawn(|| read(before.0, before.1, release_namespace));
+        let a = read(after.0, after.1, release_namespace);
+        (b.join(), a)
+    });
+    let b = b.map_err(|_| Error::internal("review", "reading BEFORE failed"))??;
+    let a = a?;
     Ok(Review {
         before: Side {
             label: before.0.to_string(),
@@ -76,6 +87,6 @@ pub fn review(
             objects: a.len(),
         },
         environment: ctx.map(|c| c.environment.clone()),
-        findings: objects(&b, &a, ctx),
+        findings: objects(&b, &a, ctx)?,
     })
 }
