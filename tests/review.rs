@@ -782,3 +782,242 @@ fn bump_says_how_to_render_before_and_after_and_review() {
     let o = common::run(dir.path(), &["bump", "istio", "1.21.6"]);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("deploygen review"));
 }
+
+#[test]
+fn more_rbac_cases_aggregation_names_urls_and_role_refs() {
+    let agg = ROLE.replace(
+        "  name: manager\n",
+        "  name: manager\n  labels: {rbac.authorization.k8s.io/aggregate-to-admin: \"true\"}\n",
+    );
+    let r = review(ROLE, &agg, None);
+    let w = of(&r, Class::RbacWidening);
+    assert_eq!(w.len(), 1, "{:#?}", r.findings);
+    assert_eq!(
+        w[0].path,
+        "metadata.labels.rbac.authorization.k8s.io/aggregate-to-admin"
+    );
+    assert!(w[0]
+        .message
+        .starts_with("now aggregates into the `admin` role"));
+    let selector = |app: &str| {
+        format!(
+            "{ROLE}aggregationRule: {{clusterRoleSelectors: [{{matchLabels: {{app: {app}}}}}]}}\n"
+        )
+    };
+    let r = review(&selector("a"), &selector("b"), None);
+    assert_eq!(of(&r, Class::RbacRuleGained)[0].path, "aggregationRule");
+    let named = ROLE.replace(
+        "    verbs: [get, list]\n",
+        "    verbs: [get, list]\n    resourceNames: [one]\n",
+    );
+    let r = review(&named, ROLE, None);
+    assert_eq!(
+        of(&r, Class::RbacRuleGained)[0].details,
+        ["get, list on core/configmaps"]
+    );
+    assert_eq!(
+        of(&r, Class::RbacRuleLost)[0].details,
+        ["get, list on core/configmaps/one"]
+    );
+    let urls = format!("{ROLE}  - nonResourceURLs: [\"/metrics\"]\n    verbs: [get]\n");
+    let all_urls = urls.replace("/metrics", "*");
+    let r = review(&urls, &all_urls, None);
+    assert!(
+        of(&r, Class::RbacWidening)[0]
+            .message
+            .contains("a wildcard resource (*): get on *"),
+        "{:#?}",
+        r.findings
+    );
+    // A new role: its grants are listed, only its dangerous ones are widening.
+    let r = review("", ROLE, None);
+    assert!(of(&r, Class::RbacWidening).is_empty());
+    assert!(of(&r, Class::RbacRuleGained)[0]
+        .message
+        .starts_with("new role grants 2 grant(s)"));
+    // A removed role is an object removed, not lost grants.
+    assert!(of(&review(ROLE, "", None), Class::RbacRuleLost).is_empty());
+    let binding = |role: &str| {
+        format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: b\n  namespace: kserve\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}\nsubjects:\n  - {{kind: ServiceAccount, name: a, namespace: kserve}}\n")
+    };
+    let r = review(&binding("view"), &binding("edit"), None);
+    assert_eq!(
+        of(&r, Class::RbacBindingChanged)[0].message,
+        "binds ClusterRole edit instead of ClusterRole view"
+    );
+    let r = review("", &binding("view"), None);
+    assert_eq!(
+        of(&r, Class::RbacBindingChanged)[0].message,
+        "new binding of ClusterRole view to ServiceAccount kserve/a"
+    );
+    assert!(of(&r, Class::RbacWidening).is_empty());
+}
+
+#[test]
+fn more_crd_and_webhook_cases() {
+    let unserved = CRD.replace(
+        "    - name: v1alpha1\n      served: true",
+        "    - name: v1alpha1\n      served: false",
+    );
+    let r = review(&unserved, CRD, None);
+    assert_eq!(
+        of(&r, Class::CrdVersionAdded)[0].message,
+        "version v1alpha1 is served now"
+    );
+    let dropped = CRD.replace("    - name: v1alpha1\n      served: true\n      storage: false\n      schema: {openAPIV3Schema: {type: object}}\n", "");
+    let r = review(&unserved, &dropped, None);
+    assert!(of(&r, Class::CrdVersionRemoved)[0]
+        .message
+        .contains("(not served) is removed"));
+    // Nested fields removed with their parent are listed once, under it.
+    let no_spec = CRD.replace("            spec:\n              type: object\n              properties:\n                size: {type: integer}\n                mode: {type: string}\n", "            other: {type: string}\n");
+    let r = review(CRD, &no_spec, None);
+    assert_eq!(of(&r, Class::CrdFieldRemoved)[0].details, ["spec"]);
+    let conv = |ca: &str| {
+        CRD.replace("  scope: Namespaced\n", &format!("  scope: Namespaced\n  conversion: {{strategy: Webhook, webhook: {{clientConfig: {{caBundle: {ca}, service: {{name: conv, namespace: x}}}}}}}}\n"))
+    };
+    assert!(of(
+        &review(&conv("AAAA"), &conv("BBBB"), None),
+        Class::CrdConversionChanged
+    )
+    .is_empty());
+    let r = review(
+        HOOK,
+        &HOOK.replace("name: v.example.io", "name: w.example.io"),
+        None,
+    );
+    assert!(of(&r, Class::WebhookRemoved)[0].message.starts_with(
+        "webhook v.example.io is removed (was service x/hook:443, failurePolicy Fail)"
+    ));
+    let url = HOOK.replace(
+        "      service: {name: hook, namespace: x, port: 443}\n",
+        "      url: https://hook.example.io/v\n",
+    );
+    let r = review(HOOK, &url, None);
+    assert_eq!(
+        of(&r, Class::WebhookServiceChanged)[0].message,
+        "service x/hook:443 -> https://hook.example.io/v"
+    );
+    let ignore = HOOK.replace(
+        "    sideEffects",
+        "    failurePolicy: Ignore\n    sideEffects",
+    );
+    assert!(
+        of(&review(&ignore, HOOK, None), Class::WebhookFailurePolicy)[0]
+            .message
+            .starts_with("Ignore -> Fail: the API server now refuses")
+    );
+    let explicit = HOOK.replace(
+        "    sideEffects",
+        "    failurePolicy: Fail\n    timeoutSeconds: 10\n    sideEffects",
+    );
+    let r = review(HOOK, &explicit, None);
+    assert_eq!(
+        classes(&r.findings),
+        vec![Class::Changed],
+        "defaults written out change nothing"
+    );
+}
+
+#[test]
+fn more_workload_cases() {
+    let svc = service("a", "https");
+    let typed = svc.replace("  selector:", "  type: NodePort\n  selector:");
+    let r = review(&svc, &typed, None);
+    assert_eq!(of(&r, Class::ServiceChanged)[0].message, "none -> NodePort");
+    let two = svc.replace(
+        "      targetPort: 9443\n",
+        "      targetPort: 9443\n    - name: metrics\n      port: 9090\n",
+    );
+    assert!(of(&review(&svc, &two, None), Class::ServiceChanged)[0]
+        .message
+        .starts_with("port 9090/TCP (metrics) is added"));
+    assert!(of(&review(&two, &svc, None), Class::ServiceChanged)[0]
+        .message
+        .starts_with("port 9090/TCP (metrics) is removed"));
+    let target = svc.replace("targetPort: 9443", "targetPort: webhook");
+    assert_eq!(
+        of(&review(&svc, &target, None), Class::ServiceChanged)[0].message,
+        "9443 -> webhook"
+    );
+    let np = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: kserve\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
+    assert!(of(&review("", np, None), Class::NetworkPolicyChanged)[0]
+        .message
+        .starts_with("NetworkPolicy added"));
+    assert!(of(&review(np, "", None), Class::NetworkPolicyChanged)[0]
+        .message
+        .starts_with("NetworkPolicy removed"));
+    // Root and escalation.
+    let locked = deployment("a", "r/a:1", "100m", "").replace("          resources:", "          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}\n          resources:");
+    let open = deployment(
+        "a",
+        "r/a:1",
+        "100m",
+        "      securityContext: {runAsUser: 0}\n",
+    );
+    let r = review(&locked, &open, None);
+    let m = &of(&r, Class::SecurityWidening)[0].message;
+    assert!(
+        m.contains("allowPrivilegeEscalation false -> unset (true)"),
+        "{m}"
+    );
+    assert!(m.contains("runAsUser: 0 (root)"), "{m}");
+    assert!(
+        m.contains("readOnlyRootFilesystem is no longer true"),
+        "{m}"
+    );
+    // A DaemonSet counts once per node; an init container counts when it is the larger.
+    let ctx = airgap_after_bump();
+    let ds = |cpu: &str| {
+        format!("---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: d\n  namespace: kserve\nspec:\n  template:\n    spec:\n      initContainers:\n        - name: init\n          image: r/i:1\n          resources: {{requests: {{cpu: \"{cpu}\"}}}}\n      containers:\n        - name: c\n          image: r/c:1\n          resources: {{requests: {{cpu: 1}}}}\n")
+    };
+    let r = review(&ds("1"), &ds("65"), Some(&ctx));
+    let cap = of(&r, Class::CapacityExceeded);
+    assert_eq!(cap.len(), 2, "{:#?}", r.findings);
+    assert!(cap[0].message.starts_with("the stack's pods now request 130 cores, 0.00 GiB (was 2 cores, 0.00 GiB): more than the 2 nodes"), "{}", cap[0].message);
+    assert!(
+        cap[1].message.starts_with("one pod now requests 65 cores"),
+        "{}",
+        cap[1].message
+    );
+}
+
+#[test]
+fn long_details_are_cut_in_text_unless_all() {
+    let rules: String = (0..15)
+        .map(|i| format!("  - apiGroups: [\"\"]\n    resources: [r{i:02}]\n    verbs: [get]\n"))
+        .collect();
+    let r = review("", &format!("---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: big\nrules:\n{rules}"), None);
+    let t = format::text(&r, false, false);
+    assert!(t.contains("      … 5 more (--all shows them)"), "{t}");
+    assert!(!t.contains("get on core/r14"), "{t}");
+    assert!(format::text(&r, false, true).contains("get on core/r14"));
+}
+
+#[test]
+fn colour_is_asked_for_or_left_out() {
+    let d = tempfile::tempdir().unwrap();
+    let after = ROLE.replace("verbs: [get, list]", "verbs: [\"*\"]");
+    let files = [("before.yaml", ROLE), ("after.yaml", after.as_str())];
+    // Not a terminal: no colour by default.
+    let out = run_in(d.path(), &files, &["review", "before.yaml", "after.yaml"]);
+    assert!(!out.stdout.contains(&0x1b));
+    let out = run_in(
+        d.path(),
+        &files,
+        &["review", "--color", "always", "before.yaml", "after.yaml"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\x1b[31m[rbac-widening]\x1b[0m"));
+    let out = run_in(
+        d.path(),
+        &files,
+        &[
+            "review",
+            "--format",
+            "markdown",
+            "before.yaml",
+            "after.yaml",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("## deploygen review\n"));
+}
