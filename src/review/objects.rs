@@ -33,41 +33,70 @@ pub fn index(objects: &[Object]) -> Index<'_> {
     objects.iter().map(|o| (Key::of(o), o)).collect()
 }
 
+/// One identity with its object on each side.
+pub type Entry<'a> = (Key, Option<&'a Object>, Option<&'a Object>);
+
 /// The two renders side by side.
 pub struct Pairs<'a> {
     pub before: Index<'a>,
     pub after: Index<'a>,
+    /// Every identity of either render, in key order (the two indexes merged once).
+    entries: Vec<Entry<'a>>,
 }
 
 impl<'a> Pairs<'a> {
     pub fn new(before: &'a [Object], after: &'a [Object]) -> Pairs<'a> {
+        let before = index(before);
+        let after = index(after);
+        let mut entries: Vec<Entry<'a>> = Vec::with_capacity(before.len().max(after.len()));
+        let (mut b, mut a) = (before.iter(), after.iter());
+        let (mut nb, mut na) = (b.next(), a.next());
+        loop {
+            match (nb, na) {
+                (Some((kb, ob)), Some((ka, oa))) => match kb.cmp(ka) {
+                    std::cmp::Ordering::Equal => {
+                        entries.push((kb.clone(), Some(*ob), Some(*oa)));
+                        (nb, na) = (b.next(), a.next());
+                    }
+                    std::cmp::Ordering::Less => {
+                        entries.push((kb.clone(), Some(*ob), None));
+                        nb = b.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        entries.push((ka.clone(), None, Some(*oa)));
+                        na = a.next();
+                    }
+                },
+                (Some((kb, ob)), None) => {
+                    entries.push((kb.clone(), Some(*ob), None));
+                    nb = b.next();
+                }
+                (None, Some((ka, oa))) => {
+                    entries.push((ka.clone(), None, Some(*oa)));
+                    na = a.next();
+                }
+                (None, None) => break,
+            }
+        }
         Pairs {
-            before: index(before),
-            after: index(after),
+            before,
+            after,
+            entries,
         }
     }
 
     /// Every identity of either render with its object on each side, in key order.
-    pub fn all(&self) -> Vec<(&Key, Option<&'a Object>, Option<&'a Object>)> {
-        let mut out: Vec<(&Key, Option<&'a Object>, Option<&'a Object>)> = Vec::new();
-        for (k, b) in &self.before {
-            out.push((k, Some(*b), self.after.get(k).copied()));
-        }
-        for (k, a) in &self.after {
-            if !self.before.contains_key(k) {
-                out.push((k, None, Some(*a)));
-            }
-        }
-        out.sort_by(|x, y| x.0.cmp(y.0));
-        out
+    pub fn all(&self) -> impl Iterator<Item = (&Key, Option<&'a Object>, Option<&'a Object>)> + '_ {
+        self.entries.iter().map(|(k, b, a)| (k, *b, *a))
     }
 
     /// Identities of the given kinds, with their object on each side.
-    pub fn of_kinds(&self, kinds: &[&str]) -> Vec<(&Key, Option<&'a Object>, Option<&'a Object>)> {
+    pub fn of_kinds<'s>(
+        &'s self,
+        kinds: &'s [&str],
+    ) -> impl Iterator<Item = (&'s Key, Option<&'a Object>, Option<&'a Object>)> + 's {
         self.all()
-            .into_iter()
-            .filter(|(k, _, _)| kinds.contains(&k.kind.as_str()))
-            .collect()
+            .filter(move |(k, _, _)| kinds.contains(&k.kind.as_str()))
     }
 }
 
