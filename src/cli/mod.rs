@@ -545,7 +545,11 @@ fn run(command: Command) -> Result<Done> {
             version,
             paths,
         } => bump(&component, &version, &paths),
-        Command::Review(args) => crate::cli::review::run(&args),
+        Command::Review(args) => crate::cli::review::run(&args).map(|r| Done {
+            code: r.code,
+            stdout: r.stdout,
+            wrote: false,
+        }),
         Command::Catalog { command } => catalog_command(command),
         Command::Vendor { from, paths } => vendor(&from, &paths),
         Command::PlanUpgrade {

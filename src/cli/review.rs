@@ -2,14 +2,21 @@
 //! renders through the disk layer, the environment from the matrix, the output format and
 //! `--fail-on`), and the lines `bump` prints on how to produce the two renders.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::Done;
+use crate::audit::manifest::MAX_MANIFEST_BYTES;
 use crate::base::error::{Error, Result};
+use crate::disk::read;
 use crate::review::{compare, context, fail_on, format};
+
+/// What `review` prints on standard output, and its exit code.
+pub struct Reviewed {
+    pub code: u8,
+    pub stdout: String,
+}
 
 #[derive(Args)]
 pub struct ReviewArgs {
@@ -69,8 +76,49 @@ fn colour(c: Colour) -> bool {
     }
 }
 
+/// One line on standard error (escaped). A failure to write it is not the review's: the
+/// output and exit code on standard output say what was found.
+fn note(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", crate::base::text::escape_keep_lines(text));
+}
+
+/// The plan of the matrix at `path` (with its catalog directory), its warnings on stderr.
+fn load(path: &Path, catalog: Option<&Path>) -> Result<crate::plan::Plan> {
+    let text = read::read_matrix(path)?;
+    let dir = read::catalog_dir_for(path, catalog)?;
+    let catalog = read::catalog(dir.as_deref())?;
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let plan = crate::plan_with(&label, &text, &catalog)?;
+    for w in crate::plan::explain::warnings(&plan) {
+        note(&w);
+    }
+    Ok(plan)
+}
+
+/// A render (a file or `-` for stdin), at most `MAX_MANIFEST_BYTES`, as (label, text).
+fn render(path: &Path) -> Result<(String, String)> {
+    let (label, bytes) = read::input(path, MAX_MANIFEST_BYTES as u64)?;
+    let Some(bytes) = bytes else {
+        return Err(Error::invalid(
+            label,
+            format!("is larger than {MAX_MANIFEST_BYTES} bytes; review one environment at a time"),
+        ));
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::invalid(
+            label.clone(),
+            format!("is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })?;
+    Ok((label, text))
+}
+
 /// Runs `deploygen review`.
-pub(super) fn run(args: &ReviewArgs) -> Result<Done> {
+pub fn run(args: &ReviewArgs) -> Result<Reviewed> {
     let gate = match &args.fail_on {
         Some(spec) => fail_on::parse(spec)?,
         None => Vec::new(),
@@ -87,7 +135,7 @@ pub(super) fn run(args: &ReviewArgs) -> Result<Done> {
         (None, None) => None,
     };
     let plan = match &matrix {
-        Some(m) => Some(super::load(m, args.catalog.as_deref())?),
+        Some(m) => Some(load(m, args.catalog.as_deref())?),
         None => None,
     };
     let ctx = match (&plan, &args.env) {
@@ -109,8 +157,8 @@ pub(super) fn run(args: &ReviewArgs) -> Result<Done> {
             .find(|r| r.name == release)
             .map(|r| r.namespace.clone())
     };
-    let (bl, bt) = super::read_manifests(&args.before)?;
-    let (al, at) = super::read_manifests(&args.after)?;
+    let (bl, bt) = render(&args.before)?;
+    let (al, at) = render(&args.after)?;
     let review = compare::review((&bl, &bt), (&al, &at), &release_ns, ctx.as_ref())?;
     let stdout = match args.format {
         ReviewFormat::Text => format::text(&review, colour(args.color), args.all),
@@ -120,12 +168,11 @@ pub(super) fn run(args: &ReviewArgs) -> Result<Done> {
     let tripped = fail_on::tripped(&gate, &review);
     if !tripped.is_empty() {
         let names: Vec<&str> = tripped.iter().map(|c| c.name()).collect();
-        super::warn(&format!("review: found {} (--fail-on)", names.join(", ")));
+        note(&format!("review: found {} (--fail-on)", names.join(", ")));
     }
-    Ok(Done {
+    Ok(Reviewed {
         code: u8::from(!tripped.is_empty()),
         stdout,
-        wrote: false,
     })
 }
 
