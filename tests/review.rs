@@ -1021,3 +1021,23 @@ fn colour_is_asked_for_or_left_out() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("## deploygen review\n"));
 }
+
+#[test]
+fn images_the_knative_operator_is_handed_are_reviewed_too() {
+    let ks = |digest: &str| {
+        format!("---\napiVersion: operator.knative.dev/v1beta1\nkind: KnativeServing\nmetadata:\n  name: knative-serving\n  namespace: knative-serving\nspec:\n  version: \"1.15.3\"\n  config:\n    deployment:\n      queue-sidecar-image: 10.61.3.31:35000/knative-releases/knative.dev/serving/cmd/queue@sha256:{digest}\n  registry:\n    override:\n      activator: 10.61.3.31:35000/knative-releases/knative.dev/serving/cmd/activator@sha256:{digest}\n")
+    };
+    let r = review(&ks("aaaa"), &ks("bbbb"), None);
+    let f = of(&r, Class::ImageChanged);
+    let paths: Vec<&str> = f.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.config.deployment.queue-sidecar-image",
+            "spec.registry.override[activator]"
+        ],
+        "{:#?}",
+        r.findings
+    );
+    assert!(f[1].message.ends_with("activator@sha256:bbbb"));
+}

@@ -2,9 +2,12 @@
 //! Istio's config maps, image flags and variables), keyed by the object and field that holds
 //! it. A field whose reference differs is a change; one only in AFTER an addition, only in
 //! BEFORE a removal. With an environment, each new reference is checked against its mirror
-//! and image lists.
+//! and image lists. The Knative Operator's CRs hand it images too (`spec.registry.override`,
+//! the queue-proxy image): those are read as well.
 
 use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use super::context::Context;
 use super::finding::{Class, Finding};
@@ -37,9 +40,53 @@ pub fn off_lists(reference: &str, ctx: &Context) -> Option<String> {
     (!problems.is_empty()).then(|| problems.join("; "))
 }
 
+/// The references a Knative Operator CR hands the operator: `spec.registry.override` (one
+/// image per deployment or container) and `spec.config.deployment.queue-sidecar-image`. Where
+/// the CR sets none, the operator picks its own images, which no render shows: the CR's
+/// `spec.version` change is then in the structural rest.
+fn operator_uses(objects: &[Object]) -> Vec<ImageUse> {
+    let mut out = Vec::new();
+    for o in objects {
+        if o.group() != "operator.knative.dev" {
+            continue;
+        }
+        let overrides = o.at("spec.registry.override").and_then(Value::as_object);
+        for (key, v) in overrides.into_iter().flatten() {
+            if let Some(reference) = v.as_str() {
+                out.push(ImageUse {
+                    object: o.id(),
+                    path: format!("spec.registry.override[{key}]"),
+                    reference: reference.to_string(),
+                    inactive: None,
+                });
+            }
+        }
+        let queue = o
+            .at("spec.config.deployment")
+            .and_then(|d| d.get("queue-sidecar-image"))
+            .and_then(Value::as_str);
+        if let Some(reference) = queue {
+            out.push(ImageUse {
+                object: o.id(),
+                path: "spec.config.deployment.queue-sidecar-image".into(),
+                reference: reference.to_string(),
+                inactive: None,
+            });
+        }
+    }
+    out
+}
+
+/// Every image reference of a render: audit's image model, and the operator's CRs.
+fn uses(objects: &[Object]) -> Vec<ImageUse> {
+    let mut out = collect(objects);
+    out.extend(operator_uses(objects));
+    out
+}
+
 pub fn check(before: &[Object], after: &[Object], ctx: Option<&Context>) -> Vec<Finding> {
-    let b_uses = collect(before);
-    let a_uses = collect(after);
+    let b_uses = uses(before);
+    let a_uses = uses(after);
     let b = by_place(&b_uses);
     let a = by_place(&a_uses);
     let mut out = Vec::new();
