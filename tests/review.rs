@@ -1,7 +1,7 @@
 //! `deploygen review BEFORE AFTER`: each class of change the review exists for is found on a
 //! planted case (and the same input without it gives no such finding), on hand-written
-//! manifests and on objects of real renders (`tests/fixtures/review/`: Istio 1.22.8 and
-//! 1.25.5 as `helmfile -e airgap template --include-crds` printed them, see `extract.py`).
+//! manifests and on objects of real renders (Istio 1.22.8 and 1.25.5 as `helmfile -e airgap
+//! template --include-crds` prints them, made when the tests run: `istio_render` below).
 
 mod common;
 
@@ -12,8 +12,90 @@ use deploygen::review::finding::{Class, Finding};
 use deploygen::review::{fail_on, format};
 use serde_json::{json, Value};
 
-const ISTIO_1_22: &str = include_str!("fixtures/review/istio-1.22.8.yaml");
-const ISTIO_1_25: &str = include_str!("fixtures/review/istio-1.25.5.yaml");
+/// The objects of Istio the real-render tests read.
+const KEEP: &[(&str, &str)] = &[
+    ("ClusterRole", "istiod-clusterrole-istio-system"),
+    ("ClusterRoleBinding", "istiod-clusterrole-istio-system"),
+    ("Deployment", "istiod"),
+    ("Deployment", "istio-ingressgateway"),
+    ("Service", "istiod"),
+    ("Service", "istio-ingressgateway"),
+    ("MutatingWebhookConfiguration", "istio-sidecar-injector"),
+    ("ValidatingWebhookConfiguration", "istio-validator-istio-system"),
+    ("CustomResourceDefinition", "peerauthentications.security.istio.io"),
+    ("CustomResourceDefinition", "proxyconfigs.networking.istio.io"),
+    ("PeerAuthentication", "default"),
+    ("ConfigMap", "istio"),
+    ("ConfigMap", "istio-sidecar-injector"),
+];
+
+/// Istio's objects (`KEEP`, in render order) of environment airgap as `helmfile -e airgap
+/// template --include-crds --kube-version v1.30.4` prints them for this repository's tree
+/// before (`istio` 1.22.8: the matrix as it is) and after `deploygen bump istio 1.25.5` (every
+/// cluster at v1.30.4, which Istio 1.25 needs). The tree is rendered into a temp folder and
+/// then with the upstream charts (../shared/tools/helmfile-template: CI's test data beside the
+/// checkout, never copied into the repository).
+fn istio_render(istio: &str) -> String {
+    let matrix = if istio == "1.22.8" {
+        common::MATRIX.to_string()
+    } else {
+        common::MATRIX
+            .replace("istio: 1.22.8", &format!("istio: {istio}"))
+            .replace("kubernetes: v1.28.6", "kubernetes: v1.30.4")
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tree = deploygen::render("matrix.yaml", matrix.as_bytes()).expect("matrix renders");
+    deploygen::disk::write(dir.path(), &tree, Default::default()).expect("tree written");
+    let shared = common::repo_root().join("../shared");
+    let out = std::process::Command::new(shared.join("tools/helmfile-template"))
+        .args(["-e", "airgap", "-l", "component=istio", "--include-crds"])
+        .args(["--kube-version", "v1.30.4", "--charts"])
+        .arg(shared.join("upstream/charts"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("../shared/tools/helmfile-template (CI's test data beside the checkout): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "helmfile-template (istio {istio}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8 render");
+    let mut kept = String::new();
+    let mut found = 0;
+    let mut doc = String::new();
+    for line in text.lines().chain(std::iter::once("---")) {
+        if line.trim_end() != "---" {
+            doc.push_str(line);
+            doc.push('\n');
+            continue;
+        }
+        let v: Value = serde_yaml::from_str(&doc).unwrap_or(Value::Null);
+        let id = (
+            v["kind"].as_str().unwrap_or_default(),
+            v["metadata"]["name"].as_str().unwrap_or_default(),
+        );
+        if KEEP.contains(&id) {
+            found += 1;
+            kept.push_str("---\n");
+            kept.push_str(&doc);
+        }
+        doc.clear();
+    }
+    assert_eq!(found, KEEP.len(), "istio {istio}");
+    kept
+}
+
+fn istio_1_22() -> &'static str {
+    static R: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    R.get_or_init(|| istio_render("1.22.8"))
+}
+
+fn istio_1_25() -> &'static str {
+    static R: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    R.get_or_init(|| istio_render("1.25.5"))
+}
 
 fn review(before: &str, after: &str, ctx: Option<&Context>) -> Review {
     compare::review(
@@ -64,7 +146,7 @@ fn airgap_after_bump() -> Context {
 #[test]
 fn a_real_istio_step_names_the_image_changes_the_catalog_predicts() {
     let ctx = airgap_after_bump();
-    let r = review(ISTIO_1_22, ISTIO_1_25, Some(&ctx));
+    let r = review(istio_1_22(), istio_1_25(), Some(&ctx));
     // What the two catalog entries say changes in this environment, for the objects rendered.
     let planned = |p: &deploygen::plan::Plan| -> Vec<String> {
         let env = p.environments.iter().find(|e| e.name == "airgap").unwrap();
@@ -98,7 +180,7 @@ fn a_real_istio_step_names_the_image_changes_the_catalog_predicts() {
     );
     // Against the old matrix, the new references are not listed yet.
     let old = context::of(&plan_at("1.22.8", "v1.30.4"), "airgap").unwrap();
-    let stale = review(ISTIO_1_22, ISTIO_1_25, Some(&old));
+    let stale = review(istio_1_22(), istio_1_25(), Some(&old));
     assert_eq!(of(&stale, Class::ImageUnlisted).len(), changed.len());
     // The real step changes istiod's ClusterRole both ways, and nothing planted is reported.
     assert_eq!(of(&r, Class::RbacRuleGained).len(), 1);
@@ -116,8 +198,8 @@ fn a_real_istio_step_names_the_image_changes_the_catalog_predicts() {
 
 #[test]
 fn a_planted_cluster_role_widening_on_a_real_render_is_called_out() {
-    let before = objects(ISTIO_1_25);
-    let mut after = objects(ISTIO_1_25);
+    let before = objects(istio_1_25());
+    let mut after = objects(istio_1_25());
     let role = find(&mut after, "ClusterRole", "istiod-clusterrole-istio-system");
     role["rules"].as_array_mut().unwrap().push(json!({
         "apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]
@@ -144,15 +226,15 @@ fn a_planted_cluster_role_widening_on_a_real_render_is_called_out() {
         wide[0].message
     );
     // Unplanted, the same render gives nothing at all.
-    assert!(compare::objects(&before, &objects(ISTIO_1_25), None)
+    assert!(compare::objects(&before, &objects(istio_1_25()), None)
         .unwrap()
         .is_empty());
 }
 
 #[test]
 fn a_planted_crd_version_removal_on_a_real_render_is_reported() {
-    let before = objects(ISTIO_1_25);
-    let mut after = objects(ISTIO_1_25);
+    let before = objects(istio_1_25());
+    let mut after = objects(istio_1_25());
     let crd = find(
         &mut after,
         "CustomResourceDefinition",
@@ -183,8 +265,8 @@ fn a_planted_crd_version_removal_on_a_real_render_is_reported() {
 
 #[test]
 fn a_planted_webhook_failure_policy_change_on_a_real_render_is_reported() {
-    let before = objects(ISTIO_1_25);
-    let mut after = objects(ISTIO_1_25);
+    let before = objects(istio_1_25());
+    let mut after = objects(istio_1_25());
     let hook = find(
         &mut after,
         "ValidatingWebhookConfiguration",
@@ -211,7 +293,7 @@ fn a_planted_webhook_failure_policy_change_on_a_real_render_is_reported() {
 
 #[test]
 fn the_real_step_reads_the_same_whatever_the_order_of_its_documents() {
-    let docs: Vec<&str> = ISTIO_1_25.split("\n---\n").collect();
+    let docs: Vec<&str> = istio_1_25().split("\n---\n").collect();
     let reversed = format!(
         "---\n{}\n",
         docs.iter()
@@ -220,9 +302,9 @@ fn the_real_step_reads_the_same_whatever_the_order_of_its_documents() {
             .collect::<Vec<_>>()
             .join("\n---\n")
     );
-    assert_eq!(objects(&reversed).len(), objects(ISTIO_1_25).len());
-    assert!(review(ISTIO_1_25, &reversed, None).findings.is_empty());
-    assert!(review(ISTIO_1_22, ISTIO_1_22, None).findings.is_empty());
+    assert_eq!(objects(&reversed).len(), objects(istio_1_25()).len());
+    assert!(review(istio_1_25(), &reversed, None).findings.is_empty());
+    assert!(review(istio_1_22(), istio_1_22(), None).findings.is_empty());
 }
 
 // ---- hand-written cases ----------------------------------------------------------------------
