@@ -14,7 +14,7 @@
 //   plan    validation, resolution, compatibility, capacity, operations, binding, upgrades
 //   render  templates into the tree in memory, air-gap lists
 //   disk    the one door to the filesystem: every read and write of every command
-//   audit, import, cli   the commands on top
+//   audit, import, review, cli   the commands on top
 pub mod base;
 pub mod model;
 
@@ -29,6 +29,7 @@ pub mod disk;
 pub mod audit;
 pub mod cli;
 pub mod import;
+pub mod review;
 
 pub use base::error::{Error, Result};
 

@@ -1,5 +1,5 @@
 //! The reference graph of `deploygen audit` (src/audit/refs.rs) on the real render of
-//! environment airgap, made when the tests run with the upstream charts (`render` below; the
+//! environment airgap, made when the tests run with the upstream charts (`common::real`; the
 //! charts are CI's test data in ../shared and are never copied into the repository):
 //! the render as it is passes, and each test plants one mistake in it and asserts the located
 //! finding (check, object, path), so each check can fail.
@@ -8,49 +8,9 @@ mod common;
 
 use deploygen::audit::{self, report::Severity, Options};
 
-/// `helmfile -e airgap template --include-crds` of the committed tree, rendered once per test
-/// run with the upstream charts (../shared/tools/helmfile-template, Kubernetes v1.28.6), CRDs
-/// and comments (but `# Source:` lines) left out, so that each plant below occurs once.
+/// The real render of environment airgap (`common::real::airgap`).
 fn render() -> &'static str {
-    static RENDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    RENDER.get_or_init(|| {
-        let root = common::repo_root();
-        let shared = root.join("../shared");
-        let out = std::process::Command::new(shared.join("tools/helmfile-template"))
-            .args(["-e", "airgap", "--kube-version", "v1.28.6", "--include-crds", "--charts"])
-            .arg(shared.join("upstream/charts"))
-            .current_dir(&root)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("../shared/tools/helmfile-template (CI's test data beside the checkout): {e}")
-            });
-        assert!(
-            out.status.success(),
-            "helmfile-template -e airgap: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).expect("UTF-8 render");
-        let mut docs = Vec::new();
-        let mut doc = String::new();
-        for line in text.lines().chain(std::iter::once("---")) {
-            if line.trim_end() == "---" {
-                let crd = doc
-                    .lines()
-                    .any(|l| l.trim_end() == "kind: CustomResourceDefinition");
-                if !crd {
-                    docs.push(std::mem::take(&mut doc));
-                }
-                doc.clear();
-                continue;
-            }
-            if line.trim_start().starts_with('#') && !line.starts_with("# Source:") {
-                continue;
-            }
-            doc.push_str(line);
-            doc.push('\n');
-        }
-        docs.join("---\n")
-    })
+    common::real::airgap()
 }
 
 /// The render, as text (`{RENDER}` in a format string, `&RENDER` where a `&str` is wanted).

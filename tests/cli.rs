@@ -84,7 +84,7 @@ fn usage_errors_exit_2_and_help_exists_for_every_subcommand() {
         Some(2)
     );
     for sub in [
-        "render", "check", "diff", "schema", "images", "explain", "bump",
+        "render", "check", "diff", "schema", "images", "explain", "bump", "review",
     ] {
         let o = run(dir.path(), &[sub, "--help"]);
         assert_eq!(o.status.code(), Some(0), "{sub} --help");

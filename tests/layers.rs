@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["plan"],
     &["render"],
     &["disk"],
-    &["audit", "import", "cli"],
+    &["audit", "import", "review", "cli"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -6,6 +6,7 @@
 pub mod bump;
 mod messages;
 pub mod parent;
+pub mod review;
 pub mod vendor;
 mod writer;
 
@@ -132,6 +133,10 @@ enum Command {
         #[command(flatten)]
         paths: Paths,
     },
+    /// What a change really does to the cluster: two renders (before, after) compared object
+    /// by object, images, RBAC, CRDs, webhooks and the workload surface first.
+    /// Exit 0, or 1 when --fail-on names a class found, 2 on bad input.
+    Review(crate::cli::review::ReviewArgs),
     /// The catalog: list its entries and where each came from; import a version from its chart.
     Catalog {
         #[command(subcommand)]
@@ -553,6 +558,11 @@ fn run(command: Command) -> Result<Done> {
             version,
             paths,
         } => bump(&component, &version, &paths),
+        Command::Review(args) => crate::cli::review::run(&args).map(|r| Done {
+            code: r.code,
+            stdout: r.stdout,
+            wrote: false,
+        }),
         Command::Catalog { command } => catalog_command(command),
         Command::Vendor { from, paths } => vendor(&from, &paths),
         Command::PlanUpgrade {
@@ -680,7 +690,11 @@ fn bump(component: &str, version: &str, paths: &Paths) -> Result<Done> {
     Ok(Done {
         code: 0,
         wrote: changed || !summary.is_noop(),
-        stdout: format!("{head}{}{migrations}", summary.report()),
+        stdout: format!(
+            "{head}{}{migrations}{}",
+            summary.report(),
+            crate::cli::review::bump_hint(&plan, changed)
+        ),
     })
 }
 
