@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+// The tests' real renders (only Istio's objects are used here).
+#[allow(dead_code)]
 #[path = "../tests/common/real.rs"]
 mod real;
 
@@ -36,8 +38,12 @@ fn cpu_time() -> Duration {
 }
 
 fn main() {
-    let before = large(&real::istio_objects(&real::matrix_with_istio(MATRIX, "1.22.8")));
-    let after = large(&real::istio_objects(&real::matrix_with_istio(MATRIX, "1.25.5")));
+    let before = large(&real::istio_objects(&real::matrix_with_istio(
+        MATRIX, "1.22.8",
+    )));
+    let after = large(&real::istio_objects(&real::matrix_with_istio(
+        MATRIX, "1.25.5",
+    )));
     let run = || {
         deploygen::review::compare::review(("before", &before), ("after", &after), &|_| None, None)
             .expect("renders read")

@@ -53,14 +53,23 @@ pub fn airgap() -> &'static str {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let text = helmfile_template(
             &root,
-            &["-e", "airgap", "--kube-version", "v1.28.6", "--include-crds"],
+            &[
+                "-e",
+                "airgap",
+                "--kube-version",
+                "v1.28.6",
+                "--include-crds",
+            ],
         );
         documents(&text)
             .into_iter()
-            .filter(|d| !d.lines().any(|l| l.trim_end() == "kind: CustomResourceDefinition"))
+            .filter(|d| {
+                !d.lines()
+                    .any(|l| l.trim_end() == "kind: CustomResourceDefinition")
+            })
             .map(|d| {
                 d.lines()
-                    .filter(|l| !(l.trim_start().starts_with('#') && !l.starts_with("# Source:")))
+                    .filter(|l| !l.trim_start().starts_with('#') || l.starts_with("# Source:"))
                     .map(|l| format!("{l}\n"))
                     .collect::<String>()
             })
@@ -78,9 +87,18 @@ pub const ISTIO_OBJECTS: &[(&str, &str)] = &[
     ("Service", "istiod"),
     ("Service", "istio-ingressgateway"),
     ("MutatingWebhookConfiguration", "istio-sidecar-injector"),
-    ("ValidatingWebhookConfiguration", "istio-validator-istio-system"),
-    ("CustomResourceDefinition", "peerauthentications.security.istio.io"),
-    ("CustomResourceDefinition", "proxyconfigs.networking.istio.io"),
+    (
+        "ValidatingWebhookConfiguration",
+        "istio-validator-istio-system",
+    ),
+    (
+        "CustomResourceDefinition",
+        "peerauthentications.security.istio.io",
+    ),
+    (
+        "CustomResourceDefinition",
+        "proxyconfigs.networking.istio.io",
+    ),
     ("PeerAuthentication", "default"),
     ("ConfigMap", "istio"),
     ("ConfigMap", "istio-sidecar-injector"),
@@ -117,7 +135,11 @@ pub fn istio_objects(matrix: &str) -> String {
             kept.push(format!("---\n{doc}"));
         }
     }
-    assert_eq!(kept.len(), ISTIO_OBJECTS.len(), "Istio's objects in the render");
+    assert_eq!(
+        kept.len(),
+        ISTIO_OBJECTS.len(),
+        "Istio's objects in the render"
+    );
     kept.concat()
 }
 
