@@ -14,17 +14,7 @@ const MATRIX: &str = include_str!("../matrix.yaml");
 const TARGET: Duration = Duration::from_millis(500);
 
 fn main() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let render = real::helmfile_template(
-        &root,
-        &[
-            "-e",
-            "airgap",
-            "--kube-version",
-            "v1.28.6",
-            "--include-crds",
-        ],
-    );
+    let render = real::airgap_whole();
     let plan = deploygen::plan("matrix.yaml", MATRIX.as_bytes()).expect("default plan");
     let opts = deploygen::audit::Options {
         env: "airgap".into(),

@@ -11,10 +11,10 @@
 use serde_json::Value;
 
 use super::images::{containers, pod_labels, pod_specs};
-use super::manifest::{string_map, Object};
+use super::manifest::Object;
 use super::operator;
 use super::report::Findings;
-use super::wiring::selects;
+use super::wiring::{port_matches, selects, Port};
 
 /// Pods at one end of a flow.
 struct End<'a> {
@@ -51,21 +51,6 @@ fn namespace_labels<'a>(objects: &'a [Object], ns: &'a str) -> Vec<(&'a str, &'a
         labels.extend(o.labels());
     }
     labels
-}
-
-fn port_matches(ports: Option<&Value>, port: i64) -> bool {
-    let Some(list) = ports.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
-        return true;
-    };
-    list.iter().any(|p| match p.get("port") {
-        None => true,
-        Some(Value::Number(n)) => {
-            let start = n.as_i64().unwrap_or(-1);
-            let end = p.get("endPort").and_then(Value::as_i64).unwrap_or(start);
-            (start..=end).contains(&port)
-        }
-        _ => false,
-    })
 }
 
 /// Whether the ingress policies of `to`'s namespace admit `from` on `port`; Err: the policies
@@ -117,7 +102,15 @@ fn admitted(
         {
             let peers = rule.get("from").and_then(Value::as_array);
             let from_ok = peers.is_none_or(|l| l.is_empty() || l.iter().any(peer_ok));
-            if from_ok && port_matches(rule.get("ports"), port) {
+            if from_ok
+                && port_matches(
+                    rule.get("ports"),
+                    Port {
+                        number: port,
+                        name: None,
+                    },
+                )
+            {
                 return Ok(());
             }
         }
@@ -128,24 +121,8 @@ fn admitted(
 /// Pods of the input that run an Istio proxy (sidecar or gateway), and one stand-in for the
 /// revisions of each injected namespace.
 fn proxied(objects: &[Object]) -> Vec<End<'_>> {
-    let injected: Vec<&str> = objects
-        .iter()
-        .filter(|o| o.kind == "Namespace" && o.labels().contains(&("istio-injection", "enabled")))
-        .map(|o| o.name.as_str())
-        .collect();
-    let meshed_by_operator: Vec<(&str, &str)> = operator::knative_servings(objects)
-        .flat_map(|ks| {
-            let ns = ks.namespace.as_deref().unwrap_or("");
-            ks.at("spec.workloads")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|w| {
-                    string_map(w.get("labels")).contains(&("sidecar.istio.io/inject", "true"))
-                })
-                .filter_map(move |w| w.get("name").and_then(Value::as_str).map(|n| (ns, n)))
-        })
-        .collect();
+    let injected = super::sidecar::injection_enabled_namespaces(objects);
+    let meshed_by_operator = operator::sidecar_workloads(objects);
     let mut out = Vec::new();
     for o in objects {
         let (Some(labels), Some(ns)) = (pod_labels(o), o.namespace.as_deref()) else {

@@ -17,23 +17,8 @@ use serde_json::Value;
 use super::images::pod_labels;
 use super::manifest::Object;
 use super::operator;
-use super::report::Findings;
+use super::report::{missing, Findings};
 use super::wiring::selects;
-
-/// A reference to a missing object: a failure, or a note when only some releases were
-/// rendered.
-fn missing(partial: bool, f: &mut Findings, o: &Object, path: &str, message: String) {
-    if partial {
-        f.note(
-            "refs",
-            o,
-            path,
-            format!("{message} in these releases (another release may render it)"),
-        );
-    } else {
-        f.fail("refs", o, path, message);
-    }
-}
 
 pub fn check(objects: &[Object], partial: bool, f: &mut Findings) {
     tls_secrets(objects, partial, f);

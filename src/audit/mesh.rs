@@ -436,25 +436,9 @@ fn check_egress(objects: &[Object], ctx: &Context, f: &mut Findings) {
         .iter()
         .filter(|p| p.1 == ROOT_NAMESPACE && p.2.contains(&("app", "istiod")))
         .collect();
-    let injected_ns: Vec<&str> = objects
-        .iter()
-        .filter(|o| o.kind == "Namespace" && o.labels().contains(&("istio-injection", "enabled")))
-        .map(|o| o.name.as_str())
-        .collect();
+    let injected_ns = super::sidecar::injection_enabled_namespaces(objects);
     // Deployments the Knative Operator gives a sidecar (KnativeServing spec.workloads labels).
-    let meshed_by_operator: Vec<(&str, &str)> = super::operator::knative_servings(objects)
-        .flat_map(|ks| {
-            let ns = ks.namespace.as_deref().unwrap_or("");
-            ks.at("spec.workloads")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|w| {
-                    string_map(w.get("labels")).contains(&("sidecar.istio.io/inject", "true"))
-                })
-                .filter_map(move |w| w.get("name").and_then(Value::as_str).map(|n| (ns, n)))
-        })
-        .collect();
+    let meshed_by_operator = super::operator::sidecar_workloads(objects);
     for p in &pods {
         let (o, ns, labels) = (p.0, p.1, &p.2);
         // DNS: every pod resolves names (CoreDNS in kube-system).

@@ -37,6 +37,25 @@ fn config_of<'a>(ks: &'a Object, configmap: &str, key: &str) -> Option<&'a str> 
         .and_then(Value::as_str)
 }
 
+/// The (namespace, name) of the Deployments a KnativeServing gives an Istio sidecar (its
+/// `spec.workloads` entries labelled `sidecar.istio.io/inject: "true"`).
+pub fn sidecar_workloads(objects: &[Object]) -> Vec<(&str, &str)> {
+    knative_servings(objects)
+        .flat_map(|ks| {
+            let ns = ks.namespace.as_deref().unwrap_or("");
+            ks.at("spec.workloads")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|w| {
+                    manifest::string_map(w.get("labels"))
+                        .contains(&("sidecar.istio.io/inject", "true"))
+                })
+                .filter_map(move |w| w.get("name").and_then(Value::as_str).map(|n| (ns, n)))
+        })
+        .collect()
+}
+
 /// The images the operator will run for `ks`, from the catalog: each Serving (and bundled
 /// net-istio) image with the override or config key that sets it, else the operator's default.
 pub fn catalog_images(plan: &Plan, ks: &Object) -> Vec<ImageUse> {

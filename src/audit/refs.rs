@@ -129,16 +129,7 @@ impl<'a> Graph<'a> {
     /// A reference to an object that is not in the input: a failure, or a note when only some
     /// releases were rendered.
     fn missing(&self, f: &mut Findings, o: &Object, path: &str, message: String) {
-        if self.partial {
-            f.note(
-                "refs",
-                o,
-                path,
-                format!("{message} in these releases (another release may render it)"),
-            );
-        } else {
-            f.fail("refs", o, path, message);
-        }
+        super::report::missing(self.partial, f, o, path, message);
     }
 }
 

@@ -87,6 +87,21 @@ impl Findings {
     }
 }
 
+/// A reference to a missing object: a failure, or a note when only some releases were
+/// rendered.
+pub fn missing(partial: bool, f: &mut Findings, o: &Object, path: &str, message: String) {
+    if partial {
+        f.note(
+            "refs",
+            o,
+            path,
+            format!("{message} in these releases (another release may render it)"),
+        );
+    } else {
+        f.fail("refs", o, path, message);
+    }
+}
+
 /// Failures first, then notes; each group in the order found.
 pub fn text(findings: &[Finding], objects: usize, env: &str) -> String {
     let mut out = String::new();

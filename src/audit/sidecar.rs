@@ -83,6 +83,15 @@ impl Sidecars {
     }
 }
 
+/// The namespaces a rendered Namespace object labels `istio-injection=enabled`.
+pub fn injection_enabled_namespaces(objects: &[Object]) -> Vec<&str> {
+    objects
+        .iter()
+        .filter(|o| o.kind == "Namespace" && o.labels().contains(&("istio-injection", "enabled")))
+        .map(|o| o.name.as_str())
+        .collect()
+}
+
 /// Whether a PeerAuthentication asks for STRICT anywhere (whole workload or one port).
 pub fn strict(pa: &Object) -> bool {
     let mode =

@@ -130,9 +130,9 @@ impl Client {
 
 /// A target container port: number and name.
 #[derive(Clone, Copy)]
-struct Port<'a> {
-    number: i64,
-    name: Option<&'a str>,
+pub(super) struct Port<'a> {
+    pub(super) number: i64,
+    pub(super) name: Option<&'a str>,
 }
 
 /// Resolves a Service `targetPort` on a workload's pods.
@@ -198,7 +198,9 @@ fn admitted(
     Err(isolating.iter().map(|p| p.name.clone()).collect())
 }
 
-fn port_matches(ports: Option<&Value>, port: Port) -> bool {
+/// Whether a policy rule's `ports` admit `port` (no list, or an empty one, admits every port;
+/// a named entry matches only a port of that name).
+pub(super) fn port_matches(ports: Option<&Value>, port: Port) -> bool {
     let Some(list) = ports.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
         return true;
     };

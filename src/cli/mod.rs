@@ -594,21 +594,8 @@ fn run(command: Command) -> Result<Done> {
 
 /// Reads a manifest stream (a file or `-` for stdin), at most MAX_MANIFEST_BYTES.
 fn read_manifests(input: &Path) -> Result<(String, String)> {
-    let limit = crate::audit::manifest::MAX_MANIFEST_BYTES;
-    let (label, bytes) = disk::read::input(input, limit as u64)?;
-    let Some(bytes) = bytes else {
-        return Err(Error::invalid(
-            label,
-            format!("is larger than {limit} bytes; audit one environment at a time"),
-        ));
-    };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::invalid(
-            label.clone(),
-            format!("is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        )
-    })?;
-    Ok((label, text))
+    let limit = crate::audit::manifest::MAX_MANIFEST_BYTES as u64;
+    disk::read::text_input(input, limit, "audit one environment at a time")
 }
 
 /// The edited matrix and its tree, validated in memory: a refused bump changes nothing.

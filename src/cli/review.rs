@@ -101,20 +101,11 @@ fn load(path: &Path, catalog: Option<&Path>) -> Result<crate::plan::Plan> {
 
 /// A render (a file or `-` for stdin), at most `MAX_MANIFEST_BYTES`, as (label, text).
 fn render(path: &Path) -> Result<(String, String)> {
-    let (label, bytes) = read::input(path, MAX_MANIFEST_BYTES as u64)?;
-    let Some(bytes) = bytes else {
-        return Err(Error::invalid(
-            label,
-            format!("is larger than {MAX_MANIFEST_BYTES} bytes; review one environment at a time"),
-        ));
-    };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Error::invalid(
-            label.clone(),
-            format!("is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        )
-    })?;
-    Ok((label, text))
+    read::text_input(
+        path,
+        MAX_MANIFEST_BYTES as u64,
+        "review one environment at a time",
+    )
 }
 
 /// Runs `deploygen review`.

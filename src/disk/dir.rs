@@ -360,6 +360,16 @@ fn kind_of(st: &libc::stat) -> Kind {
     }
 }
 
+/// A file path a user named, as (its folder, `.` for a bare name; its last name); `None` when
+/// it ends in no file name (`/`, `..`) or the name is not UTF-8.
+pub fn folder_and_name(path: &Path) -> Option<(&Path, &str)> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Some((folder, path.file_name()?.to_str()?))
+}
+
 /// Splits a relative path into its folder part and its last name (`"a/b/c"` -> `("a/b", "c")`).
 pub fn split(rel: &str) -> (&str, &str) {
     match rel.rsplit_once('/') {
@@ -370,6 +380,25 @@ pub fn split(rel: &str) -> (&str, &str) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_named_path_splits_into_its_folder_and_name() {
+        assert_eq!(
+            folder_and_name(Path::new("a/b/c.yaml")),
+            Some((Path::new("a/b"), "c.yaml"))
+        );
+        assert_eq!(
+            folder_and_name(Path::new("c.yaml")),
+            Some((Path::new("."), "c.yaml"))
+        );
+        assert_eq!(
+            folder_and_name(Path::new("/c.yaml")),
+            Some((Path::new("/"), "c.yaml"))
+        );
+        assert_eq!(folder_and_name(Path::new("/")), None);
+        assert_eq!(folder_and_name(Path::new("a/..")), None);
+    }
+
     use super::*;
     use std::io::Write;
     use std::os::unix::fs::symlink;

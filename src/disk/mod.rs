@@ -565,28 +565,14 @@ pub fn write_file(base: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
 
 /// `write_file` for a path the user named (`--report FILE`).
 pub fn write_named(path: &Path, bytes: &[u8]) -> Result<()> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
+    let (folder, name) = dir::folder_and_name(path)
         .ok_or_else(|| Error::invalid(path.display().to_string(), "is not a file name"))?;
     write_file(folder, name, bytes)
 }
 
 /// Where a matrix edit is written: its own folder's handle and its name.
 fn matrix_place(m: &MatrixEdit) -> Result<txn::Place> {
-    let folder = m
-        .path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = m
-        .path
-        .file_name()
-        .and_then(|n| n.to_str())
+    let (folder, name) = dir::folder_and_name(&m.path)
         .ok_or_else(|| Error::invalid(m.path.display().to_string(), "is not a file name"))?;
     let base = dir::Dir::open(folder).map_err(|e| Error::io(folder, e))?;
     Ok(txn::Place {

@@ -100,6 +100,26 @@ pub fn input(path: &Path, limit: u64) -> Result<(String, Option<Vec<u8>>)> {
     Ok((label, fits.then_some(bytes)))
 }
 
+/// A user-named text input (`input`: a file or `-`), whole and UTF-8, as (label, text); one
+/// larger than `limit` is refused with `larger` as the advice (e.g. "audit one environment at
+/// a time").
+pub fn text_input(path: &Path, limit: u64, larger: &str) -> Result<(String, String)> {
+    let (label, bytes) = input(path, limit)?;
+    let Some(bytes) = bytes else {
+        return Err(Error::invalid(
+            label,
+            format!("is larger than {limit} bytes; {larger}"),
+        ));
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::invalid(
+            label.clone(),
+            format!("is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })?;
+    Ok((label, text))
+}
+
 /// The `.yaml`/`.yml` files directly in the folder `dir` (a user's kodata folder), sorted,
 /// each as (path, text): read through the folder's handle, never through a link, each at most
 /// `limit` bytes.

@@ -73,13 +73,7 @@ type Read = (PathBuf, BTreeMap<String, Vec<u8>>, Option<String>);
 /// The files of the one chart in a `.tgz` (`helm package` puts it in a folder named after
 /// it), with the archive's digest.
 fn archive_files(path: &Path) -> Result<Read, ImportError> {
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
+    let (parent, name) = crate::disk::dir::folder_and_name(path)
         .ok_or_else(|| refused(path, "is not a file name deploygen can open"))?;
     let bytes = Dir::open(parent)
         .and_then(|d| d.read(name, archive::LIMITS.compressed))

@@ -45,23 +45,27 @@ pub fn documents(text: &str) -> Vec<String> {
     docs
 }
 
-/// Environment airgap of the repository's own tree (`helmfile -e airgap template
-/// --include-crds`, Kubernetes v1.28.6), CRDs and comments (but `# Source:` lines) left out.
+/// Environment airgap of the repository's own tree, whole: `helmfile -e airgap template
+/// --include-crds` at Kubernetes v1.28.6.
+pub fn airgap_whole() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    helmfile_template(
+        &root,
+        &[
+            "-e",
+            "airgap",
+            "--kube-version",
+            "v1.28.6",
+            "--include-crds",
+        ],
+    )
+}
+
+/// `airgap_whole`, once per run, CRDs and comments (but `# Source:` lines) left out.
 pub fn airgap() -> &'static str {
     static RENDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     RENDER.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let text = helmfile_template(
-            &root,
-            &[
-                "-e",
-                "airgap",
-                "--kube-version",
-                "v1.28.6",
-                "--include-crds",
-            ],
-        );
-        documents(&text)
+        documents(&airgap_whole())
             .into_iter()
             .filter(|d| {
                 !d.lines()
