@@ -76,14 +76,21 @@ fn renders_as_a_sub_helmfile_with_paths_from_its_own_folder() {
             assert!(base.join(&p).is_file(), "{p}");
         }
     }
-    // Each bound environment's values read offline.registry and check it first.
+    // Each bound environment's values read offline.registry first: empty, the upstream
+    // registries (`when_empty: upstream`); else the value checked, then used.
     let v = read(
         root,
         "applications/kserve/environments/astrago/istiod.yaml.gotmpl",
     );
     assert!(v.contains(r#".Values | get "offline.registry" """#), "{v}");
-    assert!(v.contains("required"), "{v}");
-    assert!(v.contains("regexMatch"), "{v}");
+    assert!(!v.contains("required"), "{v}");
+    assert!(
+        v.contains(r#"{{- if or (eq $registry "") (eq $registry "<nil>") }}"#),
+        "{v}"
+    );
+    let (online, mirrored) = v.split_once("{{- else }}").expect("two branches");
+    assert!(!online.contains("print $registry"), "{online}");
+    assert!(mirrored.contains("regexMatch"), "{v}");
     assert!(
         v.contains(r#"hub: {{ print $registry "/istio" | toJson }}"#),
         "{v}"
@@ -319,7 +326,10 @@ fn vendored_archives_are_locked_and_a_tampered_one_fails_check() {
 
 #[test]
 fn images_and_audit_take_the_bound_registry_as_an_argument() {
-    let dir = repo(&unvendored());
+    // A bound mirror that fails when empty (`when_empty: fail`, the default).
+    let strict = unvendored().replace(", when_empty: upstream}", "}");
+    assert_eq!(strict.matches("{from_value: offline.registry}").count(), 2);
+    let dir = repo(&strict);
     let root = dir.path();
     let out = run(
         root,
@@ -404,7 +414,7 @@ fn site_choices_are_checked_with_located_errors() {
         .replace("controller:\n            nodeSelector:", "controller:\n            nodeSelectr:")
         .replace("http2: 31380", "http2: 80")
         .replace(
-            "mirror: {from_value: offline.registry}\n    serving_runtimes: *shipped\n    gateway: *gateway\n    operations: *airgap_ops\n",
+            "mirror: {from_value: offline.registry, when_empty: upstream}\n    serving_runtimes: *shipped\n    gateway: *gateway\n    operations: *airgap_ops\n",
             "mirror: {from_value: \"offline.{{registry}}\"}\n    serving_runtimes: *shipped\n    gateway: *gateway\n    operations: *airgap_ops\n",
         );
     let dir = repo(&bad);
@@ -427,4 +437,86 @@ fn site_choices_are_checked_with_located_errors() {
     );
     assert!(err.contains("nothing was written"), "{err}");
     assert_eq!(common::files(dir.path()).len(), 3);
+}
+
+/// Astrago's online install leaves `offline.registry` empty (`when_empty: upstream`): the same
+/// sub-helmfile renders with the real charts from the upstream registries when the value is
+/// empty, from the mirror when install.sh wrote it, and refuses a malformed value; `audit`
+/// proves each render against what `images` lists for that case.
+#[test]
+fn an_empty_bound_registry_installs_from_the_upstream_registries() {
+    let dir = repo(&unvendored());
+    let root = dir.path();
+    let out = run(root, &["render", "--matrix", MATRIX]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let app = root.join("applications/kserve");
+    let kube = ["--kube-version", "v1.28.6"];
+    let online = common::real::helmfile_template(&app, &[&["-e", "prod"][..], &kube].concat());
+    let registry = "192.168.56.11:35000";
+    let set = format!("offline.registry={registry}");
+    let offline = common::real::helmfile_template(
+        &app,
+        &[&["-e", "prod", "--state-values-set", &set][..], &kube].concat(),
+    );
+    let images = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("image: "))
+            .map(|i| i.trim_matches('"').to_string())
+            .filter(|i| !i.contains("{{") && i != "auto")
+            .collect()
+    };
+    let (on, off) = (images(&online), images(&offline));
+    assert!(on.len() > 15 && off.len() == on.len(), "{on:?} {off:?}");
+    assert!(on.iter().all(|i| !i.contains(registry)), "{on:?}");
+    assert!(on.contains(&"quay.io/jetstack/cert-manager-controller:v1.15.5".to_string()));
+    assert!(
+        off.iter().filter(|i| i.starts_with(registry)).count() >= off.len() - 1,
+        "{off:?}"
+    );
+    // Knative's tag resolution skips the mirror only where there is one.
+    assert!(!online.contains(registry));
+    assert!(offline.contains(&format!(
+        "registries-skipping-tag-resolving: kind.local,ko.local,dev.local,{registry}"
+    )));
+    std::fs::write(root.join("online.yaml"), &online).unwrap();
+    std::fs::write(root.join("offline.yaml"), &offline).unwrap();
+    let audit = |args: &[&str]| {
+        let mut all = vec!["audit", "--matrix", MATRIX, "--env", "prod"];
+        all.extend_from_slice(args);
+        run(root, &all)
+    };
+    let out = audit(&["online.yaml"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = audit(&["--registry", registry, "offline.yaml"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    // Each render fails the audit of the other case: the images are not what it pulls.
+    let out = audit(&["offline.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let out = audit(&["--registry", registry, "online.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    // `images` without --registry lists what the online install pulls.
+    let out = run(root, &["images", "--matrix", MATRIX, "--env", "prod"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("quay.io/jetstack/cert-manager-controller:v1.15.5"));
+    // A malformed value is refused by the install, naming the value.
+    let bad = std::process::Command::new(common::real::shared().join("tools/helmfile-template"))
+        .args([
+            "-e",
+            "prod",
+            "--state-values-set",
+            "offline.registry=https://harbor.local",
+        ])
+        .args(kube)
+        .arg("--charts")
+        .arg(common::real::shared().join("upstream/charts"))
+        .current_dir(&app)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("`offline.registry` must be a registry host[:port][/path]"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }

@@ -274,3 +274,49 @@ fn every_chart_has_a_strict_values_schema() {
         false
     );
 }
+
+/// An online environment with enforced egress lets Knative's controller reach the public
+/// registries (tag-to-digest resolution), and only the controller; a mirrored one reaches
+/// only its mirror. Proven on the real knative-serving render.
+#[test]
+fn enforced_egress_follows_the_registry_the_environment_pulls_from() {
+    let online_egress = MATRIX.replacen(
+        "      network_policies: enforce\n      # A connected cluster",
+        "      network_policies: enforce\n      egress: {policy: enforce, api_server: [10.0.0.1/32]}\n      # A connected cluster",
+        1,
+    );
+    assert_ne!(online_egress, MATRIX);
+    let dir = common::workdir(&online_egress);
+    let out = common::run(dir.path(), &["render"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let render = |env: &str| {
+        common::real::helmfile_template(
+            dir.path(),
+            &[
+                "-e",
+                env,
+                "-l",
+                "name=knative-serving",
+                "--kube-version",
+                "v1.28.6",
+            ],
+        )
+    };
+    let policy = |text: &str, name: &str| {
+        common::real::documents(text)
+            .into_iter()
+            .find(|d| d.contains("kind: NetworkPolicy") && d.contains(&format!("name: {name}\n")))
+    };
+    let online = render("online");
+    let public = policy(&online, "allow-egress-public-registries").expect("public registries");
+    assert!(public.contains("app: controller"), "{public}");
+    assert!(
+        public.contains("cidr: 0.0.0.0/0") && public.contains("port: 443"),
+        "{public}"
+    );
+    assert!(policy(&online, "allow-egress-mirror-registry").is_none());
+    let airgap = render("airgap");
+    assert!(policy(&airgap, "allow-egress-public-registries").is_none());
+    let mirror = policy(&airgap, "allow-egress-mirror-registry").expect("mirror");
+    assert!(mirror.contains("cidr: \"10.61.3.31/32\""), "{mirror}");
+}

@@ -31,6 +31,29 @@ pub struct BoundMirror {
     /// Dotted path of the helmfile environment value holding `host[:port][/path]`
     /// (Astrago: `offline.registry`).
     pub from_value: String,
+    /// What an empty or absent value means: `fail` (the default) stops the install with a
+    /// message naming the value; `upstream` installs from the upstream registries, as
+    /// Astrago's templates read an empty `offline.registry` (`| default "nvcr.io"`) and its
+    /// online install scripts leave it empty. A malformed value is refused either way.
+    #[serde(default, skip_serializing_if = "WhenEmpty::is_fail")]
+    pub when_empty: WhenEmpty,
+}
+
+/// A bound mirror's meaning when the site leaves the value empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenEmpty {
+    /// The install fails, naming the value.
+    #[default]
+    Fail,
+    /// The environment installs online, every image from its upstream registry.
+    Upstream,
+}
+
+impl WhenEmpty {
+    fn is_fail(&self) -> bool {
+        *self == WhenEmpty::Fail
+    }
 }
 
 impl<'de> Deserialize<'de> for Mirror {
@@ -41,7 +64,11 @@ impl<'de> Deserialize<'de> for Mirror {
             serde_yaml::Value::String(s) => Ok(Mirror::Fixed(s)),
             serde_yaml::Value::Mapping(_) => serde_yaml::from_value::<BoundMirror>(v)
                 .map(Mirror::Bound)
-                .map_err(|e| D::Error::custom(format!("{e}; expected {{from_value: a.b}}"))),
+                .map_err(|e| {
+                    D::Error::custom(format!(
+                        "{e}; expected {{from_value: a.b, when_empty: fail|upstream}}"
+                    ))
+                }),
             _ => Err(D::Error::custom(
                 "expected a registry `host[:port][/path]` or `{from_value: offline.registry}`",
             )),
@@ -70,10 +97,20 @@ impl Mirror {
     pub fn label(&self) -> String {
         match self {
             Mirror::Fixed(m) => m.clone(),
+            Mirror::Bound(b) if b.when_empty == WhenEmpty::Upstream => format!(
+                "the registry in `{}` (bound at install time; left empty, the upstream registries)",
+                b.from_value
+            ),
             Mirror::Bound(b) => {
                 format!("the registry in `{}` (bound at install time)", b.from_value)
             }
         }
+    }
+
+    /// True for a mirror bound at install time whose empty value means the upstream
+    /// registries (`when_empty: upstream`).
+    pub fn online_when_empty(&self) -> bool {
+        matches!(self, Mirror::Bound(b) if b.when_empty == WhenEmpty::Upstream)
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::base::error::{Error, Result};
 use crate::model::mirror::{Mirror, PLACEHOLDER, REGISTRY_PATTERN};
-use crate::plan::Plan;
+use crate::plan::{EnvPlan, Plan};
 
 /// The plan with environment `env`'s bound mirror replaced by `registry` (what `images
 /// --registry` and `audit --registry` prove against). A fixed environment is refused: its
@@ -53,6 +53,9 @@ pub fn require_bound(plan: &Plan, env: &str, registry: Option<&str>, what: &str)
         .find(|e| e.name == env)
         .ok_or_else(|| no_env(plan, env))?;
     match (e.env.mirror.as_ref().and_then(Mirror::bound_value), registry) {
+        (Some(_), None) if e.env.mirror.as_ref().is_some_and(Mirror::online_when_empty) => {
+            Ok(online_plan(plan, env))
+        }
         (Some(value), None) => Err(Error::invalid(
             "--registry",
             format!("environment {env} binds its registry at install time from `{value}`: give the value {what} with --registry HOST:PORT"),
@@ -60,6 +63,27 @@ pub fn require_bound(plan: &Plan, env: &str, registry: Option<&str>, what: &str)
         (_, Some(r)) => bind(plan, env, r),
         (None, None) => Ok(plan.clone()),
     }
+}
+
+/// The plan with environment `env` installing online: no mirror, every image pulled from its
+/// upstream reference. What a bound environment with `when_empty: upstream` installs when the
+/// site leaves the value empty.
+pub fn online_plan(plan: &Plan, env: &str) -> Plan {
+    let mut plan = plan.clone();
+    for e in plan.environments.iter_mut().filter(|e| e.name == env) {
+        *e = online(e);
+    }
+    plan
+}
+
+/// One environment planned online (see [`online_plan`]).
+pub fn online(e: &EnvPlan) -> EnvPlan {
+    let mut e = e.clone();
+    e.env.mirror = None;
+    for img in &mut e.images {
+        img.target = img.source.clone();
+    }
+    e
 }
 
 fn no_env(plan: &Plan, env: &str) -> Error {
@@ -81,19 +105,56 @@ pub fn preamble(value_path: &str) -> String {
     let missing = format!(
         "deploygen: the helmfile environment value `{value_path}` (the mirror registry, host[:port][/path]) is not set; write it into the environment's values (e.g. with yq) or pass --state-values-set {value_path}=HOST:PORT"
     );
+    format!(
+        "{read}{{{{- $registry = required {missing} (ternary \"\" $registry (eq $registry \"<nil>\")) }}}}\n{check}",
+        read = read_value(value_path),
+        missing = go_string(&missing),
+        check = check_value(value_path),
+    )
+}
+
+/// `$registry`: the value as a string ("" when absent, "<nil>" when null).
+fn read_value(value_path: &str) -> String {
+    format!(
+        "{{{{- $registry := .Values | get {path} \"\" | toString }}}}\n",
+        path = go_string(value_path),
+    )
+}
+
+/// Fails the install on a malformed registry; sets `$registryHost`.
+fn check_value(value_path: &str) -> String {
     let malformed = format!(
         "deploygen: the helmfile environment value `{value_path}` must be a registry host[:port][/path] such as 192.168.56.11:35000, not %q"
     );
     format!(
-        "{{{{- $registry := .Values | get {path} \"\" | toString }}}}\n\
-         {{{{- $registry = required {missing} (ternary \"\" $registry (eq $registry \"<nil>\")) }}}}\n\
-         {{{{- if not (regexMatch {pattern} $registry) }}}}{{{{ fail (printf {malformed} $registry) }}}}{{{{ end }}}}\n\
+        "{{{{- if not (regexMatch {pattern} $registry) }}}}{{{{ fail (printf {malformed} $registry) }}}}{{{{ end }}}}\n\
          {{{{- $registryHost := first (splitList \"/\" $registry) }}}}\n",
-        path = go_string(value_path),
-        missing = go_string(&missing),
         pattern = go_string(REGISTRY_PATTERN),
         malformed = go_string(&malformed),
     )
+}
+
+/// The whole body of a release's `.yaml.gotmpl` values file (after its comment header).
+/// - no bound mirror: `values` (planned without a mirror or with a fixed one);
+/// - bound, `when_empty: fail` (`online` None): the preamble, then `values` over `$registry`;
+/// - bound, `when_empty: upstream`: an empty value selects `online` (the same release planned
+///   without a mirror), any other value is checked and selects `values`. Two whole bodies
+///   rather than a choice per string, because more than image references differ (tag
+///   resolution, egress policies).
+pub fn gotmpl_file(bound: Option<&str>, values: &Value, online: Option<&Value>) -> Result<String> {
+    let Some(path) = bound else {
+        return gotmpl_yaml(values, false);
+    };
+    let Some(online) = online else {
+        return Ok(preamble(path) + &gotmpl_yaml(values, true)?);
+    };
+    Ok(format!(
+        "{read}{{{{- if or (eq $registry \"\") (eq $registry \"<nil>\") }}}}\n{online}{{{{- else }}}}\n{check}{mirrored}{{{{- end }}}}\n",
+        read = read_value(path),
+        online = gotmpl_yaml(online, false)?,
+        check = check_value(path),
+        mirrored = gotmpl_yaml(values, true)?,
+    ))
 }
 
 /// Serializes a values tree as the body of a `.yaml.gotmpl` file. Every string is emitted as

@@ -155,6 +155,9 @@ pub struct EgressRegistryValues {
 pub struct MirrorEndpoint {
     pub cidr: String,
     pub port: u16,
+    /// No mirror: the public registries, which have no fixed addresses (any address, 443).
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Name of the CA ClusterIssuer deploygen creates with `issuer: self-signed-ca`.
@@ -294,14 +297,11 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
                     api_server_port,
                 })
             } else {
-                let (cidr, port) = env
-                    .and_then(|e| crate::plan::operations::mirror_endpoint(&e.env))
-                    .unwrap_or_default();
                 json!(EgressRegistryValues {
                     enabled,
                     api_server,
                     api_server_port,
-                    mirror: MirrorEndpoint { cidr, port },
+                    mirror: registry_endpoint(env),
                 })
             }
         }
@@ -309,6 +309,29 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
         Feature::KnativeServing | Feature::IngressClass => return None,
     };
     Some(v)
+}
+
+/// Where Knative's controller asks for image digests: the mirror, or with no mirror the
+/// public registries. Without that flow allowed, an enforced egress policy makes every
+/// revision fail its tag-to-digest resolution.
+fn registry_endpoint(env: Option<&EnvPlan>) -> MirrorEndpoint {
+    match env {
+        Some(e) if e.env.mirror.is_none() => MirrorEndpoint {
+            cidr: "0.0.0.0/0".into(),
+            port: 443,
+            public: true,
+        },
+        _ => {
+            let (cidr, port) = env
+                .and_then(|e| crate::plan::operations::mirror_endpoint(&e.env))
+                .unwrap_or_default();
+            MirrorEndpoint {
+                cidr,
+                port,
+                public: false,
+            }
+        }
+    }
 }
 
 /// Chart defaults: every feature off.

@@ -319,7 +319,7 @@ fn render_environment(
     let text = render_one(
         env,
         "environment/environment.yaml.j2",
-        context! { env => e.name, mode => e.env.deployment_mode.as_str(), mirror => e.mirror_label(), bound => e.bound_value(), values => JValue::from_serialize(&hv) },
+        context! { env => e.name, mode => e.env.deployment_mode.as_str(), mirror => e.mirror_label(), bound => e.bound_value(), upstream_when_empty => e.env.mirror.as_ref().is_some_and(crate::model::mirror::Mirror::online_when_empty), values => JValue::from_serialize(&hv) },
     )?;
     put(
         tree,
@@ -327,17 +327,12 @@ fn render_environment(
         format!("{yaml_header}{text}"),
     )?;
     let gotmpl = values_are_gotmpl(plan);
-    let bound = e.bound_value();
     for r in &plan.releases {
         let v = values::environment_values(plan, e, r);
         // A .gotmpl file is a Go template: every string goes through an expression (see
         // binding::gotmpl_yaml), and the header must not hold template delimiters.
         let body = if gotmpl && e.installs(&r.name) {
-            let mut b = String::new();
-            if let Some(value) = bound {
-                b.push_str(&crate::plan::binding::preamble(value));
-            }
-            b.push_str(&crate::plan::binding::gotmpl_yaml(&v, bound.is_some())?);
+            let b = values::gotmpl_body(plan, e, r, &v)?;
             Some(JValue::from_safe_string(b.trim_end().to_string()))
         } else {
             None

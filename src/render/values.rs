@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::base::error::Result;
 use crate::catalog::{SetAt, ValuesKeys};
 use crate::model::matrix::Resources;
 use crate::plan::{EnvPlan, Plan, Release};
@@ -250,4 +251,23 @@ pub fn helmfile_environment(env: &EnvPlan) -> Value {
 /// Reads a value at a dotted path (tests and the image-record proof use it).
 pub fn get_path<'a>(root: &'a Value, dotted: &str) -> Option<&'a Value> {
     dotted.split('.').try_fold(root, |v, k| v.get(k))
+}
+
+/// The body of release `release`'s `.yaml.gotmpl` values file in environment `env`, whose
+/// values planned as the environment is are `values` (see `plan::binding::gotmpl_file`). A
+/// bound mirror whose empty value means the upstream registries also carries the values
+/// planned online.
+pub fn gotmpl_body(
+    plan: &Plan,
+    env: &EnvPlan,
+    release: &Release,
+    values: &Value,
+) -> Result<String> {
+    let online = env
+        .env
+        .mirror
+        .as_ref()
+        .is_some_and(crate::model::mirror::Mirror::online_when_empty)
+        .then(|| environment_values(plan, &crate::plan::binding::online(env), release));
+    crate::plan::binding::gotmpl_file(env.bound_value(), values, online.as_ref())
 }
