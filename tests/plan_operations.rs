@@ -104,6 +104,7 @@ fn each_feature_is_on_in_airgap_and_off_removes_exactly_its_objects() {
                 "environments/airgap/knative-serving.yaml: egress.enabled",
                 "environments/airgap/knative-serving.yaml: egress.mirror.cidr",
                 "environments/airgap/knative-serving.yaml: egress.mirror.port",
+                "environments/airgap/knative-serving.yaml: egress.mirror.public",
                 "environments/airgap/kserve.yaml: egress.apiServer",
                 "environments/airgap/kserve.yaml: egress.apiServerPort",
                 "environments/airgap/kserve.yaml: egress.enabled",
