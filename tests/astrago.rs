@@ -522,3 +522,66 @@ fn an_empty_bound_registry_installs_from_the_upstream_registries() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+/// A site's values cannot switch the stack by accident: Astrago's root passes its environment
+/// values down to the stack, so a `knative: {enabled: false}` there (the kserve-integration
+/// branch has a `knative:` key in its common values) leaves the Knative releases in, rendered
+/// with the real charts from the root; a parent value under the stack's own key is refused
+/// by `check`, naming file and line.
+#[test]
+fn the_parents_values_cannot_switch_the_stack() {
+    let dir = repo(&unvendored());
+    let root = dir.path();
+    let out = run(root, &["render", "--matrix", MATRIX]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::create_dir_all(root.join("environments/prod")).unwrap();
+    std::fs::write(
+        root.join("environments/prod/values.yaml"),
+        "offline:\n  registry: \"\"\nknative:\n  enabled: false\n",
+    )
+    .unwrap();
+    let out = run(root, &["check", "--matrix", MATRIX]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Astrago's other app, with nothing in it here.
+    std::fs::create_dir_all(root.join("applications/csi-driver-nfs")).unwrap();
+    std::fs::write(
+        root.join("applications/csi-driver-nfs/helmfile.yaml"),
+        "environments: {prod: {}, dev: {}, stage: {}, astrago: {}}\n---\nreleases: []\n",
+    )
+    .unwrap();
+    // helmfile v1 (the emulator) reads a templated root only as .gotmpl.
+    let (v0, v1) = (
+        root.join("helmfile.yaml"),
+        root.join("helmfile.yaml.gotmpl"),
+    );
+    std::fs::rename(&v0, &v1).unwrap();
+    let text = common::real::helmfile_template(
+        root,
+        &[
+            "-e",
+            "prod",
+            "-l",
+            "component=knative",
+            "--kube-version",
+            "v1.28.6",
+            "--skip-schema-validation",
+        ],
+    );
+    std::fs::rename(&v1, &v0).unwrap();
+    assert!(
+        text.contains("kind: KnativeServing"),
+        "the Knative releases were left out"
+    );
+    std::fs::write(
+        root.join("environments/prod/values.yaml"),
+        "offline:\n  registry: \"\"\ndeploygen:\n  knative:\n    enabled: false\n",
+    )
+    .unwrap();
+    let out = run(root, &["check", "--matrix", MATRIX]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out) + &stdout(&out);
+    assert!(
+        err.contains("environments/prod/values.yaml:3: defines `deploygen`"),
+        "{err}"
+    );
+}

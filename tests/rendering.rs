@@ -83,7 +83,7 @@ fn helm_repositories_are_one_per_url_with_unique_names() {
     );
 }
 
-/// Only the Knative releases are conditional on `knative.enabled` (left out in RawDeployment).
+/// Only the Knative releases are conditional on `deploygen.knative.enabled` (left out in RawDeployment).
 #[test]
 fn only_knative_releases_are_knative_only() {
     let plan = deploygen::plan("matrix.yaml", MATRIX.as_bytes()).expect("valid");

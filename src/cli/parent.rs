@@ -123,6 +123,7 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
     let plain = untemplate(&text);
     let mut envs: Vec<String> = Vec::new();
     let mut subs: Vec<String> = Vec::new();
+    let mut env_values: Vec<serde_yaml::Value> = Vec::new();
     for (i, part) in parts(&plain).iter().enumerate() {
         // Through the YAML door (bounded nesting, only core tags, no duplicate key).
         let where_ = format!("{label} (part {})", i + 1);
@@ -139,6 +140,9 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
         })?;
         if let Some(m) = doc.get("environments").and_then(|v| v.as_mapping()) {
             envs.extend(m.keys().filter_map(|k| k.as_str().map(str::to_string)));
+            for entry in m.values().filter_map(|e| e.get("values")?.as_sequence()) {
+                env_values.extend(entry.iter().cloned());
+            }
         }
         if let Some(list) = doc.get("helmfiles").and_then(|v| v.as_sequence()) {
             for h in list {
@@ -196,6 +200,7 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
             ));
         }
     }
+    own_key_collisions(&tree, dir, &label, &env_values, &mut report)?;
     for x in &excluded {
         if !envs.iter().any(|e| e == x) {
             report.notes.push(format!(
@@ -204,6 +209,63 @@ pub fn check(plan: &Plan, root: &Path) -> Result<Option<Report>> {
         }
     }
     Ok(Some(report))
+}
+
+/// The parent's environment values (files and inline maps) must not define the key the
+/// stack's own environment values sit under (`render::values::OWN_VALUES_KEY`): helmfile passes
+/// them down to the stack, where they would override its conditions. A file that does not
+/// exist yet (Astrago's `environments/astrago/`, made on site from `prod`) is skipped.
+fn own_key_collisions(
+    tree: &crate::disk::fs_safe::Root,
+    dir: &str,
+    label: &str,
+    entries: &[serde_yaml::Value],
+    report: &mut Report,
+) -> Result<()> {
+    let key = crate::render::values::OWN_VALUES_KEY;
+    let collides = |doc: &serde_yaml::Value| doc.get(key).is_some();
+    let why = format!("defines `{key}`, the key the stack's own helmfile environment values sit under (`{key}.knative.enabled` decides whether Knative is installed): helmfile passes the parent's values down to the stack and they would override it; rename that key in the parent's values");
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in entries {
+        let Some(rel) = entry.as_str() else {
+            if collides(entry) {
+                report
+                    .failures
+                    .push(format!("{label}: an inline environment value {why}"));
+            }
+            continue;
+        };
+        if rel.contains("__template__") || !seen.insert(rel.to_string()) {
+            continue;
+        }
+        let path = normalize(&Layout::join(dir, rel));
+        let bytes = match tree.read_file(&path) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Err(Error::invalid(path, "is too large to be a values file")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                report.notes.push(format!(
+                    "{path}: an environment values file of the parent, not read ({e}); make sure it does not define `{key}`"
+                ));
+                continue;
+            }
+        };
+        let text =
+            String::from_utf8(bytes).map_err(|_| Error::invalid(path.clone(), "is not UTF-8"))?;
+        let plain = untemplate(&text);
+        let (body, scan) = precheck_as(&path, plain.as_bytes(), &HELMFILE)?;
+        let doc: serde_yaml::Value = serde_yaml::from_str(body).map_err(|e| {
+            let p = problem(&path, body, &scan, &e);
+            Error::invalid(p.location, p.message)
+        })?;
+        if collides(&doc) {
+            let at = line_of(&text, key)
+                .map(|l| format!("{path}:{l}"))
+                .unwrap_or(path);
+            report.failures.push(format!("{at}: {why}"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

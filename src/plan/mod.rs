@@ -54,7 +54,7 @@ pub struct Release {
     pub needs: Vec<String>,
     /// Helm `kubeVersion` constraint of the wrapper chart.
     pub kube_version: String,
-    /// Installed only where Knative is (Serverless): rendered as `condition: knative.enabled`.
+    /// Installed only where Knative is (Serverless): rendered as `condition: deploygen.knative.enabled`.
     pub knative_only: bool,
     pub entry: ReleaseEntry,
     /// Images this release deploys or configures (net-istio's included for knative-serving).

@@ -240,11 +240,20 @@ fn config_entry(root: &mut Value, configmap: &str, key: &str, value: Value) {
     );
 }
 
-/// `knative.enabled` and friends: the helmfile environment values (what `condition:` reads).
+/// The top-level key of the stack's own helmfile environment values. A parent helmfile passes
+/// its values down to the stack (Astrago: `values: [{{ toYaml .Values }}]`) and they override
+/// the stack's, so the stack's conditions read only keys under this one, and `check` refuses a
+/// parent whose environment values define it (`cli::parent`).
+pub const OWN_VALUES_KEY: &str = "deploygen";
+
+/// `deploygen.knative.enabled` and friends: the helmfile environment values (what `condition:`
+/// reads).
 pub fn helmfile_environment(env: &EnvPlan) -> Value {
     json!({
-        "knative": {"enabled": env.env.deployment_mode.uses_knative()},
-        "deploymentMode": env.env.deployment_mode.as_str(),
+        OWN_VALUES_KEY: {
+            "knative": {"enabled": env.env.deployment_mode.uses_knative()},
+            "deploymentMode": env.env.deployment_mode.as_str(),
+        }
     })
 }
 
