@@ -1,4 +1,7 @@
-//! One writer at a time: an advisory lock (`flock`) on `.deploygen.lock` in the output root.
+//! One writer at a time: an advisory lock (`flock`) on `.deploygen.lock` in the output root,
+//! or on `.git/deploygen.lock` when the root is a git work tree's top (a `.git` folder, not a
+//! link): git never tracks what is inside `.git`, so a repository that does not ignore
+//! `.deploygen.lock` (Astrago's) gets no stray file.
 //! `render` and `bump` hold it exclusively for the whole run (read, compare, write); `check`
 //! and `diff` hold it shared, so they never read a tree half-way through a swap. The writer
 //! records its pid and command in the file, so a busy tree names who holds it. The lock file
@@ -13,6 +16,16 @@ use std::path::{Path, PathBuf};
 use crate::base::error::{Error, Result};
 
 pub const LOCK: &str = ".deploygen.lock";
+
+/// Where the lock of `root` lives (see the module comment).
+pub fn lock_path(root: &Path) -> PathBuf {
+    let git = root.join(".git");
+    if std::fs::symlink_metadata(&git).is_ok_and(|m| m.is_dir()) {
+        git.join("deploygen.lock")
+    } else {
+        root.join(LOCK)
+    }
+}
 
 /// Held until dropped.
 #[derive(Debug)]
@@ -58,14 +71,14 @@ impl TreeLock {
     /// is never removed): taking the writer's lock then creates nothing. A link or anything
     /// but a regular file there is not a lock file.
     pub fn present(root: &Path) -> bool {
-        std::fs::symlink_metadata(root.join(LOCK)).is_ok_and(|m| m.is_file())
+        std::fs::symlink_metadata(lock_path(root)).is_ok_and(|m| m.is_file())
     }
 
     /// The writer's lock: creates the root (and the lock file) if needed. Fails at once, naming
     /// the holder, when another deploygen holds the tree.
     pub fn exclusive(root: &Path, command: &str) -> Result<TreeLock> {
         std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
-        let path = root.join(LOCK);
+        let path = lock_path(root);
         let mut file = open(&path, true).map_err(|e| Error::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
@@ -97,7 +110,7 @@ impl TreeLock {
     }
 
     fn shared_with(root: &Path, create: bool) -> Result<TreeLock> {
-        let path = root.join(LOCK);
+        let path = lock_path(root);
         let none = TreeLock {
             file: None,
             exclusive: false,
@@ -148,6 +161,30 @@ impl Drop for TreeLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_git_work_trees_lock_lives_inside_dot_git() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(lock_path(d.path()), d.path().join(LOCK));
+        std::fs::create_dir(d.path().join(".git")).unwrap();
+        let lock = TreeLock::exclusive(d.path(), "render").unwrap();
+        assert!(d.path().join(".git/deploygen.lock").is_file());
+        assert!(!d.path().join(LOCK).exists());
+        assert!(TreeLock::present(d.path()));
+        // Busy for a second writer, through the same file.
+        let err = TreeLock::exclusive(d.path(), "render")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(".git/deploygen.lock"), "{err}");
+        drop(lock);
+        // A `.git` file (a linked worktree) or link: the lock stays at the root.
+        let w = tempfile::tempdir().unwrap();
+        std::fs::write(w.path().join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert_eq!(lock_path(w.path()), w.path().join(LOCK));
+        let l = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(d.path().join(".git"), l.path().join(".git")).unwrap();
+        assert_eq!(lock_path(l.path()), l.path().join(LOCK));
+    }
 
     #[test]
     fn readers_go_without_a_lock_only_where_no_writer_can_be() {
