@@ -269,7 +269,13 @@ fn missing(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> String
 /// not have it.
 fn ignored(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> Option<Problem> {
     let (path, rule) = match &e.unpacked {
-        None => (e.archive.clone(), ignores.hiding(tree, &e.archive, false)?),
+        // A missing archive is reported as missing, with this cause.
+        None => match tree.inspect(&e.archive) {
+            Ok(crate::disk::fs_safe::Node::File(_)) => {
+                (e.archive.clone(), ignores.hiding(tree, &e.archive, false)?)
+            }
+            _ => return None,
+        },
         Some(folder) => {
             let files = crate::disk::vendored::read_unpacked(tree, folder).ok()??;
             files.keys().find_map(|f| {
