@@ -352,11 +352,13 @@ fn check_names_the_ignore_rule_that_hides_a_locked_archive_and_what_to_run() {
     let (code, err) = check(dir.path());
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains(&format!("{}: locked (", Path::new(".").join(first).display()))
-            && err.contains(
-                "but missing: git ignores it (.gitignore:8 `**/charts/*.tgz`), so a clone of the \
+        err.contains(&format!(
+            "{}: locked (",
+            Path::new(".").join(first).display()
+        )) && err.contains(
+            "but missing: git ignores it (.gitignore:8 `**/charts/*.tgz`), so a clone of the \
              repository lacks it; run `deploygen vendor --matrix matrix.yaml --from DIR`"
-            ),
+        ),
         "{err}"
     );
     // The rule undone for every chart folder as suggested: check passes again.

@@ -245,11 +245,28 @@ fn too_large(location: &str) -> crate::base::error::Problem {
     }
 }
 
-/// The command that places the charts again.
-fn vendor_command(plan: &Plan) -> String {
+/// The command that places the charts again, run where `check` was. The plan knows its
+/// matrix by file name only: it is shown where it lies in the tree (the root, or the
+/// helmfile's folder, as in Astrago's `applications/kserve/`), else as named.
+fn vendor_command(plan: &Plan, tree: &Root) -> String {
+    let name = &plan.matrix_file;
+    let beside = Layout::join(plan.matrix.layout.helmfile_dir(), name);
+    let is_file = |rel: &str| matches!(tree.inspect(rel), Ok(crate::disk::fs_safe::Node::File(_)));
+    let matrix = if !is_file(name) && is_file(&beside) {
+        beside
+    } else {
+        name.clone()
+    };
+    let (matrix, out) = if tree.path() == Path::new(".") {
+        (matrix, String::new())
+    } else {
+        (
+            tree.path().join(matrix).display().to_string(),
+            format!(" --out {}", tree.path().display()),
+        )
+    };
     format!(
-        "`deploygen vendor --matrix {} --from DIR` (DIR: the archives `helm pull` fetched)",
-        plan.matrix_file
+        "`deploygen vendor --matrix {matrix}{out} --from DIR` (DIR: the archives `helm pull` fetched)"
     )
 }
 
@@ -262,7 +279,7 @@ fn missing(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> String
         ),
         None => "it was never vendored here, or not committed".to_string(),
     };
-    format!("{cause}; run {}", vendor_command(plan))
+    format!("{cause}; run {}", vendor_command(plan, tree))
 }
 
 /// The finding for a locked chart (or one of its files) that git ignores: a fresh clone will
@@ -287,7 +304,7 @@ fn ignored(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> Option
     let undo = match &e.unpacked {
         None => format!(
             "set layout.vendored_as: unpacked and run {}, or add `!{}/*.tgz`",
-            vendor_command(plan),
+            vendor_command(plan, tree),
             e.archive.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
         ),
         Some(folder) => format!("add `!{folder}/**` after it, or drop that rule"),
@@ -324,7 +341,7 @@ fn verify_unpacked(
                  lock was edited; run {}",
                 e.chart,
                 e.version,
-                vendor_command(plan)
+                vendor_command(plan, tree)
             ),
         });
     }
@@ -342,7 +359,7 @@ fn verify_unpacked(
                     rec.locked.sha256,
                     e.chart,
                     e.version,
-                    vendor_command(plan)
+                    vendor_command(plan, tree)
                 ),
             });
         }
@@ -378,7 +395,7 @@ fn verify_unpacked(
                      it or run {}",
                     e.chart,
                     e.version,
-                    vendor_command(plan)
+                    vendor_command(plan, tree)
                 ),
             }),
             Some(bytes) => {
@@ -389,7 +406,7 @@ fn verify_unpacked(
                         message: format!(
                             "sha256 {got} differs from the lock ({lock_at}:{line}: {want}): the \
                              file was changed; restore it or run {}",
-                            vendor_command(plan)
+                            vendor_command(plan, tree)
                         ),
                     });
                 }
@@ -404,7 +421,7 @@ fn verify_unpacked(
                  Helm loads every file of the folder: remove it, or run {}",
                 e.chart,
                 e.version,
-                vendor_command(plan)
+                vendor_command(plan, tree)
             ),
         });
     }
@@ -430,7 +447,7 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
                 shown,
                 format!(
                     "vendored charts (layout.vendored_charts) but no lock: run {}",
-                    vendor_command(plan)
+                    vendor_command(plan, &tree)
                 ),
             ))
         }
@@ -450,7 +467,7 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
                     e.chart,
                     e.version,
                     e.release,
-                    vendor_command(plan)
+                    vendor_command(plan, &tree)
                 ),
             });
             continue;
@@ -468,7 +485,7 @@ pub fn verified_lock(plan: &Plan, root: &Path) -> Result<Option<(String, String)
                     "locks chart {} {} as {was}, but layout.vendored_as is {is}: run {}",
                     e.chart,
                     e.version,
-                    vendor_command(plan)
+                    vendor_command(plan, &tree)
                 ),
             });
             continue;
