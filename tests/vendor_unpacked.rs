@@ -126,10 +126,26 @@ fn unpacked_charts_are_folders_every_file_locked_and_check_passes() {
         .lines()
         .find(|l| l.contains(&deploygen::base::sha256::hex(&archive)))
         .unwrap_or_else(|| panic!("{lock}"));
+    let hex = deploygen::base::sha256::hex;
+    let (name, version) = (&charts[0].0, &charts[0].1);
+    let chart_yaml = format!("apiVersion: v2\nname: {name}\nversion: {version}\n");
+    let file_lines = format!(
+        "{}  Chart.yaml\n{}  templates/cm.yaml\n{}  values.yaml\n",
+        hex(chart_yaml.as_bytes()),
+        hex(format!("# {version}\n").as_bytes()),
+        hex(b"a: 1\n")
+    );
+    let rel = charts[0].2.strip_prefix("applications/").unwrap();
     assert!(
-        line.ends_with(&format!("/charts/{}/", charts[0].0)) || line.contains("/,"),
+        line.ends_with(&format!(
+            ",{version},{},{rel}/,{}",
+            hex(&archive),
+            hex(file_lines.as_bytes())
+        )),
         "{line}"
     );
+    let indented: String = file_lines.lines().map(|l| format!("  {l}\n")).collect();
+    assert!(lock.contains(&format!("{line}\n{indented}")), "{lock}");
     let sha = deploygen::base::sha256::hex(b"a: 1\n");
     assert!(lock.contains(&format!("  {sha}  values.yaml\n")), "{lock}");
     let (code, err) = check(dir.path());
@@ -394,6 +410,19 @@ fn unpacked_charts_pass_astragos_gitignore_and_a_missing_one_says_what_to_run() 
         )),
         "{err}"
     );
+    // What a clone has then: the chart without that file, and why.
+    let values = dir.path().join(&charts[0].2).join("values.yaml");
+    let kept = std::fs::read(&values).unwrap();
+    std::fs::remove_file(&values).unwrap();
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "but missing (git ignores it ({app}/.gitignore:1 `values.yaml`), so a clone lacks it)"
+        )),
+        "{err}"
+    );
+    std::fs::write(&values, kept).unwrap();
     std::fs::remove_file(dir.path().join(&app).join(".gitignore")).unwrap();
     std::fs::remove_dir_all(dir.path().join(&charts[0].2)).unwrap();
     let (code, err) = check(dir.path());

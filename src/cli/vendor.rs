@@ -388,16 +388,25 @@ fn verify_unpacked(
     for (path, want) in files {
         let rel = Layout::join(folder, path);
         match on_disk.get(path) {
-            None => problems.push(Problem {
-                location: here(&rel),
-                message: format!(
-                    "is a file of chart {} {} ({lock_at}:{line}) but missing (removed): restore \
-                     it or run {}",
-                    e.chart,
-                    e.version,
-                    vendor_command(plan, tree)
-                ),
-            }),
+            None => {
+                let why = match ignores.hiding(tree, &rel, false) {
+                    Some(r) => format!(
+                        "git ignores it ({}:{} `{}`), so a clone lacks it",
+                        r.source, r.line, r.text
+                    ),
+                    None => "removed".to_string(),
+                };
+                problems.push(Problem {
+                    location: here(&rel),
+                    message: format!(
+                        "is a file of chart {} {} ({lock_at}:{line}) but missing ({why}): \
+                         restore it or run {}",
+                        e.chart,
+                        e.version,
+                        vendor_command(plan, tree)
+                    ),
+                })
+            }
             Some(bytes) => {
                 let got = crate::base::sha256::hex(bytes);
                 if &got != want {
