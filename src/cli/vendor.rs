@@ -789,3 +789,57 @@ pub fn placed_line(all: &[Archive], placed: &[String]) -> String {
         all.len().saturating_sub(placed.len())
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    #[test]
+    fn a_lock_holds_archives_and_unpacked_charts_with_their_files() {
+        let text = format!(
+            "# header\nr,c,v1,{A},r/charts/c-v1.tgz\nu,d,v2,{A},u/charts/d/,{B}\n  {B}  Chart.yaml\n  {A}  templates/a b.yaml\n"
+        );
+        let got = parse_lock(&text, "versions.lock").unwrap();
+        let archive = &got[&("r".into(), "c".into(), "v1".into())];
+        assert_eq!(
+            (archive.line, archive.path.as_str()),
+            (2, "r/charts/c-v1.tgz")
+        );
+        assert_eq!(archive.locked.files, None);
+        let unpacked = &got[&("u".into(), "d".into(), "v2".into())];
+        assert_eq!(unpacked.path, "u/charts/d");
+        assert_eq!(unpacked.tree.as_deref(), Some(B));
+        let files = unpacked.locked.files.as_ref().unwrap();
+        assert_eq!(files["Chart.yaml"], B);
+        assert_eq!(files["templates/a b.yaml"], A);
+        // The tree sha256 is that of the file lines, sorted by path, as sha256sum prints them.
+        let want = crate::base::sha256::hex(
+            format!("{B}  Chart.yaml\n{A}  templates/a b.yaml\n").as_bytes(),
+        );
+        assert_eq!(tree_sha256(files), want);
+    }
+
+    #[test]
+    fn a_file_line_without_its_chart_or_malformed_is_a_located_error() {
+        for (text, line) in [
+            (
+                format!("r,c,v1,{A},r/charts/c-v1.tgz\n  {A}  Chart.yaml\n"),
+                2,
+            ),
+            (format!("u,d,v2,{A},u/charts/d/,{B}\n  {A} Chart.yaml\n"), 2),
+            (
+                format!("u,d,v2,{A},u/charts/d/,{B}\n  XYZ  Chart.yaml\n"),
+                2,
+            ),
+            (format!("u,d,v2,{A},u/charts/d/,{B}\n  {A}  \n"), 2),
+            ("r,c,v1\n".to_string(), 1),
+            (format!("u,d,v2,{A},u/charts/d,{B}\n"), 1),
+        ] {
+            let e = parse_lock(&text, "versions.lock").unwrap_err().to_string();
+            assert!(e.contains(&format!("versions.lock:{line}")), "{text}: {e}");
+        }
+    }
+}
