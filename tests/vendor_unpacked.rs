@@ -439,3 +439,42 @@ fn vendored_as_without_vendored_charts_is_refused() {
     let e = deploygen::plan("matrix.yaml", text.as_bytes()).unwrap_err();
     assert!(e.to_string().contains("layout.vendored_as"), "{e}");
 }
+
+#[test]
+fn a_rule_that_ignores_a_charts_folder_is_named_with_the_folder_to_bring_back() {
+    // deploygen's own .gitignore ignores the wrapper charts' charts/ folders (fetched mode).
+    let (dir, charts) = setup("archive");
+    std::fs::write(dir.path().join(".gitignore"), "applications/*/charts/\n").unwrap();
+    assert_eq!(vendor(dir.path()).status.code(), Some(0));
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    let first = &charts[0].2;
+    let folder = first.rsplit_once('/').unwrap().0;
+    assert!(
+        err.contains(&format!(
+            "{}: is ignored by git (.gitignore:1 `applications/*/charts/` ignores its folder \
+             {folder}): a fresh clone will not have it; set \
+             layout.vendored_as: unpacked and run `deploygen vendor --matrix matrix.yaml \
+             --from DIR` (DIR: the archives `helm pull` fetched), or add `!{folder}/`",
+            Path::new(".").join(first).display()
+        )),
+        "{err}"
+    );
+    // Unpacked charts sit in that folder too: the rule is named for them as well.
+    std::fs::write(dir.path().join("matrix.yaml"), matrix("unpacked")).unwrap();
+    assert_eq!(vendor(dir.path()).status.code(), Some(0));
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("add `!{folder}/` after it, or drop that rule")),
+        "{err}"
+    );
+    // Brought back as suggested: check passes.
+    let mut gitignore = "applications/*/charts/\n".to_string();
+    for (_, _, f) in &charts {
+        gitignore.push_str(&format!("!{}/\n", f.rsplit_once('/').unwrap().0));
+    }
+    std::fs::write(dir.path().join(".gitignore"), gitignore).unwrap();
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(0), "{err}");
+}

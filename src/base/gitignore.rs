@@ -109,6 +109,12 @@ impl Rule {
 /// (`.git/info/exclude`, then each `.gitignore` from the root down). A folder on the way that
 /// is ignored hides the path, whatever the rules say of the path itself.
 pub fn ignored_by<'a>(rules: &'a [Rule], path: &str, is_dir: bool) -> Option<&'a Rule> {
+    hidden_at(rules, path, is_dir).map(|(r, _)| r)
+}
+
+/// `ignored_by`, with the path the rule matched: `path` itself, or the folder on the way that
+/// is ignored (a `!` rule for the path cannot bring it back then: only one for that folder).
+pub fn hidden_at<'a>(rules: &'a [Rule], path: &str, is_dir: bool) -> Option<(&'a Rule, String)> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     for k in 1..=parts.len() {
         let prefix = parts[..k].join("/");
@@ -119,7 +125,7 @@ pub fn ignored_by<'a>(rules: &'a [Rule], path: &str, is_dir: bool) -> Option<&'a
             .find(|r| r.matches(&prefix, if last { is_dir } else { true }));
         if let Some(r) = hit {
             if !r.negated {
-                return Some(r);
+                return Some((r, prefix));
             }
         }
     }
@@ -335,12 +341,21 @@ mod tests {
             ignored("!a.tgz\n*.tgz\n", "a.tgz", false),
             Some((2, "*.tgz".into()))
         );
-        // "!" cannot re-include a file whose folder is ignored.
+        // "!" cannot re-include a file whose folder is ignored; the folder is named.
         let text = "charts/\n!charts/a.tgz\n";
         assert_eq!(
             ignored(text, "charts/a.tgz", false),
             Some((1, "charts/".into()))
         );
+        let rules = parse(".gitignore", "", "applications/*/charts/\n");
+        let (_, at) = hidden_at(&rules, "applications/k/charts/k-1.tgz", false).unwrap();
+        assert_eq!(at, "applications/k/charts");
+        let rules = parse(
+            ".gitignore",
+            "",
+            "applications/*/charts/\n!applications/k/charts/\n",
+        );
+        assert!(hidden_at(&rules, "applications/k/charts/k-1.tgz", false).is_none());
         // Astrago's rule, undone for one app with the rule check's suggestion.
         let text = "**/charts/*.tgz\n!applications/kserve/charts/*.tgz\n";
         assert!(!yes(text, "applications/kserve/charts/kserve-v0.14.1.tgz"));

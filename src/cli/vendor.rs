@@ -273,9 +273,9 @@ fn vendor_command(plan: &Plan, tree: &Root) -> String {
 /// Why a locked chart is not in the tree, and what to run.
 fn missing(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> String {
     let cause = match ignores.hiding(tree, e.path(), e.unpacked.is_some()) {
-        Some(rule) => format!(
+        Some(h) => format!(
             "git ignores it ({}:{} `{}`), so a clone of the repository lacks it",
-            rule.source, rule.line, rule.text
+            h.rule.source, h.rule.line, h.rule.text
         ),
         None => "it was never vendored here, or not committed".to_string(),
     };
@@ -285,7 +285,7 @@ fn missing(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> String
 /// The finding for a locked chart (or one of its files) that git ignores: a fresh clone will
 /// not have it.
 fn ignored(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> Option<Problem> {
-    let (path, rule) = match &e.unpacked {
+    let (path, hidden) = match &e.unpacked {
         // A missing archive is reported as missing, with this cause.
         None => match tree.inspect(&e.archive) {
             Ok(crate::disk::fs_safe::Node::File(_)) => {
@@ -301,18 +301,36 @@ fn ignored(plan: &Plan, ignores: &mut Ignores, tree: &Root, e: &Entry) -> Option
             })?
         }
     };
+    let rule = &hidden.rule;
+    // A `!` rule brings back what the rule matched: the file, or the ignored folder on its way
+    // (git does not look inside an ignored folder, so a rule for the file would not do).
+    let bring_back = if hidden.at == path {
+        match &e.unpacked {
+            None => format!(
+                "!{}/*.tgz",
+                e.archive.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+            ),
+            Some(folder) => format!("!{folder}/**"),
+        }
+    } else {
+        format!("!{}/", hidden.at)
+    };
     let undo = match &e.unpacked {
         None => format!(
-            "set layout.vendored_as: unpacked and run {}, or add `!{}/*.tgz`",
-            vendor_command(plan, tree),
-            e.archive.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+            "set layout.vendored_as: unpacked and run {}, or add `{bring_back}`",
+            vendor_command(plan, tree)
         ),
-        Some(folder) => format!("add `!{folder}/**` after it, or drop that rule"),
+        Some(_) => format!("add `{bring_back}` after it, or drop that rule"),
+    };
+    let what = if hidden.at == path {
+        String::new()
+    } else {
+        format!(" ignores its folder {}", hidden.at)
     };
     Some(Problem {
         location: tree.path().join(&path).display().to_string(),
         message: format!(
-            "is ignored by git ({}:{} `{}`): a fresh clone will not have it; {undo}",
+            "is ignored by git ({}:{} `{}`{what}): a fresh clone will not have it; {undo}",
             rule.source, rule.line, rule.text
         ),
     })
@@ -390,9 +408,9 @@ fn verify_unpacked(
         match on_disk.get(path) {
             None => {
                 let why = match ignores.hiding(tree, &rel, false) {
-                    Some(r) => format!(
+                    Some(h) => format!(
                         "git ignores it ({}:{} `{}`), so a clone lacks it",
-                        r.source, r.line, r.text
+                        h.rule.source, h.rule.line, h.rule.text
                     ),
                     None => "removed".to_string(),
                 };

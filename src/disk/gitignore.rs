@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::base::gitignore::{ignored_by, parse, Rule};
+use crate::base::gitignore::{hidden_at, parse, Rule};
 use crate::disk::fs_safe::Root;
 
 /// Largest ignore file read (a real one is a few KiB); a larger one is skipped.
@@ -26,8 +26,9 @@ fn read_rules(root: &Root, rel: &str, base: &str) -> Vec<Rule> {
 }
 
 impl Ignores {
-    /// The rule that keeps `path` (below the root, `/`-separated) out of git, if one does.
-    pub fn hiding(&mut self, root: &Root, path: &str, is_dir: bool) -> Option<Rule> {
+    /// The rule that keeps `path` (below the root, `/`-separated) out of git, if one does, and
+    /// what it matched: the path, or an ignored folder on its way.
+    pub fn hiding(&mut self, root: &Root, path: &str, is_dir: bool) -> Option<Hidden> {
         let exclude = self
             .exclude
             .get_or_insert_with(|| read_rules(root, ".git/info/exclude", ""));
@@ -41,8 +42,18 @@ impl Ignores {
             });
             rules.extend(rules_here.iter().cloned());
         }
-        ignored_by(&rules, path, is_dir).cloned()
+        hidden_at(&rules, path, is_dir).map(|(rule, at)| Hidden {
+            rule: rule.clone(),
+            at,
+        })
     }
+}
+
+/// A path git ignores: the rule, and what it matched (the path, or a folder on its way).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hidden {
+    pub rule: Rule,
+    pub at: String,
 }
 
 #[cfg(test)]
@@ -62,13 +73,14 @@ mod tests {
         let mut ig = Ignores::default();
         let hit = ig
             .hiding(&root, "apps/k/charts/kserve-v0.14.1.tgz", false)
-            .unwrap();
+            .unwrap()
+            .rule;
         assert_eq!((hit.source.as_str(), hit.line), (".gitignore", 2));
         assert_eq!(hit.text, "**/charts/*.tgz");
         assert!(ig
             .hiding(&root, "apps/k/charts/keep-1.tgz", false)
             .is_none());
-        let hit = ig.hiding(&root, "apps/x.local", false).unwrap();
+        let hit = ig.hiding(&root, "apps/x.local", false).unwrap().rule;
         assert_eq!(hit.source, ".git/info/exclude");
         assert!(ig
             .hiding(&root, "apps/k/charts/kserve/Chart.yaml", false)
