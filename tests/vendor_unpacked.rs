@@ -478,3 +478,34 @@ fn a_rule_that_ignores_a_charts_folder_is_named_with_the_folder_to_bring_back() 
     let (code, err) = check(dir.path());
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[test]
+fn switching_from_unpacked_to_archives_removes_the_chart_folder_and_an_empty_one_is_no_finding() {
+    let (dir, charts) = setup("unpacked");
+    assert_eq!(vendor(dir.path()).status.code(), Some(0));
+    std::fs::write(dir.path().join("matrix.yaml"), matrix("archive")).unwrap();
+    let o = vendor(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let folder = dir.path().join(&charts[0].2);
+    assert!(!folder.join("Chart.yaml").exists());
+    assert!(!folder.join("templates/cm.yaml").exists());
+    // The folders left empty go with their last file.
+    assert!(!folder.exists(), "the unpacked chart's folder is left");
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(0), "{err}");
+    // An empty folder there loads nothing in Helm: no finding.
+    std::fs::create_dir_all(folder.join("templates")).unwrap();
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(0), "{err}");
+    // A file in such a folder is loaded by Helm as a chart: named.
+    std::fs::write(folder.join("templates/x.yaml"), "a: 1\n").unwrap();
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: is a chart folder the matrix does not pin",
+            Path::new(".").join(&charts[0].2).display()
+        )),
+        "{err}"
+    );
+}
