@@ -26,7 +26,14 @@ fn repo(matrix: &str) -> tempfile::TempDir {
 }
 
 fn unvendored() -> String {
-    let m = ASTRAGO.replace("vendored_charts: true", "vendored_charts: false");
+    let m = archives().replace("vendored_charts: true", "vendored_charts: false");
+    assert_ne!(m, ASTRAGO);
+    m
+}
+
+/// The example with its charts vendored as archives (it ships them unpacked).
+fn archives() -> String {
+    let m = ASTRAGO.replace("  vendored_as: unpacked\n", "");
     assert_ne!(m, ASTRAGO);
     m
 }
@@ -247,13 +254,14 @@ fn the_copy_script_copies_every_listed_image_with_all_platforms() {
 
 #[test]
 fn vendored_archives_are_locked_and_a_tampered_one_fails_check() {
-    let dir = repo(ASTRAGO);
+    let dir = repo(&archives());
     let root = dir.path();
     // Without archives: a located error, nothing written.
     let out = run(root, &["render", "--matrix", MATRIX]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("deploygen vendor --from DIR"),
+        stderr(&out)
+            .contains("run `deploygen vendor --matrix applications/kserve/matrix.yaml --from DIR`"),
         "{}",
         stderr(&out)
     );
@@ -584,4 +592,32 @@ fn the_parents_values_cannot_switch_the_stack() {
         err.contains("environments/prod/values.yaml:3: defines `deploygen`"),
         "{err}"
     );
+}
+
+/// Issue 21: the example ships its charts unpacked, so Astrago's `.gitignore`
+/// (`**/charts/*.tgz`) lets every one of them into git, and `check` passes with it in place.
+#[test]
+fn the_example_vendors_unpacked_charts_that_astragos_gitignore_lets_through() {
+    let dir = repo(ASTRAGO);
+    let root = dir.path();
+    std::fs::write(root.join(".gitignore"), "/.idea/\n**/charts/*.tgz\n").unwrap();
+    let pulled = root.join("pulled");
+    std::fs::create_dir_all(&pulled).unwrap();
+    let plan = deploygen::plan("matrix.yaml", ASTRAGO.as_bytes()).unwrap();
+    for e in deploygen::cli::vendor::entries(&plan) {
+        std::fs::write(
+            pulled.join(format!("{}-{}.tgz", e.chart, e.version)),
+            common::chart_tgz(&e.chart, &e.version),
+        )
+        .unwrap();
+    }
+    let out = run(root, &["vendor", "--matrix", MATRIX, "--from", "pulled"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(root
+        .join("applications/kserve/charts/kserve/charts/kserve/Chart.yaml")
+        .is_file());
+    let lock = read(root, "applications/kserve/charts/versions.lock");
+    assert!(lock.contains(",kserve/charts/kserve/,"), "{lock}");
+    let out = run(root, &["check", "--matrix", MATRIX]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -130,7 +130,7 @@ fn vendored_tree() -> (tempfile::TempDir, Vec<String>) {
             common::chart_tgz(&e.chart, &e.version),
         )
         .unwrap();
-        archives.push(e.archive);
+        archives.push(e.path().to_string());
     }
     (dir, archives)
 }

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod generated;
+pub mod gitignore;
 pub mod image;
 pub mod locate;
 pub mod names;

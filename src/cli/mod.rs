@@ -792,18 +792,14 @@ fn vendor(from: &Path, paths: &Paths) -> Result<Done> {
     tree.insert(lock_path, lock);
     let tree = disk::with_manifest(tree, &plan.matrix_file);
     let protect = protected(&paths.matrix, &paths.out);
-    let replaced = crate::cli::vendor::replaced(&plan, &paths.out)?;
+    let replaced = crate::cli::vendor::replaced(&plan, &paths.out, &archives)?;
     let (summary, placed) =
         disk::write_vendored(&paths.out, &tree, &protect, &archives, &replaced)?;
     let mut out = String::new();
     for p in &placed {
         out.push_str(&format!("{:>9} {p}\n", "placed"));
     }
-    out.push_str(&format!(
-        "{} chart archives placed, {} already in place\n",
-        placed.len(),
-        crate::cli::vendor::entries(&plan).len() - placed.len()
-    ));
+    out.push_str(&crate::cli::vendor::placed_line(&archives, &placed));
     out.push_str(&summary.report());
     Ok(Done {
         code: 0,

@@ -20,6 +20,7 @@ pub mod archive;
 pub mod audit;
 pub mod dir;
 pub mod fs_safe;
+pub mod gitignore;
 pub mod lock;
 pub mod manifest;
 pub mod read;

@@ -54,3 +54,28 @@ pub fn to_remove(root: &Root, replaced: &[Replaced]) -> Result<Vec<String>> {
 
 /// The largest chart archive deploygen reads (`vendor`, `check`, and here).
 pub const MAX_ARCHIVE: u64 = 32 * 1024 * 1024;
+
+/// The files of an unpacked chart's folder below the root, by path below the folder, read
+/// bounded and never through a link (`walk::read_tree` within the chart limits); `None` when
+/// the folder is missing. The error says why it cannot be read.
+pub fn read_unpacked(
+    root: &Root,
+    folder: &str,
+) -> std::result::Result<Option<std::collections::BTreeMap<String, Vec<u8>>>, String> {
+    match root.inspect(folder) {
+        Err(u) => return Err(format!("{}: {}", u.at, u.why)),
+        Ok(Node::Missing) => return Ok(None),
+        Ok(Node::Dir) => {}
+        Ok(Node::File(_)) => return Err("is a file where an unpacked chart's folder is".into()),
+        Ok(Node::Other(kind)) => {
+            return Err(format!("is {kind} where an unpacked chart's folder is"))
+        }
+    }
+    let dir = root
+        .dir()
+        .ok_or_else(|| "cannot be opened".to_string())
+        .and_then(|d| d.open_dir(folder).map_err(|e| e.to_string()))?;
+    crate::disk::walk::read_tree(&dir, &crate::disk::walk::FOLDER)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}

@@ -58,6 +58,12 @@ pub struct Layout {
     /// declares no repositories and skips `helm dependency build`.
     #[serde(default)]
     pub vendored_charts: bool,
+    /// How vendored charts sit in the tree: `archive` (`<name>-<version>.tgz`, the default) or
+    /// `unpacked` (the chart's folder `charts/<name>/`, as Astrago commits its charts: its
+    /// `.gitignore` has `**/charts/*.tgz`). Either way `check` verifies the bytes against the
+    /// lock. Only with `vendored_charts: true`.
+    #[serde(default, skip_serializing_if = "VendoredAs::is_archive")]
+    pub vendored_as: VendoredAs,
     /// The parent helmfile that includes this one, checked by `deploygen check` (never written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Parent>,
@@ -71,6 +77,25 @@ pub enum ImageListPer {
     Release,
     Component,
     App,
+}
+
+/// The form of a vendored chart in its wrapper chart's `charts/` folder. Helm reads a
+/// dependency there as `<name>-<version>.tgz` or as an unpacked folder `<name>/` (any other
+/// file name, `.tar.gz` included, fails to load).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VendoredAs {
+    /// The archive `helm pull` fetched, as it is: `charts/<name>-<version>.tgz`.
+    #[default]
+    Archive,
+    /// The archive unpacked: `charts/<name>/`, every file locked by sha256.
+    Unpacked,
+}
+
+impl VendoredAs {
+    pub fn is_archive(&self) -> bool {
+        *self == VendoredAs::Archive
+    }
 }
 
 /// A parent helmfile the stack's helmfile is listed in.
@@ -133,6 +158,7 @@ impl Default for Layout {
             examples: d_examples(),
             schema: d_schema(),
             vendored_charts: false,
+            vendored_as: VendoredAs::Archive,
             parent: None,
         }
     }

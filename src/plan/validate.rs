@@ -261,6 +261,13 @@ pub(crate) fn check_layout(matrix: &Matrix, p: &mut Problems) {
             "a helmfile is named *.yaml (or *.yaml.gotmpl)",
         );
     }
+    if !layout.vendored_charts && !layout.vendored_as.is_archive() {
+        p.at(
+            "layout.vendored_as",
+            "says how vendored charts sit in the tree, but layout.vendored_charts is off: set \
+             vendored_charts: true, or drop vendored_as",
+        );
+    }
     if let Some(parent) = &layout.parent {
         if parent.helmfile == layout.helmfile {
             p.at(
