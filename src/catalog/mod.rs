@@ -3,8 +3,10 @@
 //! `catalog/` are turned into `static` data by build.rs (no YAML is parsed at run time); a catalog
 //! directory beside the matrix (or `--catalog DIR`) overlays them (`overlay`).
 
+mod entry;
 mod loaded;
 mod types;
+pub use entry::Entry;
 pub(crate) use loaded::parse_checked;
 pub use loaded::{files, migration_text, parse_entry, parse_rules, yaml_parses, Catalog};
 pub use types::*;
