@@ -56,7 +56,7 @@ impl<V: Rust> Rust for BTreeMap<String, V> {
 impl Rust for semver::Version {
     fn rust(&self) -> String {
         // Build metadata and pre-releases never occur in the catalog's spans; build.rs refuses
-        // them so the constructor stays infallible.
+        // them so the static value is a constant.
         assert!(
             self.pre.is_empty() && self.build.is_empty(),
             "catalog version {self} has a pre-release or build part"
