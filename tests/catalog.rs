@@ -61,8 +61,8 @@ fn versions_are_listed_oldest_first_by_semver() {
     // Semver order, not string order: 1.9 before 1.10.
     let entry = catalog.get("istio", "1.22.8").expect("entry").clone();
     let istio = catalog.components.get_mut("istio").expect("istio");
-    istio.insert("1.9.0".into(), entry.clone());
-    istio.insert("1.10.0".into(), entry);
+    istio.insert("1.9.0".into(), entry.clone().into());
+    istio.insert("1.10.0".into(), entry.into());
     assert_eq!(
         catalog.versions("istio"),
         [
@@ -121,7 +121,7 @@ fn the_import_writer_round_trips_every_catalog_entry() {
             let yaml = deploygen::import::write::entry(&[], entry, &|_| Vec::new());
             let back = deploygen::catalog::parse_entry(&yaml)
                 .unwrap_or_else(|e| panic!("{component} {version}: {e}\n{yaml}"));
-            assert_eq!(&back, entry, "{component} {version}:\n{yaml}");
+            assert_eq!(&back, &**entry, "{component} {version}:\n{yaml}");
         }
     }
 }

@@ -1,22 +1,23 @@
 //! Writes catalog data as Rust code: build.rs parses the compiled-in catalog once, at build
-//! time, and emits constructors of the catalog types (`Rust` below), so deploygen does no YAML
-//! parsing of its own catalog when it runs. Included by build.rs only (by path), next to
-//! `types.rs`; the generated code names the types by their `crate::catalog::` path.
+//! time, and emits each value as a constant expression of the static mirror types
+//! (`catalog/statics.rs`; `Rust` below), so deploygen does no YAML parsing of its own catalog
+//! when it runs and carries it as `static` data. Included by build.rs only (by path), next to
+//! `types.rs`; the generated code names the types by their `crate::catalog::statics::` path.
 
 use std::collections::BTreeMap;
 
 use super::types::*;
 
-/// A value that can be written as a Rust expression building it.
+/// A value that can be written as a constant Rust expression of its static mirror type.
 pub trait Rust {
     fn rust(&self) -> String;
 }
 
-const P: &str = "crate::catalog";
+const P: &str = "crate::catalog::statics";
 
 impl Rust for String {
     fn rust(&self) -> String {
-        format!("String::from({self:?})")
+        format!("{self:?}")
     }
 }
 
@@ -38,7 +39,7 @@ impl<T: Rust> Rust for Option<T> {
 impl<T: Rust> Rust for Vec<T> {
     fn rust(&self) -> String {
         let items: Vec<String> = self.iter().map(Rust::rust).collect();
-        format!("vec![{}]", items.join(", "))
+        format!("&[{}]", items.join(", "))
     }
 }
 
@@ -48,14 +49,14 @@ impl<V: Rust> Rust for BTreeMap<String, V> {
             .iter()
             .map(|(k, v)| format!("({}, {})", k.rust(), v.rust()))
             .collect();
-        format!("std::collections::BTreeMap::from([{}])", items.join(", "))
+        format!("{P}::Map(&[{}])", items.join(", "))
     }
 }
 
 impl Rust for semver::Version {
     fn rust(&self) -> String {
         // Build metadata and pre-releases never occur in the catalog's spans; build.rs refuses
-        // them so the constructor stays infallible.
+        // them so the static value is a constant.
         assert!(
             self.pre.is_empty() && self.build.is_empty(),
             "catalog version {self} has a pre-release or build part"
@@ -94,10 +95,7 @@ impl Rust for semver::VersionReq {
                 )
             })
             .collect();
-        format!(
-            "semver::VersionReq {{ comparators: vec![{}] }}",
-            comparators.join(", ")
-        )
+        format!("{P}::Req(&[{}])", comparators.join(", "))
     }
 }
 
@@ -105,32 +103,27 @@ impl Rust for serde_yaml::Value {
     fn rust(&self) -> String {
         use serde_yaml::Value as V;
         match self {
-            V::Null => "serde_yaml::Value::Null".into(),
-            V::Bool(b) => format!("serde_yaml::Value::Bool({b})"),
+            V::Null => format!("{P}::Value::Null"),
+            V::Bool(b) => format!("{P}::Value::Bool({b})"),
             V::Number(n) => {
                 if let Some(u) = n.as_u64() {
-                    format!("serde_yaml::Value::Number(serde_yaml::Number::from({u}u64))")
+                    format!("{P}::Value::U64({u})")
                 } else if let Some(i) = n.as_i64() {
-                    format!("serde_yaml::Value::Number(serde_yaml::Number::from({i}i64))")
+                    format!("{P}::Value::I64({i})")
                 } else {
                     let f = n.as_f64().unwrap_or_default();
-                    format!("serde_yaml::Value::Number(serde_yaml::Number::from({f:?}f64))")
+                    assert!(f.is_finite(), "catalog value {f} is not a finite number");
+                    format!("{P}::Value::F64({f:?})")
                 }
             }
-            V::String(s) => format!("serde_yaml::Value::String({})", s.clone().rust()),
-            V::Sequence(items) => {
-                let items: Vec<String> = items.iter().map(Rust::rust).collect();
-                format!("serde_yaml::Value::Sequence(vec![{}])", items.join(", "))
-            }
+            V::String(s) => format!("{P}::Value::String({})", s.rust()),
+            V::Sequence(items) => format!("{P}::Value::Sequence({})", items.rust()),
             V::Mapping(m) => {
                 let items: Vec<String> = m
                     .iter()
                     .map(|(k, v)| format!("({}, {})", k.rust(), v.rust()))
                     .collect();
-                format!(
-                    "serde_yaml::Value::Mapping(serde_yaml::Mapping::from_iter([{}]))",
-                    items.join(", ")
-                )
+                format!("{P}::Value::Mapping(&[{}])", items.join(", "))
             }
             V::Tagged(_) => {
                 panic!("catalog values hold a YAML tag, which the catalog does not use")

@@ -1,6 +1,6 @@
 //! The catalog's types: what one catalog file holds. Shared with build.rs (included there by
-//! path), which parses the compiled-in catalog with them and writes it out as Rust
-//! constructors (`catalog/codegen.rs`), so this file depends only on serde, serde_yaml, semver
+//! path), which parses the compiled-in catalog with them and writes it out as `static` data of
+//! their mirror types (`catalog/statics.rs`, by `catalog/codegen.rs`), so this file depends only on serde, serde_yaml, semver
 //! and `crate::model::matrix::DeploymentMode` (build.rs provides a stand-in).
 
 use std::collections::BTreeMap;
