@@ -1,0 +1,299 @@
+//! Port collisions on the nodes, for a whole platform render (every app of the root helmfile,
+//! as `helmfile -e ENV template` prints it): our gateway must not take a port another app of
+//! the platform claims on every node.
+//!
+//! - **nodePort**: the API server allocates a Service's `nodePort` (and a LoadBalancer's
+//!   `healthCheckNodePort`) from one cluster-wide range, by number only: two Services cannot
+//!   hold one number, whatever the protocols (the second is refused, "provided port is already
+//!   allocated"). One Service may use a number once per protocol (TCP and UDP of one port).
+//! - **hostPort**: a container's `hostPort` (or, with `hostNetwork: true`, its `containerPort`,
+//!   which the API server copies into `hostPort`) binds that port on the node. Two pods on one
+//!   node collide as the scheduler's NodePorts filter says: same port and protocol (default
+//!   TCP), and the same `hostIP` or either one unset (`""`, read as `0.0.0.0`: every
+//!   address). One pod template claiming a port twice is refused by the API server.
+//!
+//! Which pods share a node: a DaemonSet runs on every node its `nodeSelector` admits, so two
+//! DaemonSets, or a DaemonSet and any other workload, share a node unless their
+//! `nodeSelector`s are provably disjoint (one key with two different values); affinity and
+//! taints are not read, so such a pair is assumed to meet (at worst a false alarm). Other
+//! workloads (Deployment, StatefulSet, ReplicaSet, Job, Pod...) are placed by the scheduler,
+//! which keeps pods with a conflicting host port on different nodes: together they need one
+//! node per replica. That fails when the matrix gives `cluster.nodes` and the replicas exceed
+//! it, and is a note otherwise (the audit cannot know the node count). Replicas of one workload
+//! sharing its own hostPort (a DaemonSet's pods, an ingress controller's replicas) are the same
+//! claim on different nodes, not a collision.
+//!
+//! Not checked: a hostPort against a nodePort (kube-proxy does not bind node ports in its
+//! iptables or IPVS modes), ports bound by processes outside Kubernetes.
+
+use serde_json::Value;
+
+use super::images::{containers, pod_specs};
+use super::manifest::Object;
+use super::report::Findings;
+use crate::plan::EnvPlan;
+
+/// One claim of a node port.
+struct Claim<'a> {
+    object: &'a Object,
+    /// Field path, e.g. `spec.ports[http2].nodePort`.
+    path: String,
+    port: i64,
+    protocol: String,
+    /// hostPort only: the address bound (`0.0.0.0` when unset).
+    host_ip: String,
+}
+
+impl Claim<'_> {
+    fn describe(&self) -> String {
+        let source = match &self.object.source {
+            Some(s) => format!("{s}, input line {}", self.object.line),
+            None => format!("input line {}", self.object.line),
+        };
+        format!("{} {} [{source}]", self.object.id(), self.path)
+    }
+}
+
+/// Checks nodePorts and hostPorts of every object of the render.
+pub fn check(env: &EnvPlan, all: &[Object], f: &mut Findings) {
+    node_ports(all, f);
+    host_ports(all, env.env.cluster.nodes, f);
+}
+
+fn int(v: Option<&Value>) -> Option<i64> {
+    v.and_then(Value::as_i64)
+}
+
+fn protocol(p: &Value) -> String {
+    p.get("protocol")
+        .and_then(Value::as_str)
+        .unwrap_or("TCP")
+        .to_string()
+}
+
+/// How a port entry is named in a field path: its name, else its index.
+fn entry(p: &Value, i: usize) -> String {
+    p.get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| i.to_string())
+}
+
+fn service_claims(o: &Object) -> Vec<Claim<'_>> {
+    let mut out = Vec::new();
+    if o.kind != "Service" || o.group() != "" {
+        return out;
+    }
+    let ports = o.at("spec.ports").and_then(Value::as_array);
+    for (i, p) in ports.into_iter().flatten().enumerate() {
+        if let Some(port) = int(p.get("nodePort")).filter(|n| *n != 0) {
+            out.push(Claim {
+                object: o,
+                path: format!("spec.ports[{}].nodePort", entry(p, i)),
+                port,
+                protocol: protocol(p),
+                host_ip: String::new(),
+            });
+        }
+    }
+    if let Some(port) = int(o.at("spec.healthCheckNodePort")).filter(|n| *n != 0) {
+        out.push(Claim {
+            object: o,
+            path: "spec.healthCheckNodePort".into(),
+            port,
+            protocol: "TCP".into(),
+            host_ip: String::new(),
+        });
+    }
+    out
+}
+
+fn node_ports(all: &[Object], f: &mut Findings) {
+    let claims: Vec<Claim> = all.iter().flat_map(service_claims).collect();
+    for (i, b) in claims.iter().enumerate() {
+        // The first earlier claim this one collides with: one finding per colliding claim.
+        let earlier = claims[..i].iter().find(|a| {
+            a.port == b.port && (!std::ptr::eq(a.object, b.object) || a.protocol == b.protocol)
+        });
+        if let Some(a) = earlier {
+            f.fail(
+                "ports",
+                b.object,
+                &b.path,
+                format!(
+                    "nodePort {} is also claimed by {}: the API server allocates each nodePort to one Service",
+                    b.port,
+                    a.describe()
+                ),
+            );
+        }
+    }
+}
+
+/// Pods of a workload: whether it runs on every node, how many pods the scheduler places
+/// otherwise, its nodeSelector.
+struct Placement<'a> {
+    every_node: bool,
+    replicas: u64,
+    node_selector: Vec<(&'a str, &'a str)>,
+}
+
+fn placement<'a>(o: &'a Object, spec: &'a Value) -> Placement<'a> {
+    let replicas = match o.kind.as_str() {
+        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" => {
+            int(o.at("spec.replicas")).unwrap_or(1)
+        }
+        "Job" => int(o.at("spec.parallelism")).unwrap_or(1),
+        "CronJob" => int(o.at("spec.jobTemplate.spec.parallelism")).unwrap_or(1),
+        _ => 1,
+    };
+    Placement {
+        every_node: o.kind == "DaemonSet",
+        replicas: u64::try_from(replicas).unwrap_or(0),
+        node_selector: super::manifest::string_map(spec.get("nodeSelector")),
+    }
+}
+
+/// Two nodeSelectors no node satisfies both of: one key asked with two values.
+fn disjoint(a: &[(&str, &str)], b: &[(&str, &str)]) -> bool {
+    a.iter()
+        .any(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v != v2))
+}
+
+/// `""` and `0.0.0.0` bind every address (the scheduler reads an unset hostIP as 0.0.0.0).
+fn overlap(a: &str, b: &str) -> bool {
+    let wild = |ip: &str| ip.is_empty() || ip == "0.0.0.0";
+    wild(a) || wild(b) || a == b
+}
+
+fn host_claims<'a>(o: &'a Object) -> Vec<(Claim<'a>, Placement<'a>)> {
+    let mut out = Vec::new();
+    for (base, spec) in pod_specs(o) {
+        let host_network = spec.get("hostNetwork").and_then(Value::as_bool) == Some(true);
+        for (list, c) in containers(spec) {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
+            let ports = c.get("ports").and_then(Value::as_array);
+            for (i, p) in ports.into_iter().flatten().enumerate() {
+                let at = format!("{base}.{list}[{name}].ports[{}]", entry(p, i));
+                let (port, path) = match (int(p.get("hostPort")), int(p.get("containerPort"))) {
+                    (Some(h), _) if h != 0 => (h, format!("{at}.hostPort")),
+                    (_, Some(c)) if host_network => {
+                        (c, format!("{at}.containerPort (hostNetwork)"))
+                    }
+                    _ => continue,
+                };
+                out.push((
+                    Claim {
+                        object: o,
+                        path,
+                        port,
+                        protocol: protocol(p),
+                        host_ip: p
+                            .get("hostIP")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    },
+                    placement(o, spec),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn host_ports(all: &[Object], nodes: Option<u32>, f: &mut Findings) {
+    let claims: Vec<(Claim, Placement)> = all.iter().flat_map(host_claims).collect();
+    let meet = |a: &(Claim, Placement), b: &(Claim, Placement)| {
+        a.0.port == b.0.port && a.0.protocol == b.0.protocol && overlap(&a.0.host_ip, &b.0.host_ip)
+    };
+    for (i, b) in claims.iter().enumerate() {
+        // Within one pod template: the API server refuses the second.
+        if let Some(a) = claims[..i]
+            .iter()
+            .find(|a| std::ptr::eq(a.0.object, b.0.object) && meet(a, b))
+        {
+            f.fail(
+                "ports",
+                b.0.object,
+                &b.0.path,
+                format!(
+                    "hostPort {}/{} is claimed twice by one pod template (also {}): the API server refuses it",
+                    b.0.port,
+                    b.0.protocol,
+                    a.0.path
+                ),
+            );
+            continue;
+        }
+        // Against a DaemonSet, or by a DaemonSet: the two meet on a node.
+        let shared = claims[..i].iter().find(|a| {
+            !std::ptr::eq(a.0.object, b.0.object)
+                && meet(a, b)
+                && (a.1.every_node || b.1.every_node)
+                && !disjoint(&a.1.node_selector, &b.1.node_selector)
+        });
+        if let Some(a) = shared {
+            f.fail(
+                "ports",
+                b.0.object,
+                &b.0.path,
+                format!(
+                    "hostPort {}/{} is also claimed by {}; {} runs on every node it may use, so one of the two pods cannot be scheduled there",
+                    b.0.port,
+                    b.0.protocol,
+                    a.0.describe(),
+                    if a.1.every_node { a.0.object.id() } else { b.0.object.id() }
+                ),
+            );
+        }
+    }
+    // Workloads the scheduler places: one node per pod of every workload claiming the port.
+    // Reported once, at the second workload that claims it.
+    let placed: Vec<&(Claim, Placement)> = claims.iter().filter(|c| !c.1.every_node).collect();
+    for (i, b) in placed.iter().enumerate() {
+        let mut earlier: Vec<&Object> = Vec::new();
+        for a in &placed[..i] {
+            if meet(a, b) && !earlier.iter().any(|o| std::ptr::eq(*o, a.0.object)) {
+                earlier.push(a.0.object);
+            }
+        }
+        if earlier.len() != 1 || std::ptr::eq(earlier[0], b.0.object) {
+            continue;
+        }
+        let first = placed[..i]
+            .iter()
+            .find(|a| std::ptr::eq(a.0.object, earlier[0]) && meet(a, b))
+            .map(|a| a.0.describe())
+            .unwrap_or_default();
+        let mut workloads: Vec<&Object> = Vec::new();
+        let mut pods = 0u64;
+        for c in placed.iter().filter(|c| meet(c, b)) {
+            if !workloads.iter().any(|o| std::ptr::eq(*o, c.0.object)) {
+                workloads.push(c.0.object);
+                pods += c.1.replicas;
+            }
+        }
+        let message = format!(
+            "hostPort {}/{} is also claimed by {first}: the scheduler keeps pods claiming one host port on different nodes, so the {} workloads claiming it need {pods} nodes for their {pods} pods",
+            b.0.port,
+            b.0.protocol,
+            workloads.len(),
+        );
+        match nodes {
+            Some(n) if u64::from(n) < pods => f.fail(
+                "ports",
+                b.0.object,
+                &b.0.path,
+                format!("{message}; the cluster has {n} (cluster.nodes)"),
+            ),
+            Some(_) => {}
+            None => f.note(
+                "ports",
+                b.0.object,
+                &b.0.path,
+                format!("{message} (the matrix gives no cluster.nodes to compare)"),
+            ),
+        }
+    }
+}
