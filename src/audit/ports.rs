@@ -297,3 +297,161 @@ fn host_ports(all: &[Object], nodes: Option<u32>, f: &mut Findings) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::report::Severity;
+
+    fn objects(text: &str) -> Vec<Object> {
+        super::super::manifest::read("in.yaml", text, &|_| None).expect("readable")
+    }
+
+    fn messages(f: &Findings, severity: Severity) -> Vec<String> {
+        f.0.iter()
+            .filter(|x| x.severity == severity && x.check == "ports")
+            .map(|x| format!("{} {}: {}", x.object, x.path, x.message))
+            .collect()
+    }
+
+    fn service(api: &str, name: &str, spec: &str) -> String {
+        format!("---\napiVersion: {api}\nkind: Service\nmetadata: {{name: {name}, namespace: a}}\nspec: {spec}\n")
+    }
+
+    #[test]
+    fn a_health_check_node_port_is_a_node_port_and_zero_is_none() {
+        let lb = service(
+            "v1",
+            "lb",
+            "{type: LoadBalancer, externalTrafficPolicy: Local, healthCheckNodePort: 30500, ports: [{name: http, port: 80, nodePort: 0}]}",
+        );
+        let np = service(
+            "v1",
+            "np",
+            "{type: NodePort, ports: [{name: http, port: 80, nodePort: 30500}]}",
+        );
+        let mut f = Findings::default();
+        node_ports(&objects(&format!("{lb}{np}")), &mut f);
+        assert_eq!(
+            messages(&f, Severity::Fail),
+            ["Service a/np spec.ports[http].nodePort: nodePort 30500 is also claimed by Service a/lb spec.healthCheckNodePort [input line 2]: the API server allocates each nodePort to one Service"]
+        );
+        // nodePort 0 asks the API server to allocate one: two of them claim nothing.
+        let zero = service(
+            "v1",
+            "z",
+            "{type: NodePort, ports: [{name: http, port: 80, nodePort: 0}]}",
+        );
+        let mut f = Findings::default();
+        node_ports(&objects(&format!("{lb}{zero}")), &mut f);
+        assert!(f.0.is_empty(), "{:?}", f.0);
+    }
+
+    #[test]
+    fn a_service_kind_of_another_group_claims_no_node_port() {
+        let np = service(
+            "v1",
+            "np",
+            "{type: NodePort, ports: [{name: http, port: 80, nodePort: 30500}]}",
+        );
+        let other = service(
+            "serving.knative.dev/v1",
+            "ks",
+            "{ports: [{name: http, port: 80, nodePort: 30500}]}",
+        );
+        let mut f = Findings::default();
+        node_ports(&objects(&format!("{np}{other}")), &mut f);
+        assert!(f.0.is_empty(), "{:?}", f.0);
+    }
+
+    fn job(name: &str, parallelism: u32, node_selector: &str) -> String {
+        format!("---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: {name}, namespace: a}}\nspec:\n  parallelism: {parallelism}\n  template:\n    spec:\n      nodeSelector: {node_selector}\n      containers: [{{name: c, image: x, ports: [{{containerPort: 8080, hostPort: 8080}}]}}]\n")
+    }
+
+    #[test]
+    fn jobs_count_their_parallel_pods() {
+        let text = format!("{}{}", job("a", 2, "{}"), job("b", 2, "{}"));
+        for (nodes, failures) in [(3, 1), (4, 0)] {
+            let mut f = Findings::default();
+            host_ports(&objects(&text), Some(nodes), &mut f);
+            let found = messages(&f, Severity::Fail);
+            assert_eq!(found.len(), failures, "{nodes} nodes: {found:?}");
+            if failures > 0 {
+                assert!(
+                    found[0].contains("need 4 nodes for their 4 pods; the cluster has 3"),
+                    "{found:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_daemonset_meets_a_workload_whose_node_selector_it_does_not_exclude() {
+        let ds = format!("---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds, namespace: a}}\nspec:\n  template:\n    spec:\n      nodeSelector: {{gpu: \"true\"}}\n      containers: [{{name: c, image: x, ports: [{{containerPort: 8080, hostPort: 8080}}]}}]\n");
+        for (selector, failures) in [
+            ("{}", 1),
+            ("{zone: a}", 1),
+            ("{gpu: \"true\"}", 1),
+            ("{gpu: \"false\"}", 0),
+        ] {
+            let mut f = Findings::default();
+            host_ports(
+                &objects(&format!("{ds}{}", job("j", 1, selector))),
+                Some(10),
+                &mut f,
+            );
+            assert_eq!(messages(&f, Severity::Fail).len(), failures, "{selector}");
+        }
+    }
+
+    fn deployment(name: &str, replicas: u32, host_port: u32) -> String {
+        format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: a}}\nspec:\n  replicas: {replicas}\n  template:\n    spec:\n      containers: [{{name: c, image: x, ports: [{{name: p, containerPort: 80, hostPort: {host_port}}}]}}]\n")
+    }
+
+    #[test]
+    fn placed_workloads_are_reported_once_per_port_counting_only_that_port() {
+        let text = [
+            deployment("x", 5, 9000),
+            deployment("a", 2, 9100),
+            deployment("b", 1, 9100),
+            deployment("c", 1, 9100),
+        ]
+        .concat();
+        let mut f = Findings::default();
+        host_ports(&objects(&text), Some(3), &mut f);
+        let found = messages(&f, Severity::Fail);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].starts_with("Deployment a/b spec.template.spec.containers[c].ports[p].hostPort: hostPort 9100/TCP is also claimed by Deployment a/a spec.template.spec.containers[c].ports[p].hostPort [input line "), "{found:#?}");
+        assert!(
+            found[0].contains(
+                "the 3 workloads claiming it need 4 nodes for their 4 pods; the cluster has 3"
+            ),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn host_port_zero_claims_nothing_and_cron_jobs_count_their_parallel_pods() {
+        let zero = deployment("z", 1, 0);
+        let mut f = Findings::default();
+        host_ports(
+            &objects(&format!("{zero}{}", deployment("y", 1, 0))),
+            Some(1),
+            &mut f,
+        );
+        assert!(f.0.is_empty(), "{:?}", f.0);
+        let cron = |name: &str| {
+            format!("---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: {name}, namespace: a}}\nspec:\n  schedule: \"* * * * *\"\n  jobTemplate:\n    spec:\n      parallelism: 3\n      template:\n        spec:\n          containers: [{{name: c, image: x, ports: [{{containerPort: 80, hostPort: 8080}}]}}]\n")
+        };
+        let text = format!("{}{}", cron("a"), cron("b"));
+        for (nodes, failures) in [(5, 1), (6, 0)] {
+            let mut f = Findings::default();
+            host_ports(&objects(&text), Some(nodes), &mut f);
+            assert_eq!(
+                messages(&f, Severity::Fail).len(),
+                failures,
+                "{nodes} nodes"
+            );
+        }
+    }
+}
