@@ -387,7 +387,7 @@ mod tests {
 
     #[test]
     fn a_daemonset_meets_a_workload_whose_node_selector_it_does_not_exclude() {
-        let ds = format!("---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: ds, namespace: a}}\nspec:\n  template:\n    spec:\n      nodeSelector: {{gpu: \"true\"}}\n      containers: [{{name: c, image: x, ports: [{{containerPort: 8080, hostPort: 8080}}]}}]\n");
+        let ds = "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: ds, namespace: a}\nspec:\n  template:\n    spec:\n      nodeSelector: {gpu: \"true\"}\n      containers: [{name: c, image: x, ports: [{containerPort: 8080, hostPort: 8080}]}]\n";
         for (selector, failures) in [
             ("{}", 1),
             ("{zone: a}", 1),
