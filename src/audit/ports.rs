@@ -454,4 +454,70 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn one_service_may_reuse_a_node_port_for_another_protocol_two_services_may_not() {
+        let one = service(
+            "v1",
+            "dns",
+            "{type: NodePort, ports: [{name: tcp, port: 53, nodePort: 30053}, {name: udp, port: 53, protocol: UDP, nodePort: 30053}]}",
+        );
+        let other = service(
+            "v1",
+            "web",
+            "{type: NodePort, ports: [{name: http, port: 80, nodePort: 30080}]}",
+        );
+        let mut f = Findings::default();
+        node_ports(&objects(&format!("{one}{other}")), &mut f);
+        assert!(f.0.is_empty(), "{:?}", f.0);
+        let udp = service(
+            "v1",
+            "dns2",
+            "{type: NodePort, ports: [{name: udp, port: 53, protocol: UDP, nodePort: 30080}]}",
+        );
+        let mut f = Findings::default();
+        node_ports(&objects(&format!("{one}{other}{udp}")), &mut f);
+        let found = messages(&f, Severity::Fail);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("Service a/dns2 spec.ports[udp].nodePort: nodePort 30080 is also claimed by Service a/web"), "{found:?}");
+    }
+
+    #[test]
+    fn addresses_overlap_when_equal_or_either_is_every_address() {
+        for (a, b, want) in [
+            ("", "", true),
+            ("0.0.0.0", "10.0.0.1", true),
+            ("10.0.0.1", "", true),
+            ("10.0.0.1", "10.0.0.1", true),
+            ("10.0.0.1", "10.0.0.2", false),
+        ] {
+            assert_eq!(overlap(a, b), want, "{a:?} {b:?}");
+            assert_eq!(overlap(b, a), want, "{b:?} {a:?}");
+        }
+    }
+
+    #[test]
+    fn a_host_network_pod_claims_its_container_ports() {
+        let ds = |name: &str, net: bool, port: &str| {
+            format!("---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: {name}, namespace: a}}\nspec:\n  template:\n    spec:\n      hostNetwork: {net}\n      containers: [{{name: c, image: x, ports: [{{name: m, {port}}}]}}]\n")
+        };
+        let text = format!(
+            "{}{}",
+            ds("exporter", true, "containerPort: 9100"),
+            ds("other", false, "containerPort: 80, hostPort: 9100")
+        );
+        let mut f = Findings::default();
+        host_ports(&objects(&text), None, &mut f);
+        let found = messages(&f, Severity::Fail);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("also claimed by DaemonSet a/exporter spec.template.spec.containers[c].ports[m].containerPort (hostNetwork)"), "{found:?}");
+        // Without hostNetwork a containerPort is the pod's own.
+        let mut f = Findings::default();
+        host_ports(
+            &objects(&text.replace("hostNetwork: true", "hostNetwork: false")),
+            None,
+            &mut f,
+        );
+        assert!(f.0.is_empty(), "{:?}", f.0);
+    }
 }
