@@ -7,7 +7,9 @@
 //!   every listed image is referenced;
 //! - wiring: Services, monitors, webhooks and issuers name things that exist, and network
 //!   policies admit each port from where its clients are;
-//! - api: every apiVersion/kind is served by the environment's Kubernetes version.
+//! - api: every apiVersion/kind is served by the environment's Kubernetes version;
+//! - ports: no two Services claim one nodePort, no two pods one host port on a node (a whole
+//!   platform render: every app of the root helmfile).
 
 pub mod apis;
 pub mod fit;
@@ -18,6 +20,7 @@ pub mod manifest;
 pub mod mesh;
 pub mod operator;
 pub mod pods;
+pub mod ports;
 pub mod refs;
 pub mod report;
 pub mod sidecar;
@@ -176,6 +179,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
     mesh::check(&all, &mesh_ctx, &mut f);
     refs::check(plan, env, &all, &ctx, &mut f);
     fit::check(env, &all, &mut f);
+    ports::check(env, &all, &mut f);
 
     Ok(Audit {
         environment: env.name.clone(),

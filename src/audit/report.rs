@@ -16,7 +16,7 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    /// `images`, `lists`, `wiring`, `network`, `api`.
+    /// `images`, `lists`, `wiring`, `network`, `api`, `ports`...
     pub check: &'static str,
     /// `Kind namespace/name`, or the image list for list findings.
     pub object: String,
