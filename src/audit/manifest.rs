@@ -208,6 +208,20 @@ pub fn read(
     }
 }
 
+/// Splits a render into the stack's objects and the rest of a platform render (`helmfile -e
+/// ENV template` of a root helmfile whose other apps are not the stack's): an object is the
+/// stack's when its `# Source:` starts with one of `releases` (the wrapper charts are named
+/// after them) or names no source at all. The rest is checked for port collisions only: the
+/// plan knows nothing else of it.
+pub fn split_stack(objects: Vec<Object>, releases: &[&str]) -> (Vec<Object>, Vec<Object>) {
+    objects.into_iter().partition(|o| {
+        o.source
+            .as_deref()
+            .and_then(|s| s.split('/').next())
+            .is_none_or(|chart| releases.contains(&chart))
+    })
+}
+
 /// Kinds that have no namespace (Helm leaves them out of the release namespace).
 pub fn cluster_scoped(kind: &str) -> bool {
     matches!(
@@ -257,6 +271,19 @@ mod tests {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  d: \tText\n";
         let objs = read("in", text, &|_| None).unwrap();
         assert_eq!(objs[0].str_at("data.d"), Some("Text"));
+    }
+
+    #[test]
+    fn a_platform_render_splits_into_the_stacks_objects_and_the_rest() {
+        let text = "---\n# Source: kserve/templates/a.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: kserve}\n\
+                    ---\n# Source: astrago/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: astrago}\n\
+                    ---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: kserve}\n";
+        let all = read("t", text, &|_| None).unwrap();
+        let (ours, rest) = split_stack(all, &["kserve", "istiod"]);
+        let names = |v: &[Object]| v.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
+        // No source: the stack's (an object nobody can place is held to every check).
+        assert_eq!(names(&ours), ["a", "c"]);
+        assert_eq!(names(&rest), ["b"]);
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Options {
 pub struct Audit {
     pub environment: String,
     pub objects: usize,
+    /// Objects of the rest of a platform render (checked for port collisions only).
+    pub platform: usize,
     pub findings: Vec<Finding>,
 }
 
@@ -61,13 +63,18 @@ impl Audit {
     }
 
     pub fn text(&self) -> String {
-        report::text(&self.findings, self.objects, &self.environment)
+        report::text(
+            &self.findings,
+            (self.objects, self.platform),
+            &self.environment,
+        )
     }
 
     pub fn json(&self) -> String {
         let v = serde_json::json!({
             "environment": self.environment,
             "objects": self.objects,
+            "platform_objects": self.platform,
             "failures": self.failures(),
             "findings": self.findings,
         });
@@ -118,7 +125,9 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
             .find(|r| r.name == release)
             .map(|r| r.namespace.clone())
     };
-    let rendered = manifest::read(label, text, &release_ns)?;
+    let ours: Vec<&str> = plan.releases.iter().map(|r| r.name.as_str()).collect();
+    let (rendered, platform) =
+        manifest::split_stack(manifest::read(label, text, &release_ns)?, &ours);
     let mut f = Findings::default();
 
     // What the Knative Operator will apply, where the operator's manifests are given.
@@ -179,11 +188,12 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
     mesh::check(&all, &mesh_ctx, &mut f);
     refs::check(plan, env, &all, &ctx, &mut f);
     fit::check(env, &all, &mut f);
-    ports::check(env, &all, &mut f);
+    ports::check(env, &[&all[..], &platform[..]].concat(), &mut f);
 
     Ok(Audit {
         environment: env.name.clone(),
         objects: rendered.len(),
+        platform: platform.len(),
         findings: f.0,
     })
 }

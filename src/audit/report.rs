@@ -103,7 +103,9 @@ pub fn missing(partial: bool, f: &mut Findings, o: &Object, path: &str, message:
 }
 
 /// Failures first, then notes; each group in the order found.
-pub fn text(findings: &[Finding], objects: usize, env: &str) -> String {
+/// `objects`: the stack's objects, and those of the rest of a platform render.
+pub fn text(findings: &[Finding], objects: (usize, usize), env: &str) -> String {
+    let (objects, platform) = objects;
     let mut out = String::new();
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by_key(|f| f.severity);
@@ -132,8 +134,13 @@ pub fn text(findings: &[Finding], objects: usize, env: &str) -> String {
         .iter()
         .filter(|f| f.severity == Severity::Fail)
         .count();
+    let rest = if platform > 0 {
+        format!(" (and {platform} of the rest of the platform, checked for port collisions)")
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "audit of environment {env}: {objects} objects, {fails} failure(s), {} note(s)\n",
+        "audit of environment {env}: {objects} objects{rest}, {fails} failure(s), {} note(s)\n",
         findings.len() - fails
     ));
     out
