@@ -359,36 +359,188 @@ fn a_gateway_api_object_needs_its_crd_in_the_render() {
     );
 }
 
-#[test]
-fn apis_removed_before_1_22_and_alpha_apis_are_refused() {
-    let deployment = |v: &str| {
-        format!("---\napiVersion: {v}\nkind: Deployment\nmetadata:\n  name: d\n  namespace: kserve\nspec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}}]\n")
+/// The audit of `manifests` as environment airgap on Kubernetes `kube` (the default matrix,
+/// its clusters' version replaced), with `cluster` lines added to airgap's `cluster:`.
+fn run_on(kube: &str, cluster: &str, manifests: &str) -> audit::Audit {
+    let airgap = "  airgap:\n    cluster:\n";
+    assert_eq!(common::MATRIX.matches(airgap).count(), 1);
+    let matrix = common::MATRIX
+        .replace("kubernetes: v1.28.6", &format!("kubernetes: {kube}"))
+        .replacen(airgap, &format!("{airgap}{cluster}"), 1);
+    let plan = deploygen::plan("matrix.yaml", matrix.as_bytes()).expect("plan");
+    let opts = Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: None,
     };
-    for (v, removed) in [
-        ("apps/v1beta1", "1.16"),
-        ("apps/v1beta2", "1.16"),
-        ("extensions/v1beta1", "1.16"),
-    ] {
-        let f = api_fails(&deployment(v));
-        assert_eq!(f.len(), 1, "{v}: {f:#?}");
-        assert!(
-            f[0].starts_with("Deployment kserve/d apiVersion:")
-                && f[0].contains(&format!("not served from Kubernetes {removed}"))
-                && f[0].contains("use apps/v1"),
-            "{f:#?}"
+    audit::audit(&plan, &opts, "render.yaml", manifests).expect("readable input")
+}
+
+fn deployment(api_version: &str) -> String {
+    format!("---\napiVersion: {api_version}\nkind: Deployment\nmetadata:\n  name: d\n  namespace: kserve\nspec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}}]\n")
+}
+
+#[test]
+fn apis_removed_before_the_table_and_alpha_apis_are_refused() {
+    // The real render on 1.28, with a Deployment at a version Kubernetes removed in 1.16:
+    // before the table's first minor (1.25), so "not served by 1.28", and what to use.
+    for v in ["apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"] {
+        let f = api_fails(&format!("{RENDER}{}", deployment(v)));
+        assert_eq!(
+            f,
+            [format!("Deployment kserve/d apiVersion: {v} Deployment is not served by Kubernetes 1.28 (nor by any of 1.25 to 1.37); use apps/v1")],
+            "{v}"
         );
     }
-    assert_eq!(api_fails(&deployment("apps/v1")), Vec::<String>::new());
-    // An Ingress of extensions/v1beta1 was served until 1.22.
+    assert_eq!(
+        api_fails(&format!("{RENDER}{}", deployment("apps/v1"))),
+        Vec::<String>::new()
+    );
+    // An Ingress of extensions/v1beta1 moved to networking.k8s.io.
     let ingress = "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: i\n  namespace: kserve\n";
     let f = api_fails(ingress);
     assert!(
-        f.len() == 1 && f[0].contains("from Kubernetes 1.22"),
+        f.len() == 1
+            && f[0].contains("not served by Kubernetes 1.28")
+            && f[0].ends_with("use networking.k8s.io/v1"),
         "{f:#?}"
     );
     let alpha = "---\napiVersion: admissionregistration.k8s.io/v1alpha1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: p\n";
     let f = api_fails(alpha);
     assert!(f.len() == 1 && f[0].contains("alpha API"), "{f:#?}");
+}
+
+const CRON_JOB: &str = "---\n# Source: kserve/templates/cron.yaml\napiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: c\n  namespace: kserve\nspec:\n  schedule: \"@daily\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}]\n";
+
+const FLOW_SCHEMA: &str = "---\n# Source: kserve/templates/flow.yaml\napiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata:\n  name: kserve\nspec:\n  priorityLevelConfiguration: {name: workload-low}\n";
+
+#[test]
+fn apis_follow_the_generated_table_on_each_minor() {
+    // batch/v1beta1 CronJob: removed in 1.25, refused on every minor the catalog supports.
+    for kube in ["v1.28.6", "v1.30.2"] {
+        let f = fails(&run_on(kube, "", &format!("{RENDER}{CRON_JOB}")), "api");
+        let minor = &kube[1..5];
+        assert_eq!(f, [format!("CronJob kserve/c apiVersion: batch/v1beta1 CronJob is not served by Kubernetes {minor} (nor by any of 1.25 to 1.37); use batch/v1")], "{kube}");
+    }
+    // flowcontrol.apiserver.k8s.io/v1beta2: served on 1.28, removed in 1.29.
+    assert_eq!(
+        fails(
+            &run_on("v1.28.6", "", &format!("{RENDER}{FLOW_SCHEMA}")),
+            "api"
+        ),
+        Vec::<String>::new()
+    );
+    for kube in ["v1.29.4", "v1.30.2"] {
+        let f = fails(&run_on(kube, "", &format!("{RENDER}{FLOW_SCHEMA}")), "api");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].starts_with("FlowSchema kserve apiVersion: flowcontrol.apiserver.k8s.io/v1beta2 FlowSchema is not served from Kubernetes 1.29 on ("), "{f:#?}");
+        assert!(
+            f[0].ends_with("use flowcontrol.apiserver.k8s.io/v1"),
+            "{f:#?}"
+        );
+    }
+    // Its GA version passes from 1.29 on, and is too new for 1.28.
+    let ga = FLOW_SCHEMA.replace("/v1beta2", "/v1");
+    assert_eq!(
+        fails(&run_on("v1.29.4", "", &format!("{RENDER}{ga}")), "api"),
+        Vec::<String>::new()
+    );
+    let f = fails(&run_on("v1.28.6", "", &format!("{RENDER}{ga}")), "api");
+    assert!(
+        f.len() == 1
+            && f[0].contains("is served from Kubernetes 1.29 on only (this environment runs 1.28)"),
+        "{f:#?}"
+    );
+    // The real render itself is served on each of these minors.
+    for kube in ["v1.29.4", "v1.30.2"] {
+        assert_eq!(
+            fails(&run_on(kube, "", &RENDER), "api"),
+            Vec::<String>::new(),
+            "{kube}"
+        );
+    }
+}
+
+/// `helmfile -e airgap template --include-crds` of the tree, CRDs included, made once.
+fn whole() -> &'static str {
+    static WHOLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    WHOLE.get_or_init(common::real::airgap_whole)
+}
+
+#[test]
+fn a_group_the_platform_installs_is_declared_in_the_matrix() {
+    // The real render with its CRDs (--include-crds; `common::real::airgap` leaves them out)
+    // and a Gateway whose CRD nothing renders.
+    let with_crds = whole();
+    assert_eq!(
+        fails(&run_on("v1.28.6", "", with_crds), "api"),
+        Vec::<String>::new()
+    );
+    let f = fails(
+        &run_on("v1.28.6", "", &format!("{with_crds}{GATEWAY}")),
+        "api",
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].starts_with("Gateway istio-system/web apiVersion: no CRD in the rendered objects defines gateway.networking.k8s.io/v1 Gateway"), "{f:#?}");
+    assert!(
+        f[0].contains(
+            "list gateway.networking.k8s.io/v1 under environments.airgap.cluster.platform_apis"
+        ),
+        "{f:#?}"
+    );
+    // Declared as installed by the platform: served.
+    let declared = "      platform_apis: [gateway.networking.k8s.io/v1]\n";
+    assert_eq!(
+        fails(
+            &run_on("v1.28.6", declared, &format!("{with_crds}{GATEWAY}")),
+            "api"
+        ),
+        Vec::<String>::new()
+    );
+    // Another version of the group is not declared by it.
+    let beta = GATEWAY.replace(
+        "gateway.networking.k8s.io/v1",
+        "gateway.networking.k8s.io/v1beta1",
+    );
+    let f = fails(
+        &run_on("v1.28.6", declared, &format!("{with_crds}{beta}")),
+        "api",
+    );
+    assert!(
+        f.len() == 1 && f[0].contains("list gateway.networking.k8s.io/v1beta1 under"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn monitors_are_served_where_prometheus_runs_or_the_platform_declares_them() {
+    // airgap renders ServiceMonitors with `operations.monitoring.prometheus: true`, which
+    // implies monitoring.coreos.com/v1; with it off, each monitor needs a declaration.
+    let off = common::MATRIX.replacen(
+        "        prometheus: true\n",
+        "        prometheus: false\n",
+        1,
+    );
+    assert_ne!(off, common::MATRIX);
+    let plan = deploygen::plan("matrix.yaml", off.as_bytes()).expect("plan");
+    let opts = Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: None,
+    };
+    let a = audit::audit(&plan, &opts, "render.yaml", &RENDER).expect("readable input");
+    let f = fails(&a, "api");
+    assert!(
+        !f.is_empty()
+            && f.iter()
+                .all(|l| l.contains("Prometheus Operator CRDs are not installed here")),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("ServiceMonitor istio-system/istiod apiVersion:")),
+        "{f:#?}"
+    );
 }
 
 #[test]
