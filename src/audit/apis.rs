@@ -253,14 +253,19 @@ pub fn check(env: &EnvPlan, all: &[Object], whole: bool, f: &mut Findings) {
         );
         match crd {
             Some(c) => {
-                let served = c
+                let served: Vec<&str> = c
                     .at("spec.versions")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                    .any(|v| v.get("name").and_then(Value::as_str) == Some(version) && v.get("served").and_then(Value::as_bool) != Some(false));
-                if !served {
-                    f.fail("api", o, "apiVersion", format!("{} is not a served version of CRD {}: use a version it serves, or {todo}", o.api_version, c.name));
+                    .filter(|v| v.get("served").and_then(Value::as_bool) != Some(false))
+                    .filter_map(|v| v.get("name").and_then(Value::as_str))
+                    .collect();
+                if !served.contains(&version) {
+                    f.fail("api", o, "apiVersion", format!(
+                        "{} is not a served version of CRD {} (it serves: {}): use one it serves, or list {} under environments.{}.cluster.platform_apis if the platform installs that version",
+                        o.api_version, c.name, if served.is_empty() { "none".to_string() } else { served.join(", ") }, o.api_version, env.name
+                    ));
                 }
             }
             None if group == "monitoring.coreos.com" && !env.env.operations.monitoring.prometheus => f.fail("api", o, "apiVersion", format!("Prometheus Operator CRDs are not installed here (operations.monitoring.prometheus is false, and cluster.platform_apis does not list {}): {todo}", o.api_version)),
@@ -434,12 +439,12 @@ mod tests {
             "flowcontrol.apiserver.k8s.io/v1 FlowSchema is served from Kubernetes 1.29 on only (this environment runs 1.28); use flowcontrol.apiserver.k8s.io/v1beta3"
         );
         assert_eq!(why("flowcontrol.apiserver.k8s.io/v1", "FlowSchema", 29), "");
-        assert!(why(
-            "admissionregistration.k8s.io/v1",
-            "ValidatingAdmissionPolicy",
-            29
-        )
-        .contains("served from Kubernetes 1.30 on only"));
+        // The version to use is the highest non-alpha one served (v1beta1 here, not
+        // v1alpha1).
+        assert_eq!(
+            why("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", 29),
+            "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy is served from Kubernetes 1.30 on only (this environment runs 1.29); use admissionregistration.k8s.io/v1beta1"
+        );
     }
 
     #[test]
