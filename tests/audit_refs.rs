@@ -1311,3 +1311,76 @@ fn only_kserve_serving_runtimes_count_as_pods_among_custom_resources() {
         assert_eq!(fails(&a, "fit"), Vec::<String>::new(), "{api} {kind}");
     }
 }
+
+// Webhook paths (src/audit/webhooks.rs): a webhook calls a path its chart's server serves.
+
+#[test]
+fn a_webhook_path_typo_is_caught_and_names_the_served_paths() {
+    let a = run(&plant(
+        "        path: /mutate-pods\n",
+        "        path: /mutate-pod\n",
+    ));
+    assert_one(
+        &a,
+        "wiring",
+        "MutatingWebhookConfiguration inferenceservice.serving.kserve.io webhooks[1].clientConfig.service.path",
+        "calls path /mutate-pod (did you mean `/mutate-pods`?), which the webhook server behind Service kserve/kserve-webhook-server-service (chart kserve) does not serve; it serves: /mutate-pods, ",
+    );
+    // cert-manager's validating webhook.
+    let a = run(&plant(
+        "        path: /validate\n",
+        "        path: /validation\n",
+    ));
+    assert_one(
+        &a,
+        "wiring",
+        "ValidatingWebhookConfiguration cert-manager-webhook webhooks[0].clientConfig.service.path",
+        "(chart cert-manager)",
+    );
+    // No path at all: the API server calls `/`, which istiod does not serve.
+    let a = run(&RENDER.replacen("        path: \"/validate\"\n", "", 2));
+    let f = fails(&a, "wiring");
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert!(
+        f.iter()
+            .all(|l| l.contains("has no path (the API server calls /)")
+                && l.contains("Service istio-system/istiod (chart istiod)")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn injection_paths_with_parameters_pass_and_conversion_webhooks_are_checked() {
+    // Istio documents parameters below /inject (values.yaml injectionPath).
+    let a = run(&RENDER.replacen(
+        "      path: \"/inject\"\n",
+        "      path: \"/inject/cluster/remote/net/network2\"\n",
+        4,
+    ));
+    assert_eq!(fails(&a, "wiring"), Vec::<String>::new());
+    // The Knative Operator's CRDs convert through its webhook (the whole render has CRDs).
+    let typo = whole().replacen(
+        "          path: /resource-conversion\n",
+        "          path: /resource-convertion\n",
+        1,
+    );
+    assert_ne!(typo, whole());
+    let f = fails(&run(&typo), "wiring");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].starts_with("CustomResourceDefinition knativeeventings.operator.knative.dev spec.conversion.webhook.clientConfig.service.path: calls path /resource-convertion (did you mean `/resource-conversion`?)"),
+        "{f:#?}"
+    );
+    assert_eq!(fails(&run(whole()), "wiring"), Vec::<String>::new());
+    // Its Service must exist and have the port, as for admission webhooks.
+    let port = whole().replacen(
+        "          path: /resource-conversion\n",
+        "          path: /resource-conversion\n          port: 8443\n",
+        1,
+    );
+    let f = fails(&run(&port), "wiring");
+    assert!(
+        f.len() == 1 && f[0].contains("names port 8443 of Service knative-operator/operator-webhook, which has no such port"),
+        "{f:#?}"
+    );
+}

@@ -21,6 +21,7 @@ pub mod pods;
 pub mod refs;
 pub mod report;
 pub mod sidecar;
+pub mod webhooks;
 pub mod wiring;
 
 use std::collections::BTreeMap;
