@@ -6,8 +6,8 @@ Usage (from anywhere):
   .ci/served-apis.py            write src/audit/served-apis.txt
   .ci/served-apis.py --check    regenerate in memory, diff against the committed file (exit 1)
 
-Source: the PyPI package kubernetes-validate, pinned below to the version
-.ci/validate-schemas.py uses (it is installed with pip when missing). For every Kubernetes minor
+Source: the PyPI package kubernetes-validate at the version .ci/validate-schemas.py pins (read
+from that file; installed with pip when missing). For every Kubernetes minor
 it ships (`kubernetes-json-schema/v1.N.0-local`), it carries `_definitions.json`, the
 definitions of the API server's OpenAPI document (kubernetes/kubernetes
 api/openapi-spec/swagger.json of that release, converted to JSON Schema). A definition that is
@@ -37,8 +37,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-KUBERNETES_VALIDATE = "1.37.0"  # keep equal to .ci/validate-schemas.py's pin
 REPO = Path(__file__).resolve().parent.parent
+# One pin for both scripts: the version .ci/validate-schemas.py validates with.
+KUBERNETES_VALIDATE = re.search(r'^KUBERNETES_VALIDATE = "([^"]+)"',
+                                (REPO / ".ci" / "validate-schemas.py").read_text(), re.M).group(1)
 OUT = REPO / "src" / "audit" / "served-apis.txt"
 
 

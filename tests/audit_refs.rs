@@ -1384,3 +1384,37 @@ fn injection_paths_with_parameters_pass_and_conversion_webhooks_are_checked() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn a_custom_resource_without_its_crd_is_judged_by_what_the_render_holds() {
+    // CRDs of the group are rendered, but not the object's kind: a failure.
+    let route = crd("gateway.networking.k8s.io", "httproutes", "HTTPRoute");
+    let f = fails(
+        &run_on("v1.28.6", "", &format!("{}{route}{GATEWAY}", whole())),
+        "api",
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].contains("though CRDs of gateway.networking.k8s.io are there")
+            && f[0].contains("list gateway.networking.k8s.io/v1 under"),
+        "{f:#?}"
+    );
+    // Rendered without --include-crds (no CRD at all): a note that says how to check.
+    let a = run(&format!("{RENDER}{GATEWAY}"));
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+    assert!(
+        found(&a, Severity::Note, "api").iter().any(|l| l
+            == "Gateway istio-system/web apiVersion: no CRD of gateway.networking.k8s.io in the input: render with --include-crds to check that gateway.networking.k8s.io/v1 Gateway is served"),
+        "{:#?}",
+        found(&a, Severity::Note, "api")
+    );
+    // Only some releases rendered: another may install it, a note.
+    let a = run_with(&["kserve"], &format!("{}{GATEWAY}", whole()));
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+    assert!(
+        found(&a, Severity::Note, "api").iter().any(|l| l
+            == "Gateway istio-system/web apiVersion: no CRD in these releases defines gateway.networking.k8s.io/v1 Gateway (another release may install it)"),
+        "{:#?}",
+        found(&a, Severity::Note, "api")
+    );
+}
