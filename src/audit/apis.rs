@@ -153,21 +153,22 @@ impl Table {
             return None;
         }
         let what = format!("{api_version} {kind}");
+        let spans = self.minors(api_version, kind);
+        if spans.is_some_and(|s| covers(s, minor)) {
+            return is_alpha(version).then(|| format!(
+                "{what} is an alpha API, which Kubernetes does not serve unless the cluster enables it (--runtime-config); use a stable version"
+            ));
+        }
         let use_instead = match self.instead(api_version, kind, minor) {
             Some(v) => format!("use {v}"),
             None => format!("Kubernetes 1.{minor} serves no version of {kind}"),
         };
-        let Some(spans) = self.minors(api_version, kind) else {
+        let Some(spans) = spans else {
             return Some(format!(
                 "{what} is not served by Kubernetes 1.{minor} (nor by any of 1.{} to 1.{}); {use_instead}",
                 self.first, self.last
             ));
         };
-        if covers(spans, minor) {
-            return is_alpha(version).then(|| format!(
-                "{what} is an alpha API, which Kubernetes does not serve unless the cluster enables it (--runtime-config); use a stable version"
-            ));
-        }
         let last_before = spans.iter().map(|(_, b)| *b).filter(|b| *b < minor).max();
         let first_after = spans.iter().map(|(a, _)| *a).filter(|a| *a > minor).min();
         Some(match (last_before, first_after) {
