@@ -169,8 +169,11 @@ impl Table {
                 self.first, self.last
             ));
         };
-        let last_before = spans.iter().map(|(_, b)| *b).filter(|b| *b < minor).max();
-        let first_after = spans.iter().map(|(a, _)| *a).filter(|a| *a > minor).min();
+        // No span holds `minor`: each lies wholly before or wholly after it.
+        let (before, after): (Vec<&(u64, u64)>, Vec<&(u64, u64)>) =
+            spans.iter().partition(|(_, b)| *b < minor);
+        let last_before = before.iter().map(|(_, b)| *b).max();
+        let first_after = after.iter().map(|(a, _)| *a).min();
         Some(match (last_before, first_after) {
             (Some(b), None) => format!(
                 "{what} is not served from Kubernetes 1.{} on (this environment runs 1.{minor}); {use_instead}",
