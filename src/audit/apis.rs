@@ -170,8 +170,7 @@ impl Table {
             ));
         };
         // No span holds `minor`: each lies wholly before or wholly after it.
-        let (before, after): (Vec<&(u64, u64)>, Vec<&(u64, u64)>) =
-            spans.iter().partition(|(_, b)| *b < minor);
+        let (before, after): (Spans, Spans) = spans.iter().partition(|(_, b)| *b < minor);
         let last_before = before.iter().map(|(_, b)| *b).max();
         let first_after = after.iter().map(|(a, _)| *a).min();
         Some(match (last_before, first_after) {
