@@ -1418,3 +1418,47 @@ fn a_custom_resource_without_its_crd_is_judged_by_what_the_render_holds() {
         found(&a, Severity::Note, "api")
     );
 }
+
+#[test]
+fn a_webhook_is_a_client_only_of_the_service_it_names() {
+    // A webhook naming a Service that exists only in another namespace reaches nothing: it is
+    // no plain client of the Service of that name (the mesh check), only a missing reference.
+    let stray = "---\n# Source: kserve/templates/stray.yaml\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: stray\nwebhooks:\n  - name: stray.example.com\n    admissionReviewVersions: [v1]\n    sideEffects: None\n    clientConfig:\n      service: {name: kserve-controller-manager-service, namespace: nowhere, port: 8443, path: /validate}\n";
+    let strict = format!("{RENDER}{}{KSERVE_INJECTED}", strict_policy("kserve"));
+    let before = fails(&run(&strict), "mesh");
+    let a = run(&format!("{strict}{stray}"));
+    assert_eq!(fails(&a, "mesh"), before);
+    assert!(
+        fails(&a, "refs").iter().chain(fails(&a, "wiring").iter()).any(|l| l.starts_with(
+            "ValidatingWebhookConfiguration stray webhooks[0].clientConfig.service: names Service nowhere/kserve-controller-manager-service, which is not rendered"
+        )),
+        "{:#?}",
+        a.findings
+    );
+}
+
+#[test]
+fn a_webhook_into_what_the_knative_operator_creates_is_not_judged_without_its_manifests() {
+    // Knative Serving's Services are the operator's (from its kodata), not rendered: without
+    // --operator-manifests a webhook naming one is not a missing reference.
+    let serving = "---\n# Source: knative-serving/templates/wh.yaml\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: serving-extra\nwebhooks:\n  - name: extra.serving.knative.dev\n    admissionReviewVersions: [v1]\n    sideEffects: None\n    clientConfig:\n      service: {name: webhook, namespace: knative-serving}\n";
+    let a = run(&format!("{RENDER}{serving}"));
+    let named: Vec<String> = fails(&a, "refs")
+        .into_iter()
+        .chain(fails(&a, "wiring"))
+        .filter(|l| l.contains("serving-extra"))
+        .collect();
+    assert_eq!(named, Vec::<String>::new());
+    // The same webhook into a namespace the operator does not own is a missing reference.
+    let a = run(&format!(
+        "{RENDER}{}",
+        serving.replace("namespace: knative-serving}", "namespace: kserve}")
+    ));
+    assert!(
+        fails(&a, "wiring").iter().chain(fails(&a, "refs").iter()).any(|l| l.starts_with(
+            "ValidatingWebhookConfiguration serving-extra webhooks[0].clientConfig.service: names Service kserve/webhook, which is not rendered"
+        )),
+        "{:#?}",
+        a.findings
+    );
+}
