@@ -359,36 +359,248 @@ fn a_gateway_api_object_needs_its_crd_in_the_render() {
     );
 }
 
-#[test]
-fn apis_removed_before_1_22_and_alpha_apis_are_refused() {
-    let deployment = |v: &str| {
-        format!("---\napiVersion: {v}\nkind: Deployment\nmetadata:\n  name: d\n  namespace: kserve\nspec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}}]\n")
+/// The audit of `manifests` as environment airgap on Kubernetes `kube` (the default matrix,
+/// its clusters' version replaced), with `cluster` lines added to airgap's `cluster:`.
+fn run_on(kube: &str, cluster: &str, manifests: &str) -> audit::Audit {
+    let airgap = "  airgap:\n    cluster:\n";
+    assert_eq!(common::MATRIX.matches(airgap).count(), 1);
+    let matrix = common::MATRIX
+        .replace("kubernetes: v1.28.6", &format!("kubernetes: {kube}"))
+        .replacen(airgap, &format!("{airgap}{cluster}"), 1);
+    let plan = deploygen::plan("matrix.yaml", matrix.as_bytes()).expect("plan");
+    let opts = Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: None,
     };
-    for (v, removed) in [
-        ("apps/v1beta1", "1.16"),
-        ("apps/v1beta2", "1.16"),
-        ("extensions/v1beta1", "1.16"),
-    ] {
-        let f = api_fails(&deployment(v));
-        assert_eq!(f.len(), 1, "{v}: {f:#?}");
-        assert!(
-            f[0].starts_with("Deployment kserve/d apiVersion:")
-                && f[0].contains(&format!("not served from Kubernetes {removed}"))
-                && f[0].contains("use apps/v1"),
-            "{f:#?}"
+    audit::audit(&plan, &opts, "render.yaml", manifests).expect("readable input")
+}
+
+fn deployment(api_version: &str) -> String {
+    format!("---\napiVersion: {api_version}\nkind: Deployment\nmetadata:\n  name: d\n  namespace: kserve\nspec:\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      containers: [{{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}}]\n")
+}
+
+#[test]
+fn apis_removed_before_the_table_and_alpha_apis_are_refused() {
+    // The real render on 1.28, with a Deployment at a version Kubernetes removed in 1.16:
+    // before the table's first minor (1.25), so "not served by 1.28", and what to use.
+    for v in ["apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"] {
+        let f = api_fails(&format!("{RENDER}{}", deployment(v)));
+        assert_eq!(
+            f,
+            [format!("Deployment kserve/d apiVersion: {v} Deployment is not served by Kubernetes 1.28 (nor by any of 1.25 to 1.37); use apps/v1")],
+            "{v}"
         );
     }
-    assert_eq!(api_fails(&deployment("apps/v1")), Vec::<String>::new());
-    // An Ingress of extensions/v1beta1 was served until 1.22.
+    assert_eq!(
+        api_fails(&format!("{RENDER}{}", deployment("apps/v1"))),
+        Vec::<String>::new()
+    );
+    // An Ingress of extensions/v1beta1 moved to networking.k8s.io.
     let ingress = "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: i\n  namespace: kserve\n";
     let f = api_fails(ingress);
     assert!(
-        f.len() == 1 && f[0].contains("from Kubernetes 1.22"),
+        f.len() == 1
+            && f[0].contains("not served by Kubernetes 1.28")
+            && f[0].ends_with("use networking.k8s.io/v1"),
         "{f:#?}"
     );
     let alpha = "---\napiVersion: admissionregistration.k8s.io/v1alpha1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: p\n";
     let f = api_fails(alpha);
     assert!(f.len() == 1 && f[0].contains("alpha API"), "{f:#?}");
+}
+
+const CRON_JOB: &str = "---\n# Source: kserve/templates/cron.yaml\napiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: c\n  namespace: kserve\nspec:\n  schedule: \"@daily\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}]\n";
+
+const FLOW_SCHEMA: &str = "---\n# Source: kserve/templates/flow.yaml\napiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata:\n  name: kserve\nspec:\n  priorityLevelConfiguration: {name: workload-low}\n";
+
+#[test]
+fn apis_follow_the_generated_table_on_each_minor() {
+    // batch/v1beta1 CronJob: removed in 1.25, refused on every minor the catalog supports.
+    for kube in ["v1.28.6", "v1.30.2"] {
+        let f = fails(&run_on(kube, "", &format!("{RENDER}{CRON_JOB}")), "api");
+        let minor = &kube[1..5];
+        assert_eq!(f, [format!("CronJob kserve/c apiVersion: batch/v1beta1 CronJob is not served by Kubernetes {minor} (nor by any of 1.25 to 1.37); use batch/v1")], "{kube}");
+    }
+    // flowcontrol.apiserver.k8s.io/v1beta2: served on 1.28, removed in 1.29.
+    assert_eq!(
+        fails(
+            &run_on("v1.28.6", "", &format!("{RENDER}{FLOW_SCHEMA}")),
+            "api"
+        ),
+        Vec::<String>::new()
+    );
+    for kube in ["v1.29.4", "v1.30.2"] {
+        let f = fails(&run_on(kube, "", &format!("{RENDER}{FLOW_SCHEMA}")), "api");
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert!(f[0].starts_with("FlowSchema kserve apiVersion: flowcontrol.apiserver.k8s.io/v1beta2 FlowSchema is not served from Kubernetes 1.29 on ("), "{f:#?}");
+        assert!(
+            f[0].ends_with("use flowcontrol.apiserver.k8s.io/v1"),
+            "{f:#?}"
+        );
+    }
+    // Its GA version passes from 1.29 on, and is too new for 1.28.
+    let ga = FLOW_SCHEMA.replace("/v1beta2", "/v1");
+    assert_eq!(
+        fails(&run_on("v1.29.4", "", &format!("{RENDER}{ga}")), "api"),
+        Vec::<String>::new()
+    );
+    let f = fails(&run_on("v1.28.6", "", &format!("{RENDER}{ga}")), "api");
+    assert!(
+        f.len() == 1
+            && f[0].contains("is served from Kubernetes 1.29 on only (this environment runs 1.28)"),
+        "{f:#?}"
+    );
+    // The real render itself is served on each of these minors.
+    for kube in ["v1.29.4", "v1.30.2"] {
+        assert_eq!(
+            fails(&run_on(kube, "", &RENDER), "api"),
+            Vec::<String>::new(),
+            "{kube}"
+        );
+    }
+}
+
+/// `helmfile -e airgap template --include-crds` of the tree, CRDs included, made once.
+fn whole() -> &'static str {
+    static WHOLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    WHOLE.get_or_init(common::real::airgap_whole)
+}
+
+#[test]
+fn a_group_the_platform_installs_is_declared_in_the_matrix() {
+    // The real render with its CRDs (--include-crds; `common::real::airgap` leaves them out)
+    // and a Gateway whose CRD nothing renders.
+    let with_crds = whole();
+    assert_eq!(
+        fails(&run_on("v1.28.6", "", with_crds), "api"),
+        Vec::<String>::new()
+    );
+    let f = fails(
+        &run_on("v1.28.6", "", &format!("{with_crds}{GATEWAY}")),
+        "api",
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].starts_with("Gateway istio-system/web apiVersion: no CRD in the rendered objects defines gateway.networking.k8s.io/v1 Gateway"), "{f:#?}");
+    assert!(
+        f[0].contains(
+            "list gateway.networking.k8s.io/v1 under environments.airgap.cluster.platform_apis"
+        ),
+        "{f:#?}"
+    );
+    // Declared as installed by the platform: served.
+    let declared = "      platform_apis: [gateway.networking.k8s.io/v1]\n";
+    assert_eq!(
+        fails(
+            &run_on("v1.28.6", declared, &format!("{with_crds}{GATEWAY}")),
+            "api"
+        ),
+        Vec::<String>::new()
+    );
+    // Another version of the group is not declared by it.
+    let beta = GATEWAY.replace(
+        "gateway.networking.k8s.io/v1",
+        "gateway.networking.k8s.io/v1beta1",
+    );
+    let f = fails(
+        &run_on("v1.28.6", declared, &format!("{with_crds}{beta}")),
+        "api",
+    );
+    assert!(
+        f.len() == 1 && f[0].contains("list gateway.networking.k8s.io/v1beta1 under"),
+        "{f:#?}"
+    );
+    // A CRD in the render that does not serve the object's version.
+    let gw = crd("gateway.networking.k8s.io", "gateways", "Gateway");
+    let f = fails(
+        &run_on("v1.28.6", "", &format!("{with_crds}{gw}{beta}")),
+        "api",
+    );
+    assert_eq!(f, ["Gateway istio-system/web apiVersion: gateway.networking.k8s.io/v1beta1 is not a served version of CRD gateways.gateway.networking.k8s.io (it serves: v1): use one it serves, or list gateway.networking.k8s.io/v1beta1 under environments.airgap.cluster.platform_apis if the platform installs that version"]);
+    let unserved = gw.replace("{name: v1, served: true", "{name: v1beta1, served: false");
+    assert_ne!(unserved, gw);
+    let f = fails(
+        &run_on("v1.28.6", "", &format!("{with_crds}{unserved}{beta}")),
+        "api",
+    );
+    assert!(f.len() == 1 && f[0].contains("(it serves: none)"), "{f:#?}");
+    assert_eq!(
+        fails(
+            &run_on("v1.28.6", "", &format!("{with_crds}{gw}{GATEWAY}")),
+            "api"
+        ),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn monitors_are_served_where_prometheus_runs_or_the_platform_declares_them() {
+    // airgap renders ServiceMonitors with `operations.monitoring.prometheus: true`, which
+    // implies monitoring.coreos.com/v1; with it off, each monitor needs a declaration.
+    let off = common::MATRIX.replacen(
+        "        prometheus: true\n",
+        "        prometheus: false\n",
+        1,
+    );
+    assert_ne!(off, common::MATRIX);
+    let plan = deploygen::plan("matrix.yaml", off.as_bytes()).expect("plan");
+    let opts = Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: None,
+    };
+    let a = audit::audit(&plan, &opts, "render.yaml", &RENDER).expect("readable input");
+    let f = fails(&a, "api");
+    assert!(
+        !f.is_empty()
+            && f.iter()
+                .all(|l| l.contains("Prometheus Operator CRDs are not installed here")),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("ServiceMonitor istio-system/istiod apiVersion:")),
+        "{f:#?}"
+    );
+    // Declared in cluster.platform_apis instead: served.
+    let airgap = "  airgap:\n    cluster:\n";
+    let declared = off.replacen(
+        airgap,
+        &format!("{airgap}      platform_apis: [monitoring.coreos.com/v1]\n"),
+        1,
+    );
+    assert_ne!(declared, off);
+    let plan = deploygen::plan("matrix.yaml", declared.as_bytes()).expect("plan");
+    let a = audit::audit(&plan, &opts, "render.yaml", &RENDER).expect("readable input");
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+}
+
+#[test]
+fn a_minor_the_table_does_not_cover_is_one_note_and_built_in_apis_go_unjudged() {
+    let mut plan = deploygen::plan("matrix.yaml", common::MATRIX.as_bytes()).expect("plan");
+    for env in &mut plan.environments {
+        env.kubernetes = semver::Version::new(1, 38, 0);
+    }
+    let opts = Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: None,
+    };
+    let a = audit::audit(
+        &plan,
+        &opts,
+        "render.yaml",
+        &format!("{}{CRON_JOB}", whole()),
+    )
+    .expect("readable input");
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+    let notes = found(&a, Severity::Note, "api");
+    assert_eq!(
+        notes,
+        ["environment airgap cluster.kubernetes: the served-API table covers Kubernetes 1.25 to 1.37, not 1.38: the apiVersions of built-in groups are not checked (update kubernetes-validate in .ci/served-apis.py)"]
+    );
+    // On a covered minor there is no such note.
+    assert!(found(&run(whole()), Severity::Note, "api").is_empty());
 }
 
 #[test]
@@ -1098,4 +1310,155 @@ fn only_kserve_serving_runtimes_count_as_pods_among_custom_resources() {
         let a = run(&format!("{RENDER}{}", runtime(api, kind)));
         assert_eq!(fails(&a, "fit"), Vec::<String>::new(), "{api} {kind}");
     }
+}
+
+// Webhook paths (src/audit/webhooks.rs): a webhook calls a path its chart's server serves.
+
+#[test]
+fn a_webhook_path_typo_is_caught_and_names_the_served_paths() {
+    let a = run(&plant(
+        "        path: /mutate-pods\n",
+        "        path: /mutate-pod\n",
+    ));
+    assert_one(
+        &a,
+        "wiring",
+        "MutatingWebhookConfiguration inferenceservice.serving.kserve.io webhooks[1].clientConfig.service.path",
+        "calls path /mutate-pod (did you mean `/mutate-pods`?), which the webhook server behind Service kserve/kserve-webhook-server-service (chart kserve) does not serve; it serves: /mutate-pods, ",
+    );
+    // cert-manager's validating webhook.
+    let a = run(&plant(
+        "        path: /validate\n",
+        "        path: /validation\n",
+    ));
+    assert_one(
+        &a,
+        "wiring",
+        "ValidatingWebhookConfiguration cert-manager-webhook webhooks[0].clientConfig.service.path",
+        "(chart cert-manager)",
+    );
+    // No path at all: the API server calls `/`, which istiod does not serve.
+    let a = run(&RENDER.replacen("        path: \"/validate\"\n", "", 2));
+    let f = fails(&a, "wiring");
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert!(
+        f.iter()
+            .all(|l| l.contains("has no path (the API server calls /)")
+                && l.contains("Service istio-system/istiod (chart istiod)")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn injection_paths_with_parameters_pass_and_conversion_webhooks_are_checked() {
+    // Istio documents parameters below /inject (values.yaml injectionPath).
+    let a = run(&RENDER.replacen(
+        "      path: \"/inject\"\n",
+        "      path: \"/inject/cluster/remote/net/network2\"\n",
+        4,
+    ));
+    assert_eq!(fails(&a, "wiring"), Vec::<String>::new());
+    // The Knative Operator's CRDs convert through its webhook (the whole render has CRDs).
+    let typo = whole().replacen(
+        "          path: /resource-conversion\n",
+        "          path: /resource-convertion\n",
+        1,
+    );
+    assert_ne!(typo, whole());
+    let f = fails(&run(&typo), "wiring");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].starts_with("CustomResourceDefinition knativeeventings.operator.knative.dev spec.conversion.webhook.clientConfig.service.path: calls path /resource-convertion (did you mean `/resource-conversion`?)"),
+        "{f:#?}"
+    );
+    assert_eq!(fails(&run(whole()), "wiring"), Vec::<String>::new());
+    // Its Service must exist and have the port, as for admission webhooks.
+    let port = whole().replacen(
+        "          path: /resource-conversion\n",
+        "          path: /resource-conversion\n          port: 8443\n",
+        1,
+    );
+    let f = fails(&run(&port), "wiring");
+    assert!(
+        f.len() == 1 && f[0].contains("names port 8443 of Service knative-operator/operator-webhook, which has no such port"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn a_custom_resource_without_its_crd_is_judged_by_what_the_render_holds() {
+    // CRDs of the group are rendered, but not the object's kind: a failure.
+    let route = crd("gateway.networking.k8s.io", "httproutes", "HTTPRoute");
+    let f = fails(
+        &run_on("v1.28.6", "", &format!("{}{route}{GATEWAY}", whole())),
+        "api",
+    );
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].contains("though CRDs of gateway.networking.k8s.io are there")
+            && f[0].contains("list gateway.networking.k8s.io/v1 under"),
+        "{f:#?}"
+    );
+    // Rendered without --include-crds (no CRD at all): a note that says how to check.
+    let a = run(&format!("{RENDER}{GATEWAY}"));
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+    assert!(
+        found(&a, Severity::Note, "api").iter().any(|l| l
+            == "Gateway istio-system/web apiVersion: no CRD of gateway.networking.k8s.io in the input: render with --include-crds to check that gateway.networking.k8s.io/v1 Gateway is served"),
+        "{:#?}",
+        found(&a, Severity::Note, "api")
+    );
+    // Only some releases rendered: another may install it, a note.
+    let a = run_with(&["kserve"], &format!("{}{GATEWAY}", whole()));
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+    assert!(
+        found(&a, Severity::Note, "api").iter().any(|l| l
+            == "Gateway istio-system/web apiVersion: no CRD in these releases defines gateway.networking.k8s.io/v1 Gateway (another release may install it)"),
+        "{:#?}",
+        found(&a, Severity::Note, "api")
+    );
+}
+
+#[test]
+fn a_webhook_is_a_client_only_of_the_service_it_names() {
+    // A webhook naming a Service that exists only in another namespace reaches nothing: it is
+    // no plain client of the Service of that name (the mesh check), only a missing reference.
+    let stray = "---\n# Source: kserve/templates/stray.yaml\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: stray\nwebhooks:\n  - name: stray.example.com\n    admissionReviewVersions: [v1]\n    sideEffects: None\n    clientConfig:\n      service: {name: kserve-controller-manager-service, namespace: nowhere, port: 8443, path: /validate}\n";
+    let strict = format!("{RENDER}{}{KSERVE_INJECTED}", strict_policy("kserve"));
+    let before = fails(&run(&strict), "mesh");
+    let a = run(&format!("{strict}{stray}"));
+    assert_eq!(fails(&a, "mesh"), before);
+    assert!(
+        fails(&a, "refs").iter().chain(fails(&a, "wiring").iter()).any(|l| l.starts_with(
+            "ValidatingWebhookConfiguration stray webhooks[0].clientConfig.service: names Service nowhere/kserve-controller-manager-service, which is not rendered"
+        )),
+        "{:#?}",
+        a.findings
+    );
+}
+
+#[test]
+fn a_webhook_into_what_the_knative_operator_creates_is_not_judged_without_its_manifests() {
+    // Knative Serving's Services are the operator's (from its kodata), not rendered: without
+    // --operator-manifests a webhook naming one is not a missing reference.
+    let serving = "---\n# Source: knative-serving/templates/wh.yaml\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: serving-extra\nwebhooks:\n  - name: extra.serving.knative.dev\n    admissionReviewVersions: [v1]\n    sideEffects: None\n    clientConfig:\n      service: {name: webhook, namespace: knative-serving}\n";
+    let a = run(&format!("{RENDER}{serving}"));
+    let named: Vec<String> = fails(&a, "refs")
+        .into_iter()
+        .chain(fails(&a, "wiring"))
+        .filter(|l| l.contains("serving-extra"))
+        .collect();
+    assert_eq!(named, Vec::<String>::new());
+    // The same webhook into a namespace the operator does not own is a missing reference.
+    let a = run(&format!(
+        "{RENDER}{}",
+        serving.replace("namespace: knative-serving}", "namespace: kserve}")
+    ));
+    assert!(
+        fails(&a, "wiring").iter().chain(fails(&a, "refs").iter()).any(|l| l.starts_with(
+            "ValidatingWebhookConfiguration serving-extra webhooks[0].clientConfig.service: names Service kserve/webhook, which is not rendered"
+        )),
+        "{:#?}",
+        a.findings
+    );
 }

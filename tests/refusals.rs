@@ -267,6 +267,21 @@ fn matrix_cases() -> Vec<Case> {
             )],
         ),
         case(
+            "cluster-platform-apis",
+            edit_env(
+                "airgap",
+                "      storage_class: astrago-nfs-csi\n",
+                "      storage_class: astrago-nfs-csi\n      platform_apis: [gateway.networking.k8s.io, apps/v1, monitoring.coreos.com/V1, gateway.networking.k8s.io/v1, gateway.networking.k8s.io/v1, example.com/1v]\n",
+            ),
+            &[
+                ("environments.airgap.cluster.platform_apis[0]", "`gateway.networking.k8s.io` is not group/version (e.g. gateway.networking.k8s.io/v1)"),
+                ("environments.airgap.cluster.platform_apis[1]", "`apps/v1`: `apps` is not an API group a CRD can define (a DNS-1123 subdomain with at least one dot"),
+                ("environments.airgap.cluster.platform_apis[2]", "`monitoring.coreos.com/V1`: `V1` is not an API version (a DNS-1035 label"),
+                ("environments.airgap.cluster.platform_apis[4]", "`gateway.networking.k8s.io/v1` is listed twice"),
+                ("environments.airgap.cluster.platform_apis[5]", "`example.com/1v`: `1v` is not an API version"),
+            ],
+        ),
+        case(
             "environment-profile-known",
             edit_env("airgap", "profile: recommended", "profile: recomended"),
             &[(
@@ -548,6 +563,14 @@ fn values_at_the_edge_of_each_rule_are_accepted() {
         (
             "a helmfile of .yaml.gotmpl under a parent that excludes another environment",
             with_layout("  helmfile: stack/helmfile.yaml.gotmpl\n  parent:\n    helmfile: helmfile.yaml\n    excluded_environments: [{environment: dev, reason: no GPUs}]\n"),
+        ),
+        (
+            "platform APIs of a CRD group, versions alpha to GA",
+            edit_env(
+                "airgap",
+                "      storage_class: astrago-nfs-csi\n",
+                "      storage_class: astrago-nfs-csi\n      platform_apis: [gateway.networking.k8s.io/v1, gateway.networking.k8s.io/v1alpha2, a.b/v1beta1]\n",
+            ),
         ),
         (
             "issuer none without https",

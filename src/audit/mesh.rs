@@ -155,35 +155,17 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
         .collect();
     // Service ports reached by clients without a sidecar: (service, port predicate, who).
     let mut plain: Vec<PlainClient> = Vec::new();
-    for o in objects.iter().filter(|o| {
-        o.group() == "admissionregistration.k8s.io"
-            && matches!(
-                o.kind.as_str(),
-                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration"
-            )
-    }) {
-        for w in o
-            .at("webhooks")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+    for w in super::webhooks::refs(objects) {
+        let port = w.port;
+        if let Some(s) = services
+            .iter()
+            .find(|s| s.name == w.name && s.namespace.as_deref() == Some(w.namespace))
         {
-            let Some(svc) = w.pointer("/clientConfig/service") else {
-                continue;
-            };
-            let name = svc.get("name").and_then(Value::as_str).unwrap_or("");
-            let ns = svc.get("namespace").and_then(Value::as_str).unwrap_or("");
-            let port = svc.get("port").and_then(Value::as_i64).unwrap_or(443);
-            if let Some(s) = services
-                .iter()
-                .find(|s| s.name == name && s.namespace.as_deref() == Some(ns))
-            {
-                plain.push((
-                    s,
-                    Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
-                    format!("the API server (webhook {}, no sidecar)", o.name),
-                ));
-            }
+            plain.push((
+                s,
+                Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
+                format!("the API server (webhook {}, no sidecar)", w.object.name),
+            ));
         }
     }
     for o in objects

@@ -24,6 +24,7 @@ pub mod ports;
 pub mod refs;
 pub mod report;
 pub mod sidecar;
+pub mod webhooks;
 pub mod wiring;
 
 use std::collections::BTreeMap;

@@ -287,58 +287,39 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     // (service, port name, client): who reaches which Service port.
     let mut clients: Vec<(&Object, Option<String>, Option<i64>, Client)> = Vec::new();
 
-    // Webhooks name a Service and port; the API server calls them.
-    for o in objects.iter().filter(|o| {
-        o.group() == "admissionregistration.k8s.io"
-            && matches!(
-                o.kind.as_str(),
-                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration"
-            )
-    }) {
-        for (i, w) in o
-            .at("webhooks")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
+    // Webhooks (admission and CRD conversion) name a Service, port and path; the API server
+    // calls them.
+    for w in super::webhooks::refs(objects) {
+        let (name, ns, port, o) = (w.name, w.namespace, w.port, w.object);
+        let path = w.field.as_str();
+        match services
+            .iter()
+            .find(|s| s.name == name && s.namespace.as_deref() == Some(ns))
         {
-            let Some(svc) = w.pointer("/clientConfig/service") else {
-                continue;
-            };
-            let name = svc.get("name").and_then(Value::as_str).unwrap_or("");
-            let ns = svc.get("namespace").and_then(Value::as_str).unwrap_or("");
-            let port = svc.get("port").and_then(Value::as_i64).unwrap_or(443);
-            let path = format!("webhooks[{i}].clientConfig.service");
-            match services
-                .iter()
-                .find(|s| s.name == name && s.namespace.as_deref() == Some(ns))
-            {
-                None if unknown_pods(ns) => {}
-                None => missing(
-                    f,
-                    ctx,
-                    o,
-                    &path,
-                    format!("names Service {ns}/{name}, which is not rendered"),
-                ),
-                Some(s) => {
-                    if service_port(s, |p| p.get("port").and_then(Value::as_i64) == Some(port))
-                        .is_none()
-                    {
-                        f.fail(
-                            "wiring",
-                            o,
-                            &path,
-                            format!(
-                                "names port {port} of Service {ns}/{name}, which has no such port"
-                            ),
-                        );
-                    }
-                    clients.push((s, None, Some(port), Client::ApiServer));
+            None if unknown_pods(ns) => {}
+            None => missing(
+                f,
+                ctx,
+                o,
+                path,
+                format!("names Service {ns}/{name}, which is not rendered"),
+            ),
+            Some(s) => {
+                if service_port(s, |p| p.get("port").and_then(Value::as_i64) == Some(port))
+                    .is_none()
+                {
+                    f.fail(
+                        "wiring",
+                        o,
+                        path,
+                        format!("names port {port} of Service {ns}/{name}, which has no such port"),
+                    );
                 }
+                clients.push((s, None, Some(port), Client::ApiServer));
             }
         }
     }
+    super::webhooks::check_paths(objects, f);
 
     // Monitors name ports of what they select; Prometheus scrapes from its namespace.
     for o in objects

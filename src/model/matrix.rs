@@ -203,6 +203,12 @@ pub struct Cluster {
     /// Memory of each such node as a Kubernetes quantity (the plan: `450G`, "450 GB+").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_per_node: Option<String>,
+    /// API group/versions (`group/version`) the platform installs before this stack, whose
+    /// CRDs are therefore not in the render: `deploygen audit` takes their custom resources as
+    /// served, e.g. `gateway.networking.k8s.io/v1` (Gateway API). Prometheus Operator's
+    /// `monitoring.coreos.com/v1` is implied by `operations.monitoring.prometheus: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platform_apis: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]

@@ -12,8 +12,8 @@ use crate::catalog::{Catalog, CatalogImage, SetAt};
 use crate::model::matrix::{Matrix, COMPONENTS};
 use crate::plan::compat;
 use crate::plan::validate::{
-    check_catalog_images, check_layout, check_operations, check_profiles, check_registries,
-    check_tools, Problems,
+    check_catalog_images, check_layout, check_operations, check_platform_apis, check_profiles,
+    check_registries, check_tools, Problems,
 };
 use crate::plan::{Component, EnvPlan, Level, Plan, PlannedImage, Release};
 use std::collections::{BTreeMap, BTreeSet};
@@ -447,6 +447,7 @@ fn resolve_environment(
         }
     }
     check_operations(env, &at, p);
+    check_platform_apis(env, &at, p);
     let (Some(components), Some(kube)) = (components, kube) else {
         return None;
     };

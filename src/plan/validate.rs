@@ -295,3 +295,43 @@ pub(crate) fn check_layout(matrix: &Matrix, p: &mut Problems) {
         }
     }
 }
+
+/// `cluster.platform_apis`: each entry a `group/version` of an API group a CRD can define
+/// (Kubernetes' CRD validation: the group a DNS-1123 subdomain with at least one dot, the
+/// version a DNS-1035 label), listed once.
+pub(crate) fn check_platform_apis(
+    env: &crate::model::matrix::Environment,
+    at: &dyn Fn(&str) -> String,
+    p: &mut Problems,
+) {
+    let mut seen = BTreeSet::new();
+    for (i, entry) in env.cluster.platform_apis.iter().enumerate() {
+        let path = at(&format!(".cluster.platform_apis[{i}]"));
+        let shown = entry.escape_debug();
+        let Some((group, version)) = entry.split_once('/') else {
+            p.at(
+                path,
+                format!("`{shown}` is not group/version (e.g. gateway.networking.k8s.io/v1)"),
+            );
+            continue;
+        };
+        if check_dns_subdomain(group).is_err() || !group.contains('.') {
+            p.at(
+                path,
+                format!("`{shown}`: `{}` is not an API group a CRD can define (a DNS-1123 subdomain with at least one dot, e.g. monitoring.coreos.com)", group.escape_debug()),
+            );
+        } else if check_dns_label(version).is_err()
+            || !version.starts_with(|c: char| c.is_ascii_lowercase())
+        {
+            p.at(
+                path,
+                format!(
+                    "`{shown}`: `{}` is not an API version (a DNS-1035 label, e.g. v1, v1beta1)",
+                    version.escape_debug()
+                ),
+            );
+        } else if !seen.insert(entry) {
+            p.at(path, format!("`{shown}` is listed twice"));
+        }
+    }
+}
