@@ -401,7 +401,7 @@ fn the_astrago_platform_has_no_port_collision_and_its_web_ui_port_is_caught() {
     assert_eq!(fails, Vec::<String>::new());
     assert!(a
         .text()
-        .contains("of the rest of the platform, checked for port collisions"));
+        .contains("of the rest of the platform, judged for port collisions and duplicates only"));
 
     // Astrago's web UI port planted as our gateway's: found. Only the two releases involved
     // are rendered again (Astrago's app and our gateway), to keep the test short.

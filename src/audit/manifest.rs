@@ -208,18 +208,23 @@ pub fn read(
     }
 }
 
-/// Splits a render into the stack's objects and the rest of a platform render (`helmfile -e
-/// ENV template` of a root helmfile whose other apps are not the stack's): an object is the
-/// stack's when its `# Source:` starts with one of `releases` (the wrapper charts are named
-/// after them) or names no source at all. The rest is checked for port collisions only: the
-/// plan knows nothing else of it.
-pub fn split_stack(objects: Vec<Object>, releases: &[&str]) -> (Vec<Object>, Vec<Object>) {
-    objects.into_iter().partition(|o| {
-        o.source
-            .as_deref()
-            .and_then(|s| s.split('/').next())
-            .is_none_or(|chart| releases.contains(&chart))
-    })
+/// Whether a template (`# Source:` path) is the stack's in a platform render (`helmfile -e ENV
+/// template` of a root helmfile whose other apps are not the stack's): its chart, the path's
+/// first segment, is one of `releases` (the wrapper charts are named after them). No source
+/// at all counts as the stack's: an object nobody can place is held to every check.
+pub fn stacks_source(source: Option<&str>, releases: &[&str]) -> bool {
+    source
+        .and_then(|s| s.split('/').next())
+        .is_none_or(|chart| releases.contains(&chart))
+}
+
+/// `Kind namespace/name` of the objects that are not the stack's (see [`stacks_source`]).
+pub fn ids_of_others(objects: &[Object], releases: &[&str]) -> std::collections::BTreeSet<String> {
+    objects
+        .iter()
+        .filter(|o| !stacks_source(o.source.as_deref(), releases))
+        .map(Object::id)
+        .collect()
 }
 
 /// Kinds that have no namespace (Helm leaves them out of the release namespace).
@@ -279,11 +284,13 @@ mod tests {
                     ---\n# Source: astrago/templates/b.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: astrago}\n\
                     ---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: kserve}\n";
         let all = read("t", text, &|_| None).unwrap();
-        let (ours, rest) = split_stack(all, &["kserve", "istiod"]);
-        let names = |v: &[Object]| v.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
+        let ours: Vec<&str> = all
+            .iter()
+            .filter(|o| stacks_source(o.source.as_deref(), &["kserve", "istiod"]))
+            .map(|o| o.name.as_str())
+            .collect();
         // No source: the stack's (an object nobody can place is held to every check).
-        assert_eq!(names(&ours), ["a", "c"]);
-        assert_eq!(names(&rest), ["b"]);
+        assert_eq!(ours, ["a", "c"]);
     }
 
     #[test]

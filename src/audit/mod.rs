@@ -127,8 +127,11 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
             .map(|r| r.namespace.clone())
     };
     let ours: Vec<&str> = plan.releases.iter().map(|r| r.name.as_str()).collect();
-    let (rendered, platform) =
-        manifest::split_stack(manifest::read(label, text, &release_ns)?, &ours);
+    let rendered = manifest::read(label, text, &release_ns)?;
+    let platform = rendered
+        .iter()
+        .filter(|o| !manifest::stacks_source(o.source.as_deref(), &ours))
+        .count();
     let mut f = Findings::default();
 
     // What the Knative Operator will apply, where the operator's manifests are given.
@@ -162,6 +165,9 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
             uses.extend(operator::catalog_images(plan, ks));
         }
     }
+    // Only the stack's images are the plan's to judge (a platform render holds other apps').
+    let others = manifest::ids_of_others(&rendered, &ours);
+    uses.retain(|u| !others.contains(&u.object));
     check_images(env, &scope, &uses, &mut f);
 
     // APIs served by the cluster, and custom resources by some CRD.
@@ -189,12 +195,13 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
     mesh::check(&all, &mesh_ctx, &mut f);
     refs::check(plan, env, &all, &ctx, &mut f);
     fit::check(env, &all, &mut f);
-    ports::check(env, &[&all[..], &platform[..]].concat(), &mut f);
+    ports::check(env, &all, &mut f);
+    report::keep_the_stacks(&mut f, &ours);
 
     Ok(Audit {
         environment: env.name.clone(),
-        objects: rendered.len(),
-        platform: platform.len(),
+        objects: rendered.len() - platform,
+        platform,
         findings: f.0,
     })
 }

@@ -30,6 +30,24 @@ pub struct Finding {
 #[derive(Debug, Default)]
 pub struct Findings(pub Vec<Finding>);
 
+/// Checks whose findings hold across a whole platform render: two Services on one nodePort,
+/// two pods on one host port, one object rendered by two apps. (check, field path).
+const PLATFORM_WIDE: &[(&str, Option<&str>)] = &[("ports", None), ("refs", Some("metadata.name"))];
+
+/// In a platform render every check reads every object (a CRD, Namespace or Service of
+/// another app is there for the stack's objects to use), but only the stack's objects are
+/// judged, apart from the platform-wide checks: the plan knows nothing else of the others.
+pub fn keep_the_stacks(f: &mut Findings, releases: &[&str]) {
+    f.0.retain(|x| {
+        // `template (input line N)`, or `input line N` for an object with no `# Source:`.
+        let template = x.source.as_deref().filter(|s| !s.starts_with("input line"));
+        crate::audit::manifest::stacks_source(template, releases)
+            || PLATFORM_WIDE
+                .iter()
+                .any(|(check, path)| *check == x.check && path.is_none_or(|p| p == x.path))
+    });
+}
+
 impl Findings {
     fn push(
         &mut self,
@@ -135,7 +153,7 @@ pub fn text(findings: &[Finding], objects: (usize, usize), env: &str) -> String 
         .filter(|f| f.severity == Severity::Fail)
         .count();
     let rest = if platform > 0 {
-        format!(" (and {platform} of the rest of the platform, checked for port collisions)")
+        format!(" (and {platform} of the rest of the platform, judged for port collisions and duplicates only)")
     } else {
         String::new()
     };
