@@ -6,8 +6,8 @@ Usage (from anywhere):
   .ci/served-apis.py            write src/audit/served-apis.txt
   .ci/served-apis.py --check    regenerate in memory, diff against the committed file (exit 1)
 
-Source: the PyPI package kubernetes-validate at the version .ci/validate-schemas.py pins (read
-from that file; installed with pip when missing). For every Kubernetes minor
+Source: the PyPI package kubernetes-validate at the version .ci/_kubernetes_validate.py pins
+(the one .ci/validate-schemas.py uses; installed with pip when missing). For every Kubernetes minor
 it ships (`kubernetes-json-schema/v1.N.0-local`), it carries `_definitions.json`, the
 definitions of the API server's OpenAPI document (kubernetes/kubernetes
 api/openapi-spec/swagger.json of that release, converted to JSON Schema). A definition that is
@@ -30,17 +30,15 @@ releases support together; the oldest single range starts at 1.24, cert-manager 
 Knative Serving releases need 1.28 or newer) to the newest it has.
 """
 import argparse
-import importlib
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# One pin for both scripts: the version .ci/validate-schemas.py validates with.
-KUBERNETES_VALIDATE = re.search(r'^KUBERNETES_VALIDATE = "([^"]+)"',
-                                (REPO / ".ci" / "validate-schemas.py").read_text(), re.M).group(1)
+# One pin for both scripts (.ci/_kubernetes_validate.py): the version validate-schemas.py uses.
+sys.path.insert(0, str(REPO / ".ci"))
+from _kubernetes_validate import KUBERNETES_VALIDATE, ensure  # noqa: E402
 OUT = REPO / "src" / "audit" / "served-apis.txt"
 
 
@@ -49,18 +47,9 @@ class Setup(Exception):
 
 
 def ensure_package():
-    def have():
-        try:
-            from kubernetes_validate.version import __version__
-            return __version__ == KUBERNETES_VALIDATE
-        except ImportError:
-            return False
-    if not have():
-        r = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                            f"kubernetes-validate=={KUBERNETES_VALIDATE}"], capture_output=True, text=True)
-        importlib.invalidate_caches()
-        if r.returncode != 0 or not have():
-            raise Setup(f"cannot install kubernetes-validate=={KUBERNETES_VALIDATE}: {r.stderr.strip()[-600:]}")
+    why = ensure()
+    if why:
+        raise Setup(why)
 
 
 def minors():

@@ -40,16 +40,15 @@ namespace); a summary per environment follows. Exit 0 when there is no finding, 
 2 on a usage or setup problem.
 """
 import argparse
-import importlib
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-KUBERNETES_VALIDATE = "1.37.0"  # ships the OpenAPI schemas of Kubernetes 1.25 .. 1.37 (x.y.0)
 
 from _stack import REPO, SHARED, TREE, in_tree  # noqa: E402  (.ci/ is on sys.path)
+from _kubernetes_validate import KUBERNETES_VALIDATE, ensure  # noqa: E402
 
 
 class Setup(Exception):
@@ -61,21 +60,9 @@ class Setup(Exception):
 def ensure_packages():
     """Import PyYAML, jsonschema and the pinned kubernetes-validate, installing them with pip
     if missing: CI runs on a fresh machine and the project's files must install what they use."""
-    def have():
-        try:
-            import yaml  # noqa: F401
-            import jsonschema  # noqa: F401
-            from kubernetes_validate.version import __version__
-            return __version__ == KUBERNETES_VALIDATE
-        except ImportError:
-            return False
-    if not have():
-        r = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                            f"kubernetes-validate=={KUBERNETES_VALIDATE}", "pyyaml", "jsonschema"],
-                           capture_output=True, text=True)
-        importlib.invalidate_caches()
-        if r.returncode != 0 or not have():
-            raise Setup(f"cannot install kubernetes-validate=={KUBERNETES_VALIDATE}: {r.stderr.strip()[-600:]}")
+    why = ensure({"yaml": "pyyaml", "jsonschema": "jsonschema"})
+    if why:
+        raise Setup(why)
 
 
 def yaml_loader():
