@@ -7,6 +7,8 @@
 //!   Gateway API `Gateway` (`listeners[].tls.certificateRefs`) or by an `Ingress`
 //!   (`spec.tls[].secretName`) exists: a rendered Secret, or a cert-manager Certificate whose
 //!   `spec.secretName` writes it (or cert-manager's ingress-shim annotations on the object).
+//! - An Ingress's class is an IngressClass of the input or the site's declared controller, and
+//!   each Service backend exists with the port it names.
 //! - KServe's `ingress` settings name gateways that exist: `ingressGateway` and
 //!   `localGateway` (`namespace/name`) where Knative serves (a KnativeServing is rendered: its
 //!   operator creates `knative-ingress-gateway` and `knative-local-gateway` in its
@@ -20,9 +22,130 @@ use super::operator;
 use super::report::{missing, Findings};
 use super::wiring::selects;
 
-pub fn check(objects: &[Object], partial: bool, f: &mut Findings) {
+/// `site_class`: the IngressClass of the site's own controller, as the matrix declares it
+/// (`gateway.ingress_class`): it exists on the cluster without being in the input.
+pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
     tls_secrets(objects, partial, f);
     kserve_gateways(objects, partial, f);
+    backends(objects, partial, site_class, f);
+}
+
+/// An Ingress reaches what it names: its `ingressClassName` is an IngressClass of the input or
+/// the site's declared one (a class nothing serves leaves the Ingress unserved, silently), and
+/// every Service backend exists in the Ingress's namespace with the port it names, by number or
+/// by name (else the controller answers 503 for the path).
+fn backends(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
+    for o in objects
+        .iter()
+        .filter(|o| o.group() == "networking.k8s.io" && o.kind == "Ingress")
+    {
+        if let Some(class) = o.str_at("spec.ingressClassName") {
+            let rendered = objects.iter().any(|c| {
+                c.group() == "networking.k8s.io" && c.kind == "IngressClass" && c.name == class
+            });
+            if !rendered && site_class != Some(class) {
+                let declared = site_class
+                    .map(|c| format!(" (the matrix declares the site's class as {c})"))
+                    .unwrap_or_default();
+                missing(partial, f, o, "spec.ingressClassName", format!(
+                    "is {class:?}, which no IngressClass in the input is and the environment does not declare as its site's controller (gateway.ingress_class){declared}: no controller serves this Ingress; fix the class or declare it"
+                ));
+            }
+        }
+        let ns = o.namespace.as_deref().unwrap_or("");
+        let mut named: Vec<(String, &Value)> = Vec::new();
+        if let Some(b) = o.at("spec.defaultBackend") {
+            named.push(("spec.defaultBackend".into(), b));
+        }
+        for (i, rule) in o
+            .at("spec.rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            for (j, p) in rule
+                .pointer("/http/paths")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(b) = p.get("backend") {
+                    named.push((format!("spec.rules[{i}].http.paths[{j}].backend"), b));
+                }
+            }
+        }
+        for (path, backend) in named {
+            if let Some(service) = backend.get("service") {
+                service_backend(objects, partial, f, o, ns, &path, service);
+            }
+        }
+    }
+}
+
+fn service_backend(
+    objects: &[Object],
+    partial: bool,
+    f: &mut Findings,
+    o: &Object,
+    ns: &str,
+    path: &str,
+    service: &Value,
+) {
+    let name = service.get("name").and_then(Value::as_str).unwrap_or("");
+    let Some(svc) = objects.iter().find(|s| {
+        s.group().is_empty()
+            && s.kind == "Service"
+            && s.namespace.as_deref() == Some(ns)
+            && s.name == name
+    }) else {
+        missing(partial, f, o, &format!("{path}.service.name"), format!(
+            "names Service {ns}/{name}, which is not in the input: the controller answers 503 for this path; fix the name or render the Service"
+        ));
+        return;
+    };
+    let ports: Vec<&Value> = svc
+        .at("spec.ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    let shown = || {
+        ports
+            .iter()
+            .map(|p| {
+                let n = p.get("port").and_then(Value::as_i64).unwrap_or(0);
+                match p.get("name").and_then(Value::as_str) {
+                    Some(name) => format!("{name} ({n})"),
+                    None => n.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let port = service.get("port");
+    if let Some(number) = port.and_then(|p| p.get("number")).and_then(Value::as_i64) {
+        if !ports
+            .iter()
+            .any(|p| p.get("port").and_then(Value::as_i64) == Some(number))
+        {
+            f.fail("refs", o, &format!("{path}.service.port.number"), format!(
+                "is {number}, which Service {ns}/{name} does not expose (its ports: {}): the controller answers 503 for this path",
+                shown()
+            ));
+        }
+    } else if let Some(want) = port.and_then(|p| p.get("name")).and_then(Value::as_str) {
+        if !ports
+            .iter()
+            .any(|p| p.get("name").and_then(Value::as_str) == Some(want))
+        {
+            f.fail("refs", o, &format!("{path}.service.port.name"), format!(
+                "is {want:?}, which no port of Service {ns}/{name} is named (its ports: {}): the controller answers 503 for this path",
+                shown()
+            ));
+        }
+    }
 }
 
 /// Whether a TLS secret `ns/name` is written by something in the input.

@@ -155,7 +155,8 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     knative_serving_namespace(plan, objects, f);
     monitor_labels(env, objects, f);
     pod_data(&g, f);
-    super::ingress::check(objects, ctx.partial, f);
+    let site_class = env.env.gateway.ingress_class.as_deref();
+    super::ingress::check(objects, ctx.partial, site_class, f);
 }
 
 /// ConfigMaps the cluster itself writes into every namespace: the API server's CA bundle

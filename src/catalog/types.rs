@@ -380,6 +380,9 @@ pub enum Feature {
     TlsListener,
     KnativeServing,
     IngressClass,
+    /// An Ingress of the site's own controller in front of a ClusterIP gateway
+    /// (`gateway.ingress_class`; the istio-ingressgateway chart).
+    SiteIngress,
     /// PeerAuthentication (and injection) for the model namespaces (the istiod chart).
     Mtls,
     /// Deny-by-default egress in the release's namespace and the flows it needs.

@@ -6,6 +6,23 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The IngressClass the gateway itself serves (created by the istio-ingressgateway wrapper
+/// chart, `ingressClass.name` in templates/glue/istio-ingressgateway/values.yaml.j2): KServe's
+/// RawDeployment mode creates Ingresses of this class.
+pub const GATEWAY_INGRESS_CLASS: &str = "istio";
+
+/// Knative's `config-network` `domain-template` the stack sets: every InferenceService host is
+/// one label under the domain (`<name>-<namespace>.<domain>`, KServe's own RawDeployment
+/// template), so the gateway's `*.<domain>` certificate and the site ingress's `*.<domain>`
+/// rule cover it in both modes. Knative's default, `{{.Name}}.{{.Namespace}}.{{.Domain}}`,
+/// puts two labels under the domain, which no wildcard certificate covers (RFC 6125 6.4.3).
+pub const KNATIVE_DOMAIN_TEMPLATE: &str = "{{.Name}}-{{.Namespace}}.{{.Domain}}";
+
+/// The host of InferenceService `name` in `namespace`, in either deployment mode.
+pub fn inference_host(name: &str, namespace: &str, domain: &str) -> String {
+    format!("{name}-{namespace}.{domain}")
+}
+
 /// The ingress gateway's Service.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +36,13 @@ pub struct Gateway {
     /// named get one Kubernetes picks.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub node_ports: BTreeMap<String, u32>,
+    /// With `cluster-ip`: the IngressClass of the ingress controller the site already runs
+    /// (Astrago's ingress-nginx: `nginx`). deploygen then renders an Ingress of that class
+    /// sending every InferenceService host (`*.<tls.domain>`) to the gateway's HTTP port, with
+    /// the gateway's certificate when `tls.https` is on. Absent: no Ingress (the site routes
+    /// to the gateway Service itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

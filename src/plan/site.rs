@@ -43,6 +43,9 @@ pub fn check(
             "node ports are only used with expose: node-port".into(),
         ));
     }
+    if let Some(class) = &g.ingress_class {
+        site_ingress_class(class, g.expose, at, problems);
+    }
     let mut seen = BTreeSet::new();
     for (name, port) in &g.node_ports {
         let path = at(&format!(".gateway.node_ports.{name}"));
@@ -98,6 +101,35 @@ pub fn check(
             continue;
         };
         check_keys(map, "", &keys, &path, &chart.name, &chart.version, problems);
+    }
+}
+
+/// `gateway.ingress_class`: the site's own ingress controller in front of a ClusterIP gateway.
+fn site_ingress_class(
+    class: &str,
+    expose: Expose,
+    at: &dyn Fn(&str) -> String,
+    problems: &mut Vec<(String, String)>,
+) {
+    let path = at(".gateway.ingress_class");
+    if expose != Expose::ClusterIp {
+        problems.push((
+            path.clone(),
+            format!(
+                "an ingress class is only used with expose: cluster-ip (the site's ingress controller sends traffic to the gateway's ClusterIP Service); this gateway is exposed as {}",
+                expose.service_type()
+            ),
+        ));
+    }
+    if let Err(e) = crate::base::names::check_dns_subdomain(class) {
+        problems.push((path, e));
+    } else if class == crate::model::gateway::GATEWAY_INGRESS_CLASS {
+        problems.push((
+            path,
+            format!(
+                "`{class}` is the IngressClass the gateway itself serves (KServe's RawDeployment Ingresses); an Ingress of that class in front of the gateway would send traffic to itself. Name the site's ingress controller's class (ingress-nginx: nginx)"
+            ),
+        ));
     }
 }
 

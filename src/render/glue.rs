@@ -117,6 +117,22 @@ pub struct IngressClassValues {
     pub name: String,
 }
 
+/// `siteIngress` (istio-ingressgateway glue chart): the site's own ingress controller in front
+/// of the ClusterIP gateway.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SiteIngressValues {
+    pub enabled: bool,
+    /// IngressClass of the site's controller (ingress-nginx: `nginx`).
+    pub class_name: String,
+    /// The host every InferenceService lives under: `*.<domain>`.
+    pub host: String,
+    /// Terminate HTTPS at the site's controller with the gateway certificate.
+    pub https: bool,
+    /// Secret (in istio-system, beside the Ingress) holding the gateway certificate.
+    pub secret_name: String,
+}
+
 /// `mtls`: PeerAuthentication for the model namespaces (istiod chart).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -177,6 +193,7 @@ impl Feature {
             Feature::Tls | Feature::TlsListener => "tls",
             Feature::KnativeServing => KNATIVE_SERVING_KEY,
             Feature::IngressClass => "ingressClass",
+            Feature::SiteIngress => "siteIngress",
             Feature::Mtls => "mtls",
             Feature::Egress | Feature::EgressRegistry => "egress",
         }
@@ -192,6 +209,7 @@ impl Feature {
             Feature::TlsListener => gen.subschema_for::<TlsListenerValues>(),
             Feature::KnativeServing => gen.subschema_for::<KnativeServingValues>(),
             Feature::IngressClass => gen.subschema_for::<IngressClassValues>(),
+            Feature::SiteIngress => gen.subschema_for::<SiteIngressValues>(),
             Feature::Mtls => gen.subschema_for::<MtlsValues>(),
             Feature::Egress => gen.subschema_for::<EgressValues>(),
             Feature::EgressRegistry => gen.subschema_for::<EgressRegistryValues>(),
@@ -264,6 +282,21 @@ fn feature_values(f: Feature, env: Option<&EnvPlan>) -> Option<Value> {
             https: ops.is_some_and(|o| o.tls.https),
             secret_name: GATEWAY_SECRET.into(),
         }),
+        Feature::SiteIngress => {
+            let class = env.and_then(|e| e.env.gateway.ingress_class.clone());
+            if env.is_some() && class.is_none() {
+                // Off: only the switch, as with mtls.
+                return Some(json!({"enabled": false}));
+            }
+            let tls = ops.map(|o| &o.tls);
+            json!(SiteIngressValues {
+                enabled: class.is_some(),
+                class_name: class.unwrap_or_default(),
+                host: tls.map(|t| format!("*.{}", t.domain)).unwrap_or_default(),
+                https: tls.is_some_and(|t| t.https),
+                secret_name: GATEWAY_SECRET.into(),
+            })
+        }
         Feature::Mtls => {
             let m = ops.map(|o| &o.mtls);
             let mode = m.map(|m| m.mode).unwrap_or_default();

@@ -398,13 +398,7 @@ fn render_examples(
         && mtls.namespaces.contains(&smoke.namespace))
     .then(|| mtls.mode.istio());
     let serverless = e.env.deployment_mode.uses_knative();
-    // The InferenceService's host: Knative's `<name>.<namespace>.<domain>` (Serverless), KServe's
-    // domainTemplate `<name>-<namespace>.<domain>` (RawDeployment).
-    let host = if serverless {
-        format!("sklearn-iris.{}.{}", smoke.namespace, tls.domain)
-    } else {
-        format!("sklearn-iris-{}.{}", smoke.namespace, tls.domain)
-    };
+    let host = crate::model::gateway::inference_host("sklearn-iris", &smoke.namespace, &tls.domain);
     let load_test = smoke.load_test.as_ref().filter(|_| sklearn);
     let load_image = load_test.and_then(|lt| {
         let wanted = crate::base::image::ImageRef::parse(&lt.image).ok()?;
@@ -435,6 +429,7 @@ fn render_examples(
         concurrency => load_test.map(|l| l.concurrency),
         image => load_image,
         domain => tls.domain,
+        site_ingress => e.env.gateway.ingress_class,
     };
     let base = crate::model::layout::Layout::join(&plan.matrix.layout.examples, &e.name);
     // A registry bound at install time is unknown here: the examples name it ${REGISTRY}

@@ -109,11 +109,17 @@ pub fn environment_values(plan: &Plan, env: &EnvPlan, release: &Release) -> Valu
         set_path(&mut root, &at(path), json!(scheme));
     }
     if carries_knative_serving {
-        // Knative names Services <name>.<namespace>.<domain>; KServe's default is example.com.
+        // Knative's domain (KServe's default is example.com) and its host shape, one label
+        // under the domain as in RawDeployment (model::gateway::KNATIVE_DOMAIN_TEMPLATE).
         set_parts(
             &mut root,
             &[KNATIVE_SERVING_KEY, "config", "domain", &tls.domain],
             json!(""),
+        );
+        set_parts(
+            &mut root,
+            &[KNATIVE_SERVING_KEY, "config", "network", "domain-template"],
+            json!(crate::model::gateway::KNATIVE_DOMAIN_TEMPLATE),
         );
     }
     if let Value::Object(map) = &mut root {
