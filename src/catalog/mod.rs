@@ -11,6 +11,7 @@ pub(crate) use loaded::parse_checked;
 pub use loaded::{files, migration_text, parse_entry, parse_rules, yaml_parses, Catalog};
 pub use types::*;
 pub mod gotmpl;
+pub mod helmfile_keys;
 pub mod names;
 pub mod origin;
 pub mod overlay;

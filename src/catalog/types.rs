@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::helmfile_keys::RELEASE_SKIP_SCHEMA_VALIDATION;
 use crate::model::matrix::DeploymentMode;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -255,8 +256,17 @@ impl DefectFix {
     pub fn needs(self) -> [(&'static str, semver::Version, &'static str); 2] {
         match self {
             DefectFix::SkipSchemaValidation => [
-                ("helm", semver::Version::new(3, 16, 0), "helm/helm#12743 (--skip-schema-validation, Helm v3.16.0)"),
-                ("helmfile", semver::Version::new(1, 0, 0), "helmfile/helmfile#1935 (release skipSchemaValidation, merged after v0.171.0; helmfile/helmfile#1947)"),
+                (
+                    "helm",
+                    semver::Version::new(3, 16, 0),
+                    "helm/helm#12743 (--skip-schema-validation, Helm v3.16.0)",
+                ),
+                // The helmfile minimum is the key's row in the helmfile writer's table.
+                (
+                    "helmfile",
+                    RELEASE_SKIP_SCHEMA_VALIDATION.since.clone(),
+                    RELEASE_SKIP_SCHEMA_VALIDATION.source,
+                ),
             ],
         }
     }

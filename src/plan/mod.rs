@@ -8,6 +8,7 @@ pub mod binding;
 pub mod capacity;
 pub mod compat;
 pub mod explain;
+pub mod helmfile_keys;
 pub mod operations;
 pub mod resolve;
 pub mod site;

@@ -68,6 +68,9 @@ pub(crate) fn check_tools(
             }
         }
     }
+    for message in crate::plan::helmfile_keys::missing(matrix, releases, &helmfile) {
+        p.at("tools.helmfile", message);
+    }
     Some(helm)
 }
 

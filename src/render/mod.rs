@@ -171,7 +171,7 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
             chart_paths => chart_paths,
             values_ext => values_ext,
             bound => plan.environments.iter().filter_map(|e| e.bound_value().map(|v| (e.name.clone(), v.to_string()))).collect::<BTreeMap<_, _>>(),
-            kube_version => helmfile_keys::release_kube_version(plan),
+            keys => helmfile_keys::keys(plan),
         },
     )?;
     put(
