@@ -361,6 +361,22 @@ fn check_names_the_ignore_rule_that_hides_a_locked_archive_and_what_to_run() {
         )),
         "{err}"
     );
+    // Added with `git add -f`, the archives are tracked: no ignore rule applies to them, and a
+    // clone has them, so check passes.
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    git(&["init", "-q"]);
+    let forced: Vec<&str> = charts.iter().map(|(_, _, a)| a.as_str()).collect();
+    git(&[&["add", "-f", "--"][..], &forced].concat());
+    let (code, err) = check(dir.path());
+    assert_eq!(code, Some(0), "{err}");
+    std::fs::remove_dir_all(dir.path().join(".git")).unwrap();
     // What a fresh clone has: no archive. The cause and the command.
     for (_, _, a) in &charts {
         std::fs::remove_file(dir.path().join(a)).unwrap();

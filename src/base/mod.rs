@@ -5,6 +5,7 @@
 pub mod error;
 pub mod generated;
 pub mod gitignore;
+pub mod gitindex;
 pub mod image;
 pub mod locate;
 pub mod names;
