@@ -238,4 +238,29 @@ mod tests {
         .varint()
         .is_err());
     }
+
+    /// Every byte of a valid v3 and v4 index changed to every value, and every truncation:
+    /// an error or a result, never a panic (the index is input deploygen does not control).
+    #[test]
+    fn any_single_byte_change_or_truncation_is_survived() {
+        let v3 = index(3, &[entry("a/charts/x.tgz", Some(0)), entry("b", None)]);
+        let mut v4 = b"DIRC\0\0\0\x04\0\0\0\x02".to_vec();
+        for (cut, suffix) in [(0u8, "apps/a.tgz"), (5, "b.tgz")] {
+            v4.extend_from_slice(&[0u8; STAT_BYTES + 22]);
+            v4.extend_from_slice(&[cut]);
+            v4.extend_from_slice(suffix.as_bytes());
+            v4.push(0);
+        }
+        for valid in [v3, v4] {
+            for at in 0..valid.len() {
+                let _ = parse(&valid[..at], 20);
+                for value in [0u8, 1, 0x40, 0x7f, 0x80, 0xff] {
+                    let mut b = valid.clone();
+                    b[at] = value;
+                    let _ = parse(&b, 20);
+                    let _ = parse(&b, 32);
+                }
+            }
+        }
+    }
 }
