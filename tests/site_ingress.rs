@@ -194,3 +194,41 @@ fn an_ingress_class_is_checked_where_it_is_set() {
         assert!(!dir.path().join("helmfile/kserve/helmfile.yaml").exists());
     }
 }
+
+/// The examples' README reaches the gateway the way the environment exposes it: through the
+/// site's Ingress, on a node port (with the port in the URL), or on its LoadBalancer.
+#[test]
+fn the_examples_readme_reaches_the_gateway_as_it_is_exposed() {
+    let main = include_str!("../examples/astrago/matrix.yaml");
+    let readme = |matrix: &str, env: &str| {
+        let dir = example(matrix);
+        let out = run(dir.path(), &["render", "--matrix", MATRIX]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let p = dir
+            .path()
+            .join(format!("helmfile/kserve/examples/{env}/README.md"));
+        std::fs::read_to_string(p).unwrap()
+    };
+    let node_port = readme(
+        &main.replace("applications/kserve", "helmfile/kserve"),
+        "prod",
+    );
+    assert!(node_port.contains(
+        "INGRESS_PORT=$(kubectl -n istio-system get svc istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name==\"https\")].nodePort}')"
+    ), "{node_port}");
+    assert!(node_port
+        .contains("https://${SERVICE_HOSTNAME}:${INGRESS_PORT}/v1/models/sklearn-iris:predict"));
+    let ingress = readme(STABILIZE, "default");
+    assert!(
+        ingress.contains("get ingress kserve-inference") && ingress.contains("INGRESS_PORT=443"),
+        "{ingress}"
+    );
+    let lb = readme(
+        &STABILIZE.replace(
+            "      expose: cluster-ip\n      ingress_class: nginx\n",
+            "      expose: load-balancer\n",
+        ),
+        "default",
+    );
+    assert!(lb.contains("# The gateway's LoadBalancer address."), "{lb}");
+}

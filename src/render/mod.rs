@@ -430,6 +430,7 @@ fn render_examples(
         image => load_image,
         domain => tls.domain,
         site_ingress => e.env.gateway.ingress_class,
+        expose => e.env.gateway.expose.service_type(),
     };
     let base = crate::model::layout::Layout::join(&plan.matrix.layout.examples, &e.name);
     // A registry bound at install time is unknown here: the examples name it ${REGISTRY}
