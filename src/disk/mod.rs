@@ -2,7 +2,8 @@
 //!
 //! - `fs_safe`: paths walked beneath the root without following links, exclusive temp files
 //!   with unpredictable names, bounded reads.
-//! - `manifest`: `.deploygen-manifest`, every owned file with the hash of what was written.
+//! - `manifest`: `.deploygen-manifest`, every owned file with the hash of what was written;
+//!   `memo`: those hashes remembered inside `.git`, so unchanged files are not hashed again.
 //! - `txn`: stage everything, then swap it in; undo on failure.
 //! - `lock`: one writer at a time.
 //! - `audit`: what `check` reports besides content: extra files in generated folders, stray
@@ -23,6 +24,7 @@ pub mod fs_safe;
 pub mod gitignore;
 pub mod lock;
 pub mod manifest;
+pub mod memo;
 pub mod read;
 pub mod temp;
 pub mod txn;
