@@ -207,6 +207,10 @@ impl Default for Memo {
 /// each file's SHA-256 from the memo of the tree at `root` where it has it, and leaving the
 /// memo for the next run (see the module comment for why this is sound).
 pub fn with_manifest(root: &Path, tree: Tree, matrix_file: &str) -> Tree {
+    if !lock::at_git_top(root) {
+        // No memo here: no fingerprints either.
+        return manifest::with_manifest(tree, matrix_file);
+    }
     let mut memo = Memo::load(root);
     let tree = manifest::with_manifest_by(tree, matrix_file, |bytes| memo.sha256(bytes));
     memo.save(root);
