@@ -134,7 +134,7 @@ impl Memo {
             .and_then(|git| git.read(NAME, LIMIT).ok())
             .filter(|bytes| bytes.len() as u64 <= LIMIT)
             .and_then(|bytes| Memo::parse(&bytes))
-            .unwrap_or_else(Memo::new)
+            .unwrap_or_default()
     }
 
     /// The SHA-256 (lower-case hex) of `bytes`: the memo's when it knows bytes of this length
