@@ -30,16 +30,17 @@
 //! - **It lives only inside `.git`,** next to the tree's lock (`lock::at_git_top`), where git
 //!   never tracks anything: never a file in the user's tree. A tree that is not the top of a
 //!   git work tree has no memo and hashes every file, as before.
-//! - **It is written only when it changes** (a new file's hash, or a file gone), all or
-//!   nothing (`txn`: an exclusive temp file renamed over it, never through a link), so a run
-//!   with nothing to change writes nothing there either. Any run that renders may write it,
-//!   `check` included: every entry is a fact whichever run made it, so two runs racing to
-//!   write it each leave a true memo. A memo that cannot be read or written (a read-only
-//!   checkout) is no memo; it is never an error.
+//! - **It is written only by a render that wrote the tree or found it current** (`flush`, from
+//!   the writer, under the tree's lock: `check`, `diff` and a refused run never write it, so a
+//!   refused run still creates nothing), and only when it changes (a new file's hash, or a
+//!   file gone), all or nothing (`txn`: an exclusive temp file renamed over it, never through
+//!   a link), so a run with nothing to change writes nothing there either. A memo that cannot
+//!   be read or written (a read-only checkout) is no memo; it is never an error.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use siphasher::sip128::{Hasher128, SipHasher13};
@@ -203,9 +204,15 @@ impl Default for Memo {
     }
 }
 
+thread_local! {
+    /// The memo the last `with_manifest` of this thread made, and its root, until the writer
+    /// `flush`es it: what this run computed or found, and nothing else.
+    static PENDING: RefCell<Option<(PathBuf, Memo)>> = const { RefCell::new(None) };
+}
+
 /// Adds the ownership manifest to a rendered tree, as `manifest::with_manifest` does, taking
-/// each file's SHA-256 from the memo of the tree at `root` where it has it, and leaving the
-/// memo for the next run (see the module comment for why this is sound).
+/// each file's SHA-256 from the memo of the tree at `root` where it has it (see the module
+/// comment for why this is sound). The memo for the next run waits for `flush`.
 pub fn with_manifest(root: &Path, tree: Tree, matrix_file: &str) -> Tree {
     if !lock::at_git_top(root) {
         // No memo here: no fingerprints either.
@@ -213,8 +220,16 @@ pub fn with_manifest(root: &Path, tree: Tree, matrix_file: &str) -> Tree {
     }
     let mut memo = Memo::load(root);
     let tree = manifest::with_manifest_by(tree, matrix_file, |bytes| memo.sha256(bytes));
-    memo.save(root);
+    PENDING.with(|p| *p.borrow_mut() = Some((root.to_path_buf(), memo)));
     tree
+}
+
+/// Writes the memo this thread's last `with_manifest` for `root` made, if it changed. The
+/// writer calls it once the tree is written or found current, under the tree's lock. Returns
+/// whether it wrote.
+pub fn flush(root: &Path) -> bool {
+    let pending = PENDING.with(|p| p.borrow_mut().take_if(|(r, _)| r == root));
+    pending.is_some_and(|(_, memo)| memo.save(root))
 }
 
 /// The `.git` folder of `root`, opened without following a link, when `root` is the top of a
@@ -374,6 +389,13 @@ mod tests {
         let t = with_manifest(d.path(), tree.clone(), "matrix.yaml");
         assert_eq!(t, manifest::with_manifest(tree.clone(), "matrix.yaml"));
         let memo = d.path().join(".git").join(NAME);
+        assert!(!memo.exists(), "written only by the writer's flush");
+        assert!(
+            !flush(plain.path()),
+            "another root's memo is not flushed there"
+        );
+        assert!(flush(d.path()));
+        assert!(!flush(d.path()), "flushed once");
         let first = std::fs::read(&memo).unwrap();
         let names: Vec<_> = std::fs::read_dir(d.path().join(".git"))
             .unwrap()
@@ -389,6 +411,7 @@ mod tests {
         }
         assert!(!again.save(d.path()), "unchanged: not written");
         assert_eq!(with_manifest(d.path(), tree.clone(), "matrix.yaml"), t);
+        assert!(!flush(d.path()), "unchanged: not written");
         let meta = std::fs::metadata(&memo).unwrap();
         assert_eq!(std::os::unix::fs::MetadataExt::ino(&meta), inode);
         assert_eq!(std::fs::read(&memo).unwrap(), first);
@@ -400,6 +423,7 @@ mod tests {
             with_manifest(d.path(), changed.clone(), "matrix.yaml"),
             manifest::with_manifest(changed, "matrix.yaml")
         );
+        assert!(flush(d.path()));
         assert_ne!(std::fs::read(&memo).unwrap(), first);
     }
 
@@ -412,6 +436,7 @@ mod tests {
         for junk in [&b"garbage"[..], b"", &[0xff, 0xfe][..]] {
             std::fs::write(&memo, junk).unwrap();
             assert_eq!(with_manifest(d.path(), tree.clone(), "matrix.yaml"), want);
+            assert!(flush(d.path()));
             assert!(Memo::parse(&std::fs::read(&memo).unwrap()).is_some());
         }
         // A link at the memo's name is replaced by a file, never written through.
@@ -421,11 +446,13 @@ mod tests {
         std::fs::remove_file(&memo).unwrap();
         std::os::unix::fs::symlink(&target, &memo).unwrap();
         assert_eq!(with_manifest(d.path(), tree.clone(), "matrix.yaml"), want);
+        flush(d.path());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep\n");
         // A linked .git: no memo at all (and nothing written through it).
         let l = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), l.path().join(".git")).unwrap();
         assert_eq!(with_manifest(l.path(), tree, "matrix.yaml"), want);
+        assert!(!flush(l.path()));
         assert!(!outside.path().join(NAME).exists());
     }
 }

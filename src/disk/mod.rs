@@ -436,6 +436,7 @@ fn write_all(
     let new_archives = archives_to_place(&handle, archives)?;
     let stale = vendored::to_remove(&handle, replaced)?;
     if c.summary.is_noop() && matrix.is_none() && new_archives.is_empty() && stale.is_empty() {
+        memo::flush(root);
         return Ok((c.summary, Vec::new()));
     }
     c.summary.removed.extend(stale.iter().cloned());
@@ -538,6 +539,8 @@ fn write_all(
         let _ = std::fs::remove_dir(root);
     }
     applied?;
+    // The tree is written: its hashes are remembered for the next run (`memo`).
+    memo::flush(root);
     let placed = new_archives
         .iter()
         .map(|&i| archives[i].rel.clone())
