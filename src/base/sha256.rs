@@ -1,8 +1,9 @@
 //! SHA-256, from RustCrypto's `sha2` (with its SHA-NI backend, picked at run time where the
 //! CPU has it). The ownership manifest records the hash of every file deploygen wrote (so it
 //! removes a file only while its bytes are still the ones it wrote), and the vendored-chart
-//! lock the hash of every chart archive. A render hashes each generated file once
-//! (`disk::with_manifest`); every later use reads the hash back from the manifest it made.
+//! lock the hash of every chart archive. A render hashes each generated file at most once
+//! (`disk::with_manifest`; not at all when `disk::memo` knows its bytes); every later use
+//! reads the hash back from the manifest it made.
 
 use sha2::{Digest, Sha256};
 
