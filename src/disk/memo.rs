@@ -46,7 +46,9 @@ use std::rc::Rc;
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::dir::Dir;
-use super::{lock, manifest, txn};
+use super::lock;
+use super::manifest;
+use super::txn;
 use crate::base::generated::Tree;
 use crate::base::sha256;
 
