@@ -1,20 +1,25 @@
 //! SHA-256, from RustCrypto's `sha2` (with its SHA-NI backend, picked at run time where the
 //! CPU has it). The ownership manifest records the hash of every file deploygen wrote (so it
 //! removes a file only while its bytes are still the ones it wrote), and the vendored-chart
-//! lock the hash of every chart archive. A render hashes each generated file once
-//! (`disk::with_manifest`); every later use reads the hash back from the manifest it made.
-
-use std::fmt::Write as _;
+//! lock the hash of every chart archive. A render hashes each generated file at most once
+//! (`disk::with_manifest`; not at all when `disk::memo` knows its bytes); every later use
+//! reads the hash back from the manifest it made.
 
 use sha2::{Digest, Sha256};
 
 /// Lower-case hex SHA-256 of `data`.
 pub fn hex(data: &[u8]) -> String {
-    let sum = Sha256::digest(data);
-    let mut out = String::with_capacity(64);
-    for b in sum {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
+    lower_hex(&Sha256::digest(data))
+}
+
+/// Lower-case hex of `bytes`, two digits a byte (a table, not a `format!` per byte: the
+/// manifest spells out one hash a file on every run).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     out
 }

@@ -351,7 +351,8 @@ fn tree_for(plan: &crate::plan::Plan, root: &Path) -> Result<crate::render::Tree
     if let Some((path, text)) = crate::cli::vendor::verified_lock(plan, root)? {
         tree.insert(path, text);
     }
-    Ok(disk::with_manifest(tree, &plan.matrix_file))
+    // Each file's hash from the tree's memo where it has it (`disk::memo`: sound, see there).
+    Ok(disk::memo::with_manifest(root, tree, &plan.matrix_file))
 }
 
 /// The matrix's paths relative to the output root, if it lives there (as given, and with

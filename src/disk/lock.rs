@@ -19,12 +19,18 @@ pub const LOCK: &str = ".deploygen.lock";
 
 /// Where the lock of `root` lives (see the module comment).
 pub fn lock_path(root: &Path) -> PathBuf {
-    let git = root.join(".git");
-    if std::fs::symlink_metadata(&git).is_ok_and(|m| m.is_dir()) {
-        git.join("deploygen.lock")
+    if at_git_top(root) {
+        root.join(".git").join("deploygen.lock")
     } else {
         root.join(LOCK)
     }
+}
+
+/// Whether `root` is the top of a git work tree: a `.git` folder (not a link, not the `.git`
+/// file of a linked worktree). deploygen's private files (this lock, `memo`'s hashes) then
+/// live inside it, where git never tracks anything.
+pub fn at_git_top(root: &Path) -> bool {
+    std::fs::symlink_metadata(root.join(".git")).is_ok_and(|m| m.is_dir())
 }
 
 /// Held until dropped.

@@ -88,10 +88,20 @@ pub const INTERIM_NOTE: &str =
     "# deploygen: a render is in progress or was interrupted; run `deploygen render`.\n";
 
 /// Adds the ownership manifest (every generated path with its hash) to a rendered tree.
-pub fn with_manifest(mut tree: Tree, matrix_file: &str) -> Tree {
+pub fn with_manifest(tree: Tree, matrix_file: &str) -> Tree {
+    with_manifest_by(tree, matrix_file, sha256::hex)
+}
+
+/// `with_manifest`, each file's SHA-256 given by `sha256_of` (`memo::Memo::sha256`: computed,
+/// or remembered from a run that computed it for the same bytes).
+pub fn with_manifest_by(
+    mut tree: Tree,
+    matrix_file: &str,
+    mut sha256_of: impl FnMut(&[u8]) -> String,
+) -> Tree {
     let entries = tree
         .iter()
-        .map(|(p, t)| (p.clone(), BTreeSet::from([sha256::hex(t.as_bytes())])))
+        .map(|(p, t)| (p.clone(), BTreeSet::from([sha256_of(t.as_bytes())])))
         .collect();
     let text = text(matrix_file, NOTE, &entries);
     tree.insert(MANIFEST.to_string(), text);

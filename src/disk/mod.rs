@@ -2,7 +2,8 @@
 //!
 //! - `fs_safe`: paths walked beneath the root without following links, exclusive temp files
 //!   with unpredictable names, bounded reads.
-//! - `manifest`: `.deploygen-manifest`, every owned file with the hash of what was written.
+//! - `manifest`: `.deploygen-manifest`, every owned file with the hash of what was written;
+//!   `memo`: those hashes remembered inside `.git`, so unchanged files are not hashed again.
 //! - `txn`: stage everything, then swap it in; undo on failure.
 //! - `lock`: one writer at a time.
 //! - `audit`: what `check` reports besides content: extra files in generated folders, stray
@@ -23,6 +24,7 @@ pub mod fs_safe;
 pub mod gitignore;
 pub mod lock;
 pub mod manifest;
+pub mod memo;
 pub mod read;
 pub mod temp;
 pub mod txn;
@@ -434,6 +436,7 @@ fn write_all(
     let new_archives = archives_to_place(&handle, archives)?;
     let stale = vendored::to_remove(&handle, replaced)?;
     if c.summary.is_noop() && matrix.is_none() && new_archives.is_empty() && stale.is_empty() {
+        memo::flush(root);
         return Ok((c.summary, Vec::new()));
     }
     c.summary.removed.extend(stale.iter().cloned());
@@ -536,6 +539,8 @@ fn write_all(
         let _ = std::fs::remove_dir(root);
     }
     applied?;
+    // The tree is written: its hashes are remembered for the next run (`memo`).
+    memo::flush(root);
     let placed = new_archives
         .iter()
         .map(|&i| archives[i].rel.clone())
