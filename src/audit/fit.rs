@@ -43,6 +43,11 @@ fn shown(amount: u64, resource: &str) -> String {
     match resource {
         "cpu" if amount.is_multiple_of(1000) => format!("{} CPU", amount / 1000),
         "cpu" => format!("{amount}m CPU"),
+        // Below a GiB in MiB, so 50Mi against 100Mi reads as such (not "0.0 GiB").
+        "memory" if amount < 1 << 30 && amount.is_multiple_of(1 << 20) => {
+            format!("{} MiB", amount >> 20)
+        }
+        "memory" if amount < 1 << 30 => format!("{:.1} MiB", amount as f64 / f64::from(1u32 << 20)),
         "memory" => format!("{:.1} GiB", amount as f64 / f64::from(1u32 << 30)),
         _ => format!("{amount} {resource}"),
     }
@@ -113,5 +118,18 @@ pub fn check(env: &EnvPlan, objects: &[Object], f: &mut Findings) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn memory_below_a_gib_is_shown_in_mib() {
+        assert_eq!(shown(50 << 20, "memory"), "50 MiB");
+        assert_eq!(shown(100_000_000, "memory"), "95.4 MiB");
+        assert_eq!(shown(3 << 30, "memory"), "3.0 GiB");
+        assert_eq!(shown(1500, "cpu"), "1500m CPU");
     }
 }
