@@ -24,6 +24,24 @@ an API kind carries `x-kubernetes-group-version-kind`:
   the groups that are built into Kubernetes in that minor. Any other group is served only where
   something installs it (a CRD, an aggregated API server).
 
+Beta versions off by default (KEP-3136, kubernetes/enhancements
+keps/sig-architecture/3136-beta-apis-off-by-default: "From the Kubernetes release where this
+change is introduced [1.24], and onwards, beta APIs will not be enabled in clusters by default.
+Existing beta APIs and new versions of existing beta APIs, will continue to be enabled by
+default"). The API server's list of them (kubernetes/kubernetes pkg/controlplane/instance.go,
+`betaAPIGroupVersionsDisabledByDefault`, with `legacyBetaEnabledByDefaultResources` for the old
+betas it keeps on) is not in the OpenAPI data, so the rule is applied to it: a kind served at a
+beta version is on by default where its group served it at a beta version in the first minor of
+the data (1.25: HorizontalPodAutoscaler at autoscaling/v2beta2, FlowSchema and
+PriorityLevelConfiguration at flowcontrol.apiserver.k8s.io/v1beta1 and v1beta2, and so their
+v1beta3 of 1.26 to 1.31; CSIStorageCapacity at storage.k8s.io/v1beta1; all beta before 1.24),
+and off by default everywhere else: ValidatingAdmissionPolicy at
+admissionregistration.k8s.io/v1beta1 (1.28), SelfSubjectReview at authentication.k8s.io/v1beta1
+(1.27), IPAddress and ServiceCIDR at networking.k8s.io/v1beta1 (1.31), VolumeAttributesClass at
+storage.k8s.io/v1beta1 (1.31), resource.k8s.io/v1beta1 (1.32; kubernetes.io dynamic resource
+allocation: enable it with --runtime-config=resource.k8s.io/v1beta1=true) and the rest that came
+after 1.24. Such a line is `off APIVERSION KIND MINORS`.
+
 The table holds facts only (group, version and kind names and the minors), never the schemas.
 Every minor the package ships is listed: from 1.25 (older than any Kubernetes the catalog's
 releases support together; the oldest single range starts at 1.24, cert-manager v1.14, and the
@@ -87,6 +105,19 @@ def spans(ms):
     return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)
 
 
+def beta_off(served, first):
+    """{(apiVersion, kind): minors} of the beta versions served but off by default (KEP-3136):
+    every beta kind but those whose group served them at a beta version in minor `first`."""
+    def split(av):
+        group, _, version = av.rpartition("/")
+        return group, version
+    beta = lambda v: re.fullmatch(r"v\d+beta\d+", v) is not None  # noqa: E731
+    legacy = {(split(av)[0], kind) for (av, kind), ms in served.items()
+              if beta(split(av)[1]) and first in ms}
+    return {(av, kind): ms for (av, kind), ms in served.items()
+            if beta(split(av)[1]) and (split(av)[0], kind) not in legacy}
+
+
 def generate():
     data = minors()
     served, groups = {}, {}
@@ -109,6 +140,9 @@ def generate():
         "# group NAME MINORS: a group built into Kubernetes in those minors (\"\" is the core group).",
         "# served APIVERSION KIND MINORS: the API server of those minors serves KIND at APIVERSION",
         "#   (alpha versions included: Kubernetes serves them only where a cluster enables them).",
+        "# off APIVERSION KIND MINORS: a beta version those minors serve only where a cluster enables",
+        "#   it (--runtime-config, and the feature's gate): new beta APIs are off by default since",
+        "#   1.24 (KEP-3136); the betas of 1.25 and their later beta versions stay on.",
         f"minors {first} {last}",
     ]
     for g in sorted(groups):
@@ -116,6 +150,8 @@ def generate():
         lines.append(f"group {name} {spans(groups[g])}")
     for (av, kind) in sorted(served):
         lines.append(f"served {av} {kind} {spans(served[(av, kind)])}")
+    for (av, kind), ms in sorted(beta_off(served, first).items()):
+        lines.append(f"off {av} {kind} {spans(ms)}")
     return "\n".join(lines) + "\n"
 
 

@@ -410,6 +410,43 @@ fn apis_removed_before_the_table_and_alpha_apis_are_refused() {
     assert!(f.len() == 1 && f[0].contains("alpha API"), "{f:#?}");
 }
 
+#[test]
+fn a_beta_api_off_by_default_is_refused_unless_the_matrix_says_the_cluster_enables_it() {
+    // admissionregistration.k8s.io/v1beta1 ValidatingAdmissionPolicy (beta from 1.28) is served
+    // only with --runtime-config (KEP-3136: new beta APIs are off by default since 1.24).
+    let policy = "---\n# Source: kserve/templates/policy.yaml\napiVersion: admissionregistration.k8s.io/v1beta1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: replicas\nspec:\n  failurePolicy: Fail\n  matchConstraints:\n    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]\n  validations: [{expression: \"object.spec.replicas <= 5\"}]\n";
+    let fails_on = |kube: &str, cluster: &str| {
+        let a = run_on(kube, cluster, &format!("{RENDER}{policy}"));
+        fails(&a, "api")
+    };
+    let f = fails_on("v1.28.6", "");
+    assert!(
+        f.len() == 1
+            && f[0].starts_with("ValidatingAdmissionPolicy replicas apiVersion: admissionregistration.k8s.io/v1beta1 ValidatingAdmissionPolicy is a beta API that Kubernetes 1.28 serves only where the cluster enables it")
+            && f[0].contains("--runtime-config=admissionregistration.k8s.io/v1beta1=true")
+            && f[0].contains("cluster.platform_apis"),
+        "{f:#?}"
+    );
+    // Where the stable version is served (1.30), the finding names it.
+    let f = fails_on("v1.30.2", "");
+    assert!(
+        f.len() == 1 && f[0].contains("use admissionregistration.k8s.io/v1, or list"),
+        "{f:#?}"
+    );
+    // Declared as enabled: served.
+    assert_eq!(
+        fails_on(
+            "v1.28.6",
+            "      platform_apis: [admissionregistration.k8s.io/v1beta1]\n"
+        ),
+        Vec::<String>::new()
+    );
+    // A beta that was on before 1.24 stays on: FlowSchema v1beta3 on 1.28.
+    let flow = FLOW_SCHEMA.replace("v1beta2", "v1beta3");
+    let a = run_on("v1.28.6", "", &format!("{RENDER}{flow}"));
+    assert_eq!(fails(&a, "api"), Vec::<String>::new());
+}
+
 const CRON_JOB: &str = "---\n# Source: kserve/templates/cron.yaml\napiVersion: batch/v1beta1\nkind: CronJob\nmetadata:\n  name: c\n  namespace: kserve\nspec:\n  schedule: \"@daily\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers: [{name: c, image: \"10.61.3.31:35000/kserve/kserve-controller:v0.14.1\"}]\n";
 
 const FLOW_SCHEMA: &str = "---\n# Source: kserve/templates/flow.yaml\napiVersion: flowcontrol.apiserver.k8s.io/v1beta2\nkind: FlowSchema\nmetadata:\n  name: kserve\nspec:\n  priorityLevelConfiguration: {name: workload-low}\n";

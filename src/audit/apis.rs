@@ -30,6 +30,9 @@ pub struct Table {
     groups: Vec<(&'static str, Spans)>,
     /// (apiVersion, kind) and the minors whose API server serves it, sorted.
     served: Vec<(&'static str, &'static str, Spans)>,
+    /// (apiVersion, kind) of a beta version and the minors that serve it only where the
+    /// cluster enables it (KEP-3136: new beta APIs are off by default since 1.24).
+    off: Vec<(&'static str, &'static str, Spans)>,
 }
 
 fn spans(text: &str) -> Option<Spans> {
@@ -53,6 +56,7 @@ pub fn parse(text: &'static str) -> Table {
         last: 0,
         groups: Vec::new(),
         served: Vec::new(),
+        off: Vec::new(),
     };
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let words: Vec<&'static str> = line.split_whitespace().collect();
@@ -69,6 +73,11 @@ pub fn parse(text: &'static str) -> Table {
             ["served", v, k, m] => {
                 if let Some(s) = spans(m) {
                     t.served.push((v, k, s));
+                }
+            }
+            ["off", v, k, m] => {
+                if let Some(s) = spans(m) {
+                    t.off.push((v, k, s));
                 }
             }
             _ => {}
@@ -144,6 +153,14 @@ impl Table {
         best(true).or_else(|| best(false))
     }
 
+    /// Is `kind` at the beta `api_version` one Kubernetes 1.`minor` serves only where the
+    /// cluster enables it (off by default, KEP-3136)?
+    pub fn off_by_default(&self, api_version: &str, kind: &str, minor: u64) -> bool {
+        self.off
+            .iter()
+            .any(|(v, k, s)| *v == api_version && *k == kind && covers(s, minor))
+    }
+
     /// Why Kubernetes 1.`minor` does not serve `kind` at `api_version` of a built-in group,
     /// or None when it does (or the group is not built in, or the table does not cover the
     /// minor).
@@ -155,6 +172,16 @@ impl Table {
         let what = format!("{api_version} {kind}");
         let spans = self.minors(api_version, kind);
         if spans.is_some_and(|s| covers(s, minor)) {
+            if self.off_by_default(api_version, kind, minor) {
+                let instead = self
+                    .instead(api_version, kind, minor)
+                    .filter(|v| version_rank(split(v).1).0 == 2)
+                    .map(|v| format!("use {v}, or "))
+                    .unwrap_or_default();
+                return Some(format!(
+                    "{what} is a beta API that Kubernetes 1.{minor} serves only where the cluster enables it (new beta APIs are off by default since 1.24, KEP-3136: kube-apiserver --runtime-config={api_version}=true, with the feature's gate); {instead}list {api_version} under the environment's cluster.platform_apis if its cluster enables it"
+                ));
+            }
             return is_alpha(version).then(|| format!(
                 "{what} is an alpha API, which Kubernetes does not serve unless the cluster enables it (--runtime-config); use a stable version"
             ));
@@ -237,7 +264,12 @@ pub fn check(env: &EnvPlan, all: &[Object], whole: bool, f: &mut Findings) {
     for o in all {
         let group = o.group();
         if table.builtin_group(group) {
-            if let Some(why) = table.not_served(&o.api_version, &o.kind, minor) {
+            let enabled = platform.contains(&o.api_version.as_str())
+                && table.off_by_default(&o.api_version, &o.kind, minor);
+            if let Some(why) = table
+                .not_served(&o.api_version, &o.kind, minor)
+                .filter(|_| !enabled)
+            {
                 f.fail("api", o, "apiVersion", why);
             }
             continue;
@@ -475,5 +507,58 @@ mod tests {
                 33
             )
         );
+    }
+
+    #[test]
+    fn beta_apis_new_since_1_24_are_off_by_default_and_older_ones_stay_on() {
+        let t = table();
+        // New betas (KEP-3136): served only where the cluster enables them.
+        for (v, k, minor) in [
+            ("resource.k8s.io/v1beta1", "ResourceClaim", 32),
+            (
+                "admissionregistration.k8s.io/v1beta1",
+                "ValidatingAdmissionPolicy",
+                28,
+            ),
+            ("networking.k8s.io/v1beta1", "ServiceCIDR", 31),
+            ("storage.k8s.io/v1beta1", "VolumeAttributesClass", 31),
+        ] {
+            assert!(t.off_by_default(v, k, minor), "{v} {k} 1.{minor}");
+            let why = why(v, k, minor);
+            assert!(
+                why.starts_with(&format!("{v} {k} is a beta API that Kubernetes 1.{minor} serves only where the cluster enables it"))
+                    && why.contains(&format!("--runtime-config={v}=true")),
+                "{why}"
+            );
+        }
+        // Where a stable version is served, the message names it.
+        assert!(
+            why("resource.k8s.io/v1beta1", "ResourceClaim", 34)
+                .contains("use resource.k8s.io/v1, or list"),
+            "{}",
+            why("resource.k8s.io/v1beta1", "ResourceClaim", 34)
+        );
+        // Betas of 1.25 (all older than 1.24) and their later beta versions stay on.
+        for (v, k, minor) in [
+            ("autoscaling/v2beta2", "HorizontalPodAutoscaler", 25),
+            ("flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema", 28),
+            (
+                "flowcontrol.apiserver.k8s.io/v1beta3",
+                "PriorityLevelConfiguration",
+                29,
+            ),
+            ("storage.k8s.io/v1beta1", "CSIStorageCapacity", 26),
+        ] {
+            assert!(!t.off_by_default(v, k, minor), "{v} {k} 1.{minor}");
+            assert_eq!(why(v, k, minor), "", "{v} {k} 1.{minor}");
+        }
+        // Every `off` line is a beta version the same minors serve.
+        for (v, k, spans) in &t.off {
+            assert!(split(v).1.contains("beta"), "{v}");
+            for (a, b) in spans {
+                assert!((*a..=*b).all(|m| t.serves(v, k, m)), "{v} {k}");
+            }
+        }
+        assert!(t.off.len() >= 40, "{}", t.off.len());
     }
 }

@@ -5,13 +5,14 @@
 //! node stays Pending. A node's allocatable is below its size, so this only proves the
 //! impossible, never that a pod fits.
 //!
-//! The pods counted are those of pod-bearing kinds and the containers of KServe's serving
-//! runtimes (the predictor pods KServe creates from them).
+//! The pods counted are every pod spec `pods::pods` reads: the built-in pod-bearing kinds,
+//! KServe's serving runtimes, InferenceServices and storage container, Knative's Services,
+//! and the resources a KnativeServing sets on the operator's Deployments.
 
 use serde_json::Value;
 
-use super::images::{containers, pod_specs};
 use super::manifest::Object;
+use super::pods::pods;
 use super::report::Findings;
 use crate::plan::capacity::parse_quantity;
 use crate::plan::EnvPlan;
@@ -42,25 +43,14 @@ fn shown(amount: u64, resource: &str) -> String {
     match resource {
         "cpu" if amount.is_multiple_of(1000) => format!("{} CPU", amount / 1000),
         "cpu" => format!("{amount}m CPU"),
+        // Below a GiB in MiB, so 50Mi against 100Mi reads as such (not "0.0 GiB").
+        "memory" if amount < 1 << 30 && amount.is_multiple_of(1 << 20) => {
+            format!("{} MiB", amount >> 20)
+        }
+        "memory" if amount < 1 << 30 => format!("{:.1} MiB", amount as f64 / f64::from(1u32 << 20)),
         "memory" => format!("{:.1} GiB", amount as f64 / f64::from(1u32 << 30)),
         _ => format!("{amount} {resource}"),
     }
-}
-
-/// The containers of an object's pods: (path of the list's parent, container list name, container).
-fn pod_containers(o: &Object) -> Vec<(String, Vec<(&'static str, &Value)>)> {
-    let mut out: Vec<(String, Vec<(&'static str, &Value)>)> = pod_specs(o)
-        .into_iter()
-        .map(|(path, spec)| (path.to_string(), containers(spec).collect()))
-        .collect();
-    if o.group() == "serving.kserve.io"
-        && matches!(o.kind.as_str(), "ServingRuntime" | "ClusterServingRuntime")
-    {
-        if let Some(spec) = o.at("spec") {
-            out.push(("spec".into(), containers(spec).collect()));
-        }
-    }
-    out
 }
 
 pub fn check(env: &EnvPlan, objects: &[Object], f: &mut Findings) {
@@ -74,15 +64,14 @@ pub fn check(env: &EnvPlan, objects: &[Object], f: &mut Findings) {
         gpus: u64::from(cluster.gpus_per_node),
     };
     for o in objects {
-        for (base, list) in pod_containers(o) {
+        for pod in pods(o) {
             // Pod requests: the app containers' sum, or the largest init container's if more.
             let mut app = [0u64; 3];
             let mut init = [0u64; 3];
-            for (kind, c) in &list {
-                let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
-                let at = format!("{base}.{kind}[{name}].resources");
-                let requests = c.pointer("/resources/requests");
-                let limits = c.pointer("/resources/limits");
+            for c in pod.containers() {
+                let at = &c.resources_at;
+                let requests = c.resources.and_then(|r| r.get("requests"));
+                let limits = c.resources.and_then(|r| r.get("limits"));
                 for (i, (resource, milli)) in RESOURCES.iter().enumerate() {
                     let mut read = |side: Option<&Value>, which: &str| -> Option<u64> {
                         let v = side?.get(*resource)?;
@@ -106,7 +95,7 @@ pub fn check(env: &EnvPlan, objects: &[Object], f: &mut Findings) {
                     }
                     // Without a request, Kubernetes takes the limit as the request.
                     let effective = request.or(limit).unwrap_or(0);
-                    match *kind {
+                    match c.list {
                         "initContainers" => init[i] = init[i].max(effective),
                         "containers" => app[i] = app[i].saturating_add(effective),
                         _ => {}
@@ -122,12 +111,25 @@ pub fn check(env: &EnvPlan, objects: &[Object], f: &mut Findings) {
                 };
                 let Some(size) = size else { continue };
                 if asked > size {
-                    f.fail("fit", o, &format!("{base}.containers[*].resources.requests.{resource}"), format!(
+                    f.fail("fit", o, &format!("{}.requests.{resource}", pod.all_resources()), format!(
                         "its pods request {} in all, more than a whole node of environment {} has ({}, {setting}): no node can schedule them and they stay Pending; lower the requests or size the nodes",
                         shown(asked, resource), env.name, shown(size, resource)
                     ));
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn memory_below_a_gib_is_shown_in_mib() {
+        assert_eq!(shown(50 << 20, "memory"), "50 MiB");
+        assert_eq!(shown(100_000_000, "memory"), "95.4 MiB");
+        assert_eq!(shown(3 << 30, "memory"), "3.0 GiB");
+        assert_eq!(shown(1500, "cpu"), "1500m CPU");
     }
 }

@@ -10,9 +10,10 @@
 
 use serde_json::Value;
 
-use super::images::{containers, pod_labels, pod_specs};
 use super::manifest::Object;
 use super::operator;
+use super::pods;
+use super::pods::pod_labels;
 use super::report::Findings;
 use super::wiring::{port_matches, selects, Port};
 
@@ -128,8 +129,10 @@ fn proxied(objects: &[Object]) -> Vec<End<'_>> {
         let (Some(labels), Some(ns)) = (pod_labels(o), o.namespace.as_deref()) else {
             continue;
         };
-        let proxy = pod_specs(o).iter().any(|(_, s)| {
-            containers(s).any(|(_, c)| c.get("image").and_then(Value::as_str) == Some("auto"))
+        let proxy = pods::pods(o).iter().any(|pod| {
+            pod.containers()
+                .iter()
+                .any(|c| c.str("image") == Some("auto"))
         }) || labels.contains(&("sidecar.istio.io/inject", "true"))
             || meshed_by_operator.contains(&(ns, o.name.as_str()))
             || (injected.contains(&ns) && !labels.contains(&("sidecar.istio.io/inject", "false")));

@@ -39,61 +39,20 @@ pub fn disabled_runtime(reference: &str, p: &PlannedImage, env: &EnvPlan) -> Str
     }
 }
 
-/// Pod specs of workload kinds, with their path.
-pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
-    let path = match o.kind.as_str() {
-        "Deployment"
-        | "DaemonSet"
-        | "StatefulSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => "spec.template.spec",
-        "CronJob" => "spec.jobTemplate.spec.template.spec",
-        "Pod" => "spec",
-        _ => return Vec::new(),
-    };
-    o.at(path).map(|v| vec![(path, v)]).unwrap_or_default()
-}
+// The pod templates of the built-in kinds, for `review` (the audit reads every pod through
+// `pods::pods`).
+pub use super::pods::{containers, pod_labels, pod_specs};
 
-/// Labels of the pods an object creates (its pod template's labels).
-pub fn pod_labels(o: &Object) -> Option<Vec<(&str, &str)>> {
-    let path = match o.kind.as_str() {
-        "Deployment"
-        | "DaemonSet"
-        | "StatefulSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => "spec.template.metadata.labels",
-        "CronJob" => "spec.jobTemplate.spec.template.metadata.labels",
-        "Pod" => "metadata.labels",
-        _ => return None,
-    };
-    Some(super::manifest::string_map(o.at(path)))
-}
-
-/// Every container of a pod spec: (list name, container).
-pub fn containers(spec: &Value) -> impl Iterator<Item = (&'static str, &Value)> {
-    ["initContainers", "containers", "ephemeralContainers"]
-        .into_iter()
-        .flat_map(move |list| {
-            spec.get(list)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(move |c| (list, c))
-        })
-}
-
-fn container_uses(o: &Object, base: &str, spec: &Value, out: &mut Vec<ImageUse>) {
-    for (list, c) in containers(spec) {
-        let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
-        let at = format!("{base}.{list}[{name}]");
+fn container_uses(o: &Object, pod: &super::pods::Pod, out: &mut Vec<ImageUse>) {
+    for c in pod.containers() {
+        let at = &c.at;
+        let c = c.value;
         if let Some(image) = c.get("image").and_then(Value::as_str) {
             out.push(ImageUse {
                 object: o.id(),
                 path: format!("{at}.image"),
                 reference: image.to_string(),
-                inactive: None,
+                inactive: pod.inactive.clone(),
             });
         }
         // Controllers that start other pods take their images as flags or variables.
@@ -116,7 +75,7 @@ fn container_uses(o: &Object, base: &str, spec: &Value, out: &mut Vec<ImageUse>)
                         object: o.id(),
                         path: format!("{at}.args[{i}] ({flag})"),
                         reference: value.to_string(),
-                        inactive: None,
+                        inactive: pod.inactive.clone(),
                     });
                 }
             }
@@ -129,7 +88,7 @@ fn container_uses(o: &Object, base: &str, spec: &Value, out: &mut Vec<ImageUse>)
                         object: o.id(),
                         path: format!("{at}.env[{var}]"),
                         reference: value.to_string(),
-                        inactive: None,
+                        inactive: pod.inactive.clone(),
                     });
                 }
             }
@@ -300,22 +259,10 @@ pub fn collect(objects: &[Object]) -> Vec<ImageUse> {
     let used_templates = requested_templates(objects);
     let mut out = Vec::new();
     for o in objects {
-        for (path, spec) in pod_specs(o) {
-            container_uses(o, path, spec, &mut out);
+        for pod in super::pods::pods(o) {
+            container_uses(o, &pod, &mut out);
         }
         match (o.group(), o.kind.as_str(), o.name.as_str()) {
-            ("serving.kserve.io", "ServingRuntime" | "ClusterServingRuntime", _) => {
-                if let Some(spec) = o.at("spec") {
-                    let from = out.len();
-                    container_uses(o, "spec", spec, &mut out);
-                    // KServe selects no disabled runtime, so nothing ever pulls its image.
-                    if spec.get("disabled").and_then(Value::as_bool) == Some(true) {
-                        for u in &mut out[from..] {
-                            u.inactive = Some(format!("{} has spec.disabled: true", o.kind));
-                        }
-                    }
-                }
-            }
             ("", "ConfigMap", "inferenceservice-config") => inferenceservice_config(o, &mut out),
             ("", "ConfigMap", name) if name.starts_with("istio-sidecar-injector") => {
                 sidecar_injector(o, &used_templates, &mut out)

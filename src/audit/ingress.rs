@@ -16,9 +16,9 @@
 
 use serde_json::Value;
 
-use super::images::pod_labels;
 use super::manifest::Object;
 use super::operator;
+use super::pods::pod_labels;
 use super::report::{missing, Findings};
 use super::wiring::selects;
 

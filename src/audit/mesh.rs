@@ -13,8 +13,9 @@
 
 use serde_json::Value;
 
-use super::images::{containers, pod_labels, pod_specs};
 use super::manifest::{string_map, Object};
+use super::pods;
+use super::pods::pod_labels;
 use super::report::Findings;
 use super::sidecar::{self, Sidecars};
 use super::wiring::{egress_admitted, selects, Destination};
@@ -96,8 +97,8 @@ fn pod_sets(objects: &[Object]) -> Vec<PodSet<'_>> {
             continue;
         };
         let mut ports = Vec::new();
-        for (_, spec) in pod_specs(o) {
-            for (_, c) in containers(spec) {
+        for pod in pods::pods(o) {
+            for c in pod.containers().iter().map(|c| c.value) {
                 for p in c
                     .get("ports")
                     .and_then(Value::as_array)
@@ -432,9 +433,10 @@ fn check_egress(objects: &[Object], ctx: &Context, f: &mut Findings) {
             fail(o, "DNS (port 53)".into(), iso);
         }
         // Controllers -> API server.
-        let sa = pod_specs(o)
+        let pods = pods::pods(o);
+        let sa = pods
             .first()
-            .and_then(|(_, s)| s.get("serviceAccountName").and_then(Value::as_str))
+            .and_then(|p| p.spec.get("serviceAccountName").and_then(Value::as_str))
             .unwrap_or("default");
         if bound.iter().any(|(bns, name)| bns == ns && name == sa) {
             for cidr in &ctx.api_server {
@@ -450,8 +452,10 @@ fn check_egress(objects: &[Object], ctx: &Context, f: &mut Findings) {
             }
         }
         // xDS: pods with an Istio proxy fetch configuration and certificates from istiod.
-        let proxied = pod_specs(o).iter().any(|(_, s)| {
-            containers(s).any(|(_, c)| c.get("image").and_then(Value::as_str) == Some("auto"))
+        let proxied = pods::pods(o).iter().any(|pod| {
+            pod.containers()
+                .iter()
+                .any(|c| c.str("image") == Some("auto"))
         }) || labels.contains(&("sidecar.istio.io/inject", "true"))
             || meshed_by_operator.contains(&(ns, o.name.as_str()))
             || (injected_ns.contains(&ns)

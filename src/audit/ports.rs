@@ -28,8 +28,8 @@
 
 use serde_json::Value;
 
-use super::images::{containers, pod_specs};
 use super::manifest::Object;
+use super::pods::pods;
 use super::report::Findings;
 use crate::plan::EnvPlan;
 
@@ -168,13 +168,13 @@ fn overlap(a: &str, b: &str) -> bool {
 
 fn host_claims<'a>(o: &'a Object) -> Vec<(Claim<'a>, Placement<'a>)> {
     let mut out = Vec::new();
-    for (base, spec) in pod_specs(o) {
+    for pod in pods(o) {
+        let spec = pod.spec;
         let host_network = spec.get("hostNetwork").and_then(Value::as_bool) == Some(true);
-        for (list, c) in containers(spec) {
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
-            let ports = c.get("ports").and_then(Value::as_array);
+        for c in pod.containers() {
+            let ports = c.value.get("ports").and_then(Value::as_array);
             for (i, p) in ports.into_iter().flatten().enumerate() {
-                let at = format!("{base}.{list}[{name}].ports[{}]", entry(p, i));
+                let at = format!("{}.ports[{}]", c.at, entry(p, i));
                 let (port, path) = match (int(p.get("hostPort")), int(p.get("containerPort"))) {
                     (Some(h), _) if h != 0 => (h, format!("{at}.hostPort")),
                     (_, Some(c)) if host_network => {

@@ -25,9 +25,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::images::{containers, pod_labels, pod_specs};
 use super::manifest::{cluster_scoped, Object};
 use super::operator;
+use super::pods::pod_labels;
+use super::pods::{pods, Pod};
 use super::report::Findings;
 use super::wiring::{selects, Context};
 use crate::plan::{EnvPlan, Plan};
@@ -56,6 +57,8 @@ pub struct Graph<'a> {
     operator_namespaces: BTreeSet<String>,
     /// Only some releases were rendered.
     partial: bool,
+    /// Every pod spec of the objects, with its object.
+    pods: Vec<(&'a Object, Pod<'a>)>,
 }
 
 impl<'a> Graph<'a> {
@@ -112,7 +115,16 @@ impl<'a> Graph<'a> {
             external,
             operator_namespaces,
             partial,
+            pods: objects
+                .iter()
+                .flat_map(|o| pods(o).into_iter().map(move |p| (o, p)))
+                .collect(),
         }
+    }
+
+    /// Every pod spec of every object (`pods::pods`), read once.
+    fn pods(&self) -> impl Iterator<Item = (&'a Object, &Pod<'a>)> + '_ {
+        self.pods.iter().map(|(o, p)| (*o, p))
     }
 
     fn get(&self, group: &str, kind: &str, ns: &str, name: &str) -> Option<&'a Object> {
@@ -168,8 +180,9 @@ const WRITTEN_EVERYWHERE: [&str; 2] = ["kube-root-ca.crt", "istio-ca-root-cert"]
 /// Pods mount and read ConfigMaps and Secrets that exist (a Secret may be one a cert-manager
 /// Certificate writes); references marked `optional: true` are not judged.
 fn pod_data(g: &Graph, f: &mut Findings) {
-    for o in g.objects {
-        let (Some((path, spec)), Some(ns)) = (pod_template(o), o.namespace.as_deref()) else {
+    for (o, pod) in g.pods() {
+        let (path, spec) = (&pod.path, pod.spec);
+        let Some(ns) = o.namespace.as_deref() else {
             continue;
         };
         if !g.known(ns) {
@@ -224,9 +237,9 @@ fn pod_data(g: &Graph, f: &mut Findings) {
                 }
             }
         }
-        for (list, c) in containers(spec) {
-            let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
-            let at = format!("{path}.{list}[{cname}]");
+        for c in pod.containers() {
+            let at = &c.at;
+            let c = c.value;
             for (i, e) in c
                 .get("envFrom")
                 .and_then(Value::as_array)
@@ -477,15 +490,11 @@ fn bindings(g: &Graph, f: &mut Findings) {
     }
 }
 
-/// A pod-bearing object's pod template: its spec's path and value.
-fn pod_template(o: &Object) -> Option<(&'static str, &Value)> {
-    pod_specs(o).into_iter().next()
-}
-
 /// Pods run as a ServiceAccount that exists (`default` always does).
 fn service_accounts(g: &Graph, f: &mut Findings) {
-    for o in g.objects {
-        let (Some((path, spec)), Some(ns)) = (pod_template(o), o.namespace.as_deref()) else {
+    for (o, pod) in g.pods() {
+        let (path, spec) = (&pod.path, pod.spec);
+        let Some(ns) = o.namespace.as_deref() else {
             continue;
         };
         let (field, sa) = match (
@@ -567,15 +576,13 @@ fn own_selectors(g: &Graph, f: &mut Findings) {
 
 /// Probes on a named port name one the container declares.
 fn probes(g: &Graph, f: &mut Findings) {
-    for o in g.objects {
-        let Some((path, spec)) = pod_template(o) else {
-            continue;
-        };
-        for (list, c) in containers(spec) {
+    for (o, pod) in g.pods() {
+        for c in pod.containers() {
+            let (at, cname) = (&c.at, c.name);
+            let c = c.value;
             if c.get("image").and_then(Value::as_str) == Some("auto") {
                 continue; // Istio injects the proxy and its probes.
             }
-            let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
             let declared: Vec<&str> = c
                 .get("ports")
                 .and_then(Value::as_array)
@@ -597,7 +604,7 @@ fn probes(g: &Graph, f: &mut Findings) {
                         f.fail(
                             "refs",
                             o,
-                            &format!("{path}.{list}[{cname}].{probe}.{handler}.port"),
+                            &format!("{at}.{probe}.{handler}.port"),
                             format!(
                                 "names port `{port}`, which container {cname} does not declare (its named ports: {}): the probe fails and the pod never becomes ready",
                                 if declared.is_empty() { "none".to_string() } else { declared.join(", ") }

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::images::pod_labels;
 use super::manifest::{string_map, Object};
+use super::pods::pod_labels;
 
 /// The rendered namespaces' injection labels.
 pub struct Sidecars {

@@ -5,8 +5,9 @@
 
 use serde_json::Value;
 
-use super::images::{containers, pod_labels, pod_specs};
 use super::manifest::{string_map, Object};
+use super::pods::pod_labels;
+use super::pods::pods;
 use super::report::Findings;
 
 /// A workload's pods: namespace, labels and declared container ports.
@@ -29,8 +30,8 @@ fn workloads(objects: &[Object]) -> Vec<Pods<'_>> {
         };
         let mut ports = Vec::new();
         let mut injected_gateway = false;
-        for (_, spec) in pod_specs(o) {
-            for (_, c) in containers(spec) {
+        for pod in pods(o) {
+            for c in pod.containers().iter().map(|c| c.value) {
                 injected_gateway |= c.get("image").and_then(Value::as_str) == Some("auto");
                 for p in c
                     .get("ports")

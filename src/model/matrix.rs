@@ -206,7 +206,10 @@ pub struct Cluster {
     /// API group/versions (`group/version`) the platform installs before this stack, whose
     /// CRDs are therefore not in the render: `deploygen audit` takes their custom resources as
     /// served, e.g. `gateway.networking.k8s.io/v1` (Gateway API). Prometheus Operator's
-    /// `monitoring.coreos.com/v1` is implied by `operations.monitoring.prometheus: true`.
+    /// `monitoring.coreos.com/v1` is implied by `operations.monitoring.prometheus: true`. Also a
+    /// beta version of a built-in group the cluster enables (`--runtime-config`; new beta APIs
+    /// are off by default since Kubernetes 1.24), e.g. `resource.k8s.io/v1beta1`: `deploygen
+    /// audit` then takes it as served.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub platform_apis: Vec<String>,
 }
