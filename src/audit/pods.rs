@@ -97,6 +97,20 @@ pub struct Container<'a> {
     pub resources_at: String,
 }
 
+impl<'a> Container<'a> {
+    /// Container `c` of `list`, written at path `at`.
+    fn at(list: &'static str, name: &'a str, at: String, c: &'a Value) -> Self {
+        Container {
+            list,
+            name,
+            resources: c.get("resources"),
+            resources_at: format!("{at}.resources"),
+            at,
+            value: c,
+        }
+    }
+}
+
 impl<'a> Pod<'a> {
     /// Every container of the pods, in the order written.
     pub fn containers(&self) -> &[Container<'a>] {
@@ -131,15 +145,12 @@ fn spec_containers<'a>(path: &str, spec: &'a Value, default_name: &'a str) -> Ve
             .flatten()
         {
             let name = c.get("name").and_then(Value::as_str).unwrap_or("?");
-            let at = format!("{path}.{list}[{name}]");
-            out.push(Container {
+            out.push(Container::at(
                 list,
                 name,
-                resources: c.get("resources"),
-                resources_at: format!("{at}.resources"),
-                at,
-                value: c,
-            });
+                format!("{path}.{list}[{name}]"),
+                c,
+            ));
         }
     }
     for key in SINGLE_CONTAINERS {
@@ -156,15 +167,7 @@ fn spec_containers<'a>(path: &str, spec: &'a Value, default_name: &'a str) -> Ve
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or(default_name);
-        let at = format!("{path}.{key}");
-        out.push(Container {
-            list,
-            name,
-            resources: c.get("resources"),
-            resources_at: format!("{at}.resources"),
-            at,
-            value: c,
-        });
+        out.push(Container::at(list, name, format!("{path}.{key}"), c));
     }
     out
 }
