@@ -18,7 +18,7 @@ use super::pods;
 use super::pods::pod_labels;
 use super::report::Findings;
 use super::sidecar::{self, Sidecars};
-use super::wiring::{egress_admitted, selects, Destination};
+use super::wiring::{egress_admitted, egress_admitted_on, selects, Destination};
 use crate::plan::operations::QUEUE_PROXY_PLAIN_PORTS;
 
 /// Istio's root namespace: a PeerAuthentication there without a selector is mesh-wide.
@@ -429,8 +429,9 @@ fn check_egress(objects: &[Object], ctx: &Context, f: &mut Findings) {
             namespace: "kube-system",
             labels: vec![("k8s-app", "kube-dns")],
         };
-        if let Err(iso) = egress_admitted(&policies, ns, labels, &dns, 53) {
-            fail(o, "DNS (port 53)".into(), iso);
+        // Resolvers answer on UDP first (TCP only for truncated answers): UDP 53 must pass.
+        if let Err(iso) = egress_admitted_on(&policies, ns, labels, &dns, 53, Some("UDP")) {
+            fail(o, "DNS (UDP port 53)".into(), iso);
         }
         // Controllers -> API server.
         let pods = pods::pods(o);

@@ -24,6 +24,7 @@ pub mod ports;
 pub mod refs;
 pub mod report;
 pub mod sidecar;
+pub mod validity;
 pub mod webhooks;
 pub mod wiring;
 
@@ -194,6 +195,7 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
     };
     mesh::check(&all, &mesh_ctx, &mut f);
     refs::check(plan, env, &all, &ctx, &mut f);
+    validity::check(env, &all, ctx.partial, &mut f);
     fit::check(env, &all, &mut f);
     ports::check(env, &all, &mut f);
     report::keep_the_stacks(&mut f, &ours);

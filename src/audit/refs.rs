@@ -475,6 +475,15 @@ fn bindings(g: &Graph, f: &mut Findings) {
             }
             let sa = s.get("name").and_then(Value::as_str).unwrap_or("");
             let ns = s.get("namespace").and_then(Value::as_str).unwrap_or(own_ns);
+            if !ns.is_empty() && !g.owned.contains(ns) && !g.external.contains(ns) {
+                g.missing(
+                    f,
+                    o,
+                    &format!("subjects[{i}].namespace"),
+                    format!("binds ServiceAccount {ns}/{sa}, in namespace {ns}, which nothing creates (no Namespace object, release namespace or built-in one): the role goes to no pod; fix the namespace"),
+                );
+                continue;
+            }
             if sa == "default" || !g.known(ns) {
                 continue;
             }

@@ -661,6 +661,19 @@ pub(super) fn egress_admitted(
     dest: &Destination,
     port: i64,
 ) -> Result<(), Vec<String>> {
+    egress_admitted_on(policies, namespace, labels, dest, port, None)
+}
+
+/// `egress_admitted` for one `protocol` (a policy port without `protocol` is TCP, as the API
+/// server defaults it); None: any protocol.
+pub(super) fn egress_admitted_on(
+    policies: &[&Object],
+    namespace: &str,
+    labels: &[(&str, &str)],
+    dest: &Destination,
+    port: i64,
+    protocol: Option<&str>,
+) -> Result<(), Vec<String>> {
     let isolating: Vec<&&Object> = policies
         .iter()
         .filter(|p| p.namespace.as_deref() == Some(namespace))
@@ -686,6 +699,7 @@ pub(super) fn egress_admitted(
             .flatten()
         {
             if port_matches(rule.get("ports"), port)
+                && protocol.is_none_or(|p| protocol_matches(rule.get("ports"), port.number, p))
                 && egress_peer_matches(rule.get("to"), namespace, dest)
             {
                 return Ok(());
@@ -693,6 +707,26 @@ pub(super) fn egress_admitted(
         }
     }
     Err(isolating.iter().map(|p| p.name.clone()).collect())
+}
+
+/// Whether a rule's `ports` admit numeric `port` over `protocol` (no list admits every one).
+fn protocol_matches(ports: Option<&Value>, port: i64, protocol: &str) -> bool {
+    let Some(list) = ports.and_then(Value::as_array).filter(|l| !l.is_empty()) else {
+        return true;
+    };
+    list.iter().any(|p| {
+        let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+        let number = match p.get("port") {
+            None => true,
+            Some(Value::Number(n)) => {
+                let start = n.as_i64().unwrap_or(-1);
+                let end = p.get("endPort").and_then(Value::as_i64).unwrap_or(start);
+                (start..=end).contains(&port)
+            }
+            _ => false,
+        };
+        number && proto == protocol
+    })
 }
 
 fn egress_peer_matches(to: Option<&Value>, policy_ns: &str, dest: &Destination) -> bool {
