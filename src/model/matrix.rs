@@ -266,8 +266,22 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
     crate::model::yaml::read_checked(file, text, scan, &crate::model::input::MATRIX)?.typed()
 }
 
-/// The JSON Schema of the matrix, as `deploygen schema` prints it.
+/// The JSON Schema of the matrix, as `deploygen schema` prints it and a render writes it:
+/// schemars' output for `Matrix` (`generated_json_schema`), kept as a file beside this one so
+/// that no run builds it (building it was about 1.9 M instructions of every render). It is a
+/// constant: `tests/committed_tree.rs` proves it equal to `generated_json_schema()` (and
+/// rewrites it with `DEPLOYGEN_BLESS=1`), so a change to the matrix types fails the tests
+/// until the file follows.
+pub const JSON_SCHEMA: &str = include_str!("matrix.schema.json");
+
+/// The JSON Schema of the matrix (`JSON_SCHEMA`).
 pub fn json_schema() -> String {
+    JSON_SCHEMA.to_string()
+}
+
+/// The JSON Schema of the matrix as schemars builds it from the types: what `JSON_SCHEMA` must
+/// hold.
+pub fn generated_json_schema() -> String {
     let schema = schemars::schema_for!(Matrix);
     let mut value = serde_json::to_value(schema).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
