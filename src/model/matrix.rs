@@ -274,6 +274,13 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
 /// until the file follows.
 pub const JSON_SCHEMA: &str = include_str!("matrix.schema.json");
 
+/// The SHA-256 (lower-case hex) of `JSON_SCHEMA`, for the ownership manifest: known before any
+/// run, as the schema is (`tests/committed_tree.rs` proves it, and `DEPLOYGEN_BLESS=1` rewrites
+/// it with the schema).
+pub fn json_schema_sha256() -> &'static str {
+    include_str!("matrix.schema.json.sha256").trim_end()
+}
+
 /// The JSON Schema of the matrix (`JSON_SCHEMA`).
 pub fn json_schema() -> String {
     JSON_SCHEMA.to_string()
