@@ -263,7 +263,7 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
     }
     // The door's generic pass first: typed maps (BTreeMap) would silently keep the last of two
     // equal keys, a duplicate environment among them.
-    crate::model::yaml::read_checked(file, text, scan, &crate::model::input::MATRIX)?.typed()
+    crate::model::yaml::typed_checked(file, text, scan, &crate::model::input::MATRIX)
 }
 
 /// The JSON Schema of the matrix, as `deploygen schema` prints it and a render writes it:
