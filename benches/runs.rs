@@ -32,8 +32,27 @@ fn environments(n: usize) -> String {
     for i in 0..n {
         envs.insert(format!("env-{i:04}").into(), online.clone());
     }
-    serde_yaml::to_string(&m).expect("serializes")
+    let block = serde_yaml::to_string(&m).expect("serializes");
+    if block.len() <= MATRIX_LIMIT {
+        return block;
+    }
+    // 1000 environments in block style pass the matrix's size limit (1 MiB): each environment
+    // then on one line, in flow style (JSON, which YAML reads as it is).
+    let names: Vec<String> = (0..n).map(|i| format!("env-{i:04}")).collect();
+    m["environments"] = serde_yaml::Value::Mapping(Default::default());
+    let mut text = serde_yaml::to_string(&m).expect("serializes");
+    text = text.replace("environments: {}\n", "");
+    text.push_str("environments:\n");
+    let flow = serde_json::to_string(&online).expect("serializes");
+    for name in names {
+        text.push_str(&format!("  {name}: {flow}\n"));
+    }
+    assert!(text.len() <= MATRIX_LIMIT, "{} bytes", text.len());
+    text
 }
+
+/// The largest matrix deploygen reads.
+const MATRIX_LIMIT: usize = 1024 * 1024;
 
 /// `deploygen render`'s work: validate and render the matrix, then bring the tree on disk to it.
 fn render(matrix: &str, out: &Path) -> disk::Summary {

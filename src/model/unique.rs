@@ -259,8 +259,8 @@ mod tests {
         ] {
             agree(text);
         }
-        assert!(yaml("a: [1, 2\n").is_err());
-        assert!(yaml("a: *nowhere\n").is_err());
+        assert!(documents("a: [1, 2\n").is_err());
+        assert!(documents("a: *nowhere\n").is_err());
     }
 
     #[test]
