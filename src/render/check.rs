@@ -38,10 +38,10 @@ pub fn self_check<'a>(tree: &Tree, paths: impl IntoIterator<Item = &'a str>) -> 
             crate::model::unique::documents(text)
                 .map_err(|e| Error::internal(format!("rendered {path}"), e))?;
         } else if path.ends_with(".json") && text != crate::model::matrix::JSON_SCHEMA {
-            // (The matrix's JSON Schema is no rendering but a constant: a test below proves it
-            // well-formed.) Well-formed JSON is what this proves (reading into serde_json's `Value`, as it
+            // Well-formed JSON is what this proves (reading into serde_json's `Value`, as it
             // did, never refused a repeated key either), so nothing is built: the same proof
-            // without the allocations.
+            // without the allocations. The matrix's JSON Schema is no rendering but a constant
+            // (`model::matrix::JSON_SCHEMA`): a test below proves it well-formed.
             serde_json::from_str::<serde::de::IgnoredAny>(text)
                 .map_err(|e| Error::internal(format!("rendered {path}"), e))?;
         }
