@@ -32,8 +32,31 @@ fn environments(n: usize) -> String {
     for i in 0..n {
         envs.insert(format!("env-{i:04}").into(), online.clone());
     }
-    serde_yaml::to_string(&m).expect("serializes")
+    let block = serde_yaml::to_string(&m).expect("serializes");
+    if block.len() <= MATRIX_LIMIT {
+        return block;
+    }
+    // 1000 environments written out pass the matrix's size limit (1 MiB, in block or flow
+    // style): the first one then written once, with an anchor, and the others its alias.
+    // Every environment is still read, planned and rendered; only the matrix's text is shorter.
+    m["environments"] = serde_yaml::Value::Mapping(Default::default());
+    let mut text = serde_yaml::to_string(&m).expect("serializes");
+    text = text.replace("environments: {}\n", "");
+    text.push_str("environments:\n");
+    let flow = serde_json::to_string(&online).expect("serializes");
+    for i in 0..n {
+        if i == 0 {
+            text.push_str(&format!("  env-{i:04}: &env {flow}\n"));
+        } else {
+            text.push_str(&format!("  env-{i:04}: *env\n"));
+        }
+    }
+    assert!(text.len() <= MATRIX_LIMIT, "{} bytes", text.len());
+    text
 }
+
+/// The largest matrix deploygen reads.
+const MATRIX_LIMIT: usize = 1024 * 1024;
 
 /// `deploygen render`'s work: validate and render the matrix, then bring the tree on disk to it.
 fn render(matrix: &str, out: &Path) -> disk::Summary {

@@ -101,11 +101,23 @@ pub fn with_manifest_by(
 ) -> Tree {
     let entries = tree
         .iter()
-        .map(|(p, t)| (p.clone(), BTreeSet::from([sha256_of(t.as_bytes())])))
+        .map(|(p, t)| {
+            (
+                p.clone(),
+                BTreeSet::from([known_sha256(t).unwrap_or_else(|| sha256_of(t.as_bytes()))]),
+            )
+        })
         .collect();
     let text = text(matrix_file, NOTE, &entries);
     tree.insert(MANIFEST.to_string(), text);
     tree
+}
+
+/// The SHA-256 of bytes known before any run: the matrix's JSON Schema, a constant whose hash
+/// is kept beside it (a test proves it). Only for exactly those bytes, so it is their hash.
+fn known_sha256(text: &str) -> Option<String> {
+    use crate::model::matrix::{json_schema_sha256, JSON_SCHEMA};
+    (text == JSON_SCHEMA).then(|| json_schema_sha256().to_string())
 }
 
 /// The hashes a tree's own manifest records (the one `with_manifest` put in it), so that the
@@ -130,6 +142,27 @@ impl Recorded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_is_listed_with_its_true_hash_without_hashing_it() {
+        let schema = crate::model::matrix::JSON_SCHEMA;
+        let tree = Tree::from([
+            ("matrix.schema.json".to_string(), schema.to_string()),
+            ("other.json".to_string(), format!("{schema} ")),
+        ]);
+        let mut hashed = Vec::new();
+        let tree = with_manifest_by(tree, "matrix.yaml", |b| {
+            hashed.push(b.len());
+            sha256::hex(b)
+        });
+        // Only the bytes that are not exactly the schema were hashed here.
+        assert_eq!(hashed, [schema.len() + 1]);
+        let m = parse(&tree[MANIFEST]);
+        assert_eq!(
+            m["matrix.schema.json"].hashes,
+            BTreeSet::from([sha256::hex(schema.as_bytes())])
+        );
+    }
 
     #[test]
     fn reads_hashed_legacy_and_repeated_entries() {

@@ -263,11 +263,32 @@ pub fn parse(file: &str, text: &[u8]) -> Result<Matrix> {
     }
     // The door's generic pass first: typed maps (BTreeMap) would silently keep the last of two
     // equal keys, a duplicate environment among them.
-    crate::model::yaml::read_checked(file, text, scan, &crate::model::input::MATRIX)?.typed()
+    crate::model::yaml::typed_checked(file, text, scan, &crate::model::input::MATRIX)
 }
 
-/// The JSON Schema of the matrix, as `deploygen schema` prints it.
+/// The JSON Schema of the matrix, as `deploygen schema` prints it and a render writes it:
+/// schemars' output for `Matrix` (`generated_json_schema`), kept as a file beside this one so
+/// that no run builds it (building it was about 1.9 M instructions of every render). It is a
+/// constant: `tests/committed_tree.rs` proves it equal to `generated_json_schema()` (and
+/// rewrites it with `DEPLOYGEN_BLESS=1`), so a change to the matrix types fails the tests
+/// until the file follows.
+pub const JSON_SCHEMA: &str = include_str!("matrix.schema.json");
+
+/// The SHA-256 (lower-case hex) of `JSON_SCHEMA`, for the ownership manifest: known before any
+/// run, as the schema is (`tests/committed_tree.rs` proves it, and `DEPLOYGEN_BLESS=1` rewrites
+/// it with the schema).
+pub fn json_schema_sha256() -> &'static str {
+    include_str!("matrix.schema.json.sha256").trim_end()
+}
+
+/// The JSON Schema of the matrix (`JSON_SCHEMA`).
 pub fn json_schema() -> String {
+    JSON_SCHEMA.to_string()
+}
+
+/// The JSON Schema of the matrix as schemars builds it from the types: what `JSON_SCHEMA` must
+/// hold.
+pub fn generated_json_schema() -> String {
     let schema = schemars::schema_for!(Matrix);
     let mut value = serde_json::to_value(schema).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {

@@ -10,4 +10,5 @@ pub mod matrix;
 pub mod mirror;
 pub mod scan;
 pub mod tags;
+pub mod unique;
 pub mod yaml;

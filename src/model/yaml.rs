@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use crate::base::error::{Error, Problem, Result};
 use crate::base::text::{cut, cut_tokens, MAX_TOKEN_CHARS};
 use crate::model::input::{position, precheck_as, Kind, Scan};
+use crate::model::unique::{Checked, Shape};
 
 /// One document that passed the checks and the generic pass.
 #[derive(Debug)]
@@ -41,29 +42,57 @@ pub fn read_checked<'a>(
     let value = serde_yaml::from_str::<serde_yaml::Value>(text)
         .map_err(|e| Error::Invalid(vec![problem(file, text, &scan, &e)]))?;
     let shape = match &value {
-        serde_yaml::Value::Mapping(_) => None,
-        serde_yaml::Value::Null => Some("nothing"),
-        serde_yaml::Value::Sequence(_) => Some("a list"),
-        serde_yaml::Value::String(_) => Some("a string"),
-        serde_yaml::Value::Number(_) => Some("a number"),
-        serde_yaml::Value::Bool(_) => Some("a boolean"),
-        serde_yaml::Value::Tagged(_) => Some("a tagged value"),
+        serde_yaml::Value::Mapping(_) => Shape::Mapping,
+        serde_yaml::Value::Null => Shape::Null,
+        serde_yaml::Value::Sequence(_) => Shape::Sequence,
+        serde_yaml::Value::String(_) => Shape::String,
+        serde_yaml::Value::Number(_) => Shape::Number,
+        serde_yaml::Value::Bool(_) => Shape::Bool,
+        serde_yaml::Value::Tagged(_) => Shape::Tagged,
     };
-    if let Some(shape) = shape {
-        return Err(Error::invalid(
-            content_start(file, text),
-            format!(
-                "holds {shape} where {} is a mapping (key: value); is this the right file?",
-                kind.what
-            ),
-        ));
-    }
+    a_mapping(file, text, shape, kind)?;
     Ok(Document {
         file,
         text,
         scan,
         value,
     })
+}
+
+/// `read_checked(..)?.typed()` without building the document's `Value`, which only `typed`'s
+/// caller would drop: the same checks (`model::unique` refuses exactly what reading the `Value`
+/// refuses, a repeated key among them, with the same words), then the typed read.
+pub fn typed_checked<T: DeserializeOwned>(
+    file: &str,
+    text: &str,
+    scan: Scan,
+    kind: &Kind,
+) -> Result<T> {
+    let Checked(shape) = serde_yaml::from_str::<Checked>(text)
+        .map_err(|e| Error::Invalid(vec![problem(file, text, &scan, &e)]))?;
+    a_mapping(file, text, shape, kind)?;
+    serde_yaml::from_str::<T>(text)
+        .map_err(|e| Error::Invalid(vec![problem(file, text, &scan, &e)]))
+}
+
+/// Refuses a document that is not a mapping, naming what it holds.
+fn a_mapping(file: &str, text: &str, shape: Shape, kind: &Kind) -> Result<()> {
+    let shape = match shape {
+        Shape::Mapping => return Ok(()),
+        Shape::Null => "nothing",
+        Shape::Sequence => "a list",
+        Shape::String => "a string",
+        Shape::Number => "a number",
+        Shape::Bool => "a boolean",
+        Shape::Tagged => "a tagged value",
+    };
+    Err(Error::invalid(
+        content_start(file, text),
+        format!(
+            "holds {shape} where {} is a mapping (key: value); is this the right file?",
+            kind.what
+        ),
+    ))
 }
 
 impl Document<'_> {
