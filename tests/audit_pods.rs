@@ -9,21 +9,13 @@
 
 mod common;
 
-use deploygen::audit::{self, report::Severity, Options};
+use deploygen::audit::{self, report::Severity};
 
 fn render() -> &'static str {
     common::real::airgap()
 }
 
-fn run(manifests: &str) -> audit::Audit {
-    let plan = deploygen::plan("matrix.yaml", common::MATRIX.as_bytes()).expect("default plan");
-    let opts = Options {
-        env: "airgap".into(),
-        releases: Vec::new(),
-        operator_manifests: None,
-    };
-    audit::audit(&plan, &opts, "render.yaml", manifests).expect("readable input")
-}
+use common::real::audit_airgap as run;
 
 /// `check object path: message` of every failure.
 fn failures(a: &audit::Audit) -> Vec<String> {

@@ -23,36 +23,35 @@ use serde_json::Value;
 
 use super::manifest::Object;
 
-/// The pod template of a built-in pod-bearing kind, with its path (every pod spec: [`pods`]).
-pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
-    let path = match o.kind.as_str() {
+/// Where a built-in pod-bearing kind writes its pods: (pod spec, pod labels) paths.
+fn pod_template(kind: &str) -> Option<(&'static str, &'static str)> {
+    Some(match kind {
         "Deployment"
         | "DaemonSet"
         | "StatefulSet"
         | "ReplicaSet"
         | "ReplicationController"
-        | "Job" => "spec.template.spec",
-        "CronJob" => "spec.jobTemplate.spec.template.spec",
-        "Pod" => "spec",
-        _ => return Vec::new(),
-    };
-    o.at(path).map(|v| vec![(path, v)]).unwrap_or_default()
+        | "Job" => ("spec.template.spec", "spec.template.metadata.labels"),
+        "CronJob" => (
+            "spec.jobTemplate.spec.template.spec",
+            "spec.jobTemplate.spec.template.metadata.labels",
+        ),
+        "Pod" => ("spec", "metadata.labels"),
+        _ => return None,
+    })
+}
+
+/// The pod template of a built-in pod-bearing kind, with its path (every pod spec: [`pods`]).
+pub fn pod_specs(o: &Object) -> Vec<(&'static str, &Value)> {
+    pod_template(&o.kind)
+        .and_then(|(path, _)| o.at(path).map(|v| vec![(path, v)]))
+        .unwrap_or_default()
 }
 
 /// Labels of the pods an object creates: its pod template's labels (built-in kinds; a custom
 /// resource's pods are labelled by its controller, None).
 pub fn pod_labels(o: &Object) -> Option<Vec<(&str, &str)>> {
-    let path = match o.kind.as_str() {
-        "Deployment"
-        | "DaemonSet"
-        | "StatefulSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => "spec.template.metadata.labels",
-        "CronJob" => "spec.jobTemplate.spec.template.metadata.labels",
-        "Pod" => "metadata.labels",
-        _ => return None,
-    };
+    let (_, path) = pod_template(&o.kind)?;
     Some(super::manifest::string_map(o.at(path)))
 }
 

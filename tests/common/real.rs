@@ -157,3 +157,16 @@ pub fn matrix_with_istio(matrix: &str, istio: &str) -> String {
         .replace("istio: 1.22.8", &format!("istio: {istio}"))
         .replace("kubernetes: v1.28.6", "kubernetes: v1.30.4")
 }
+
+/// `deploygen audit` of `manifests` as environment airgap of the default matrix, every release
+/// rendered, without the Knative Operator's manifests (what the planted-mistake tests read).
+pub fn audit_airgap(manifests: &str) -> deploygen::audit::Audit {
+    let matrix = include_str!("../../matrix.yaml");
+    let plan = deploygen::plan("matrix.yaml", matrix.as_bytes()).expect("default plan");
+    let opts = deploygen::audit::Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: None,
+    };
+    deploygen::audit::audit(&plan, &opts, "render.yaml", manifests).expect("readable input")
+}
