@@ -9,6 +9,7 @@ pub mod gitindex;
 pub mod image;
 pub mod locate;
 pub mod names;
+pub mod par;
 pub mod sha256;
 pub mod suggest;
 pub mod text;

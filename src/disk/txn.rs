@@ -69,27 +69,33 @@ fn injected(what: &str) -> io::Error {
 
 /// A file staged in the folder it will be swapped into.
 struct Staged {
-    dir: Dir,
+    dir: Rc<Dir>,
     temp: String,
 }
+
+/// The folders a run has opened (or made), by base and relative path: every file of a folder
+/// is staged and swapped through the one handle, opened once (a tree of 1,600 files in 220
+/// folders then opens 220 folders, not a chain of them per file). Holding the handle is what
+/// opening it again would check: it was opened without following a link.
+type Opened = std::collections::HashMap<(*const Dir, String), Rc<Dir>>;
 
 enum Undo {
     /// `name` was created in `dir`: remove it.
     Created {
-        dir: Dir,
+        dir: Rc<Dir>,
         name: String,
         path: PathBuf,
     },
     /// `name` was replaced: put `kept` back.
     Replaced {
-        dir: Dir,
+        dir: Rc<Dir>,
         name: String,
         kept: String,
         path: PathBuf,
     },
     /// `name` was moved to `kept`: move it back.
     Removed {
-        dir: Dir,
+        dir: Rc<Dir>,
         name: String,
         kept: String,
         at: Place,
@@ -103,6 +109,7 @@ type Made = (Rc<Dir>, String);
 pub fn apply(steps: &[Step], hooks: Hooks) -> Result<()> {
     let mut made: Vec<Made> = Vec::new();
     let mut staged: Vec<Option<Staged>> = Vec::with_capacity(steps.len());
+    let mut opened = Opened::new();
     // 1. Stage: nothing visible changes yet.
     for (i, step) in steps.iter().enumerate() {
         let s = match step {
@@ -110,7 +117,7 @@ pub fn apply(steps: &[Step], hooks: Hooks) -> Result<()> {
                 let r = if hooks.fail_after.is_some_and(|n| i >= n) {
                     Err(injected("write failure"))
                 } else {
-                    stage(at, bytes, *mode, &mut made)
+                    stage(at, bytes, *mode, &mut made, &mut opened)
                 };
                 match r {
                     Ok(s) => Some(s),
@@ -183,12 +190,26 @@ fn rolled_back(left: Vec<PathBuf>, temps: Vec<PathBuf>) -> Outcome {
     }
 }
 
-fn stage(at: &Place, bytes: &[u8], mode: Option<u32>, made: &mut Vec<Made>) -> io::Result<Staged> {
+fn stage(
+    at: &Place,
+    bytes: &[u8],
+    mode: Option<u32>,
+    made: &mut Vec<Made>,
+    opened: &mut Opened,
+) -> io::Result<Staged> {
     let (folder, name) = dir::split(&at.rel);
-    let mut new_dirs = Vec::new();
-    let r = at.base.make_dirs(folder, &mut new_dirs);
-    made.extend(new_dirs.into_iter().map(|d| (at.base.clone(), d)));
-    let dir = r?;
+    let key = (Rc::as_ptr(&at.base), folder.to_string());
+    let dir = match opened.get(&key) {
+        Some(d) => Rc::clone(d),
+        None => {
+            let mut new_dirs = Vec::new();
+            let r = at.base.make_dirs(folder, &mut new_dirs);
+            made.extend(new_dirs.into_iter().map(|d| (at.base.clone(), d)));
+            let d = Rc::new(r?);
+            opened.insert(key, Rc::clone(&d));
+            d
+        }
+    };
     let temp = fs_safe::stage(&dir, name, bytes, mode)?;
     Ok(Staged { dir, temp })
 }
@@ -209,7 +230,7 @@ fn swap(step: &Step, staged: Option<&Staged>, undo: &mut Vec<Undo>) -> io::Resul
                 }
                 return Err(e);
             }
-            let dir = s.dir.try_clone()?;
+            let dir = Rc::clone(&s.dir);
             undo.push(match kept {
                 Some(kept) => Undo::Replaced {
                     dir,
@@ -226,7 +247,7 @@ fn swap(step: &Step, staged: Option<&Staged>, undo: &mut Vec<Undo>) -> io::Resul
         }
         Step::Remove { at } => {
             let (folder, name) = dir::split(&at.rel);
-            let dir = at.base.open_dir(folder)?;
+            let dir = Rc::new(at.base.open_dir(folder)?);
             let kept = fs_safe::temp_name(name, "removed");
             dir.rename(name, &dir, &kept)?;
             undo.push(Undo::Removed {

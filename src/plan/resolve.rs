@@ -73,18 +73,28 @@ pub fn build(matrix_file: &str, matrix: Matrix, catalog: &Catalog) -> Result<Pla
     check_catalog_images(&matrix, &releases, &mut p);
     check_profiles(&matrix, &releases, &mut p);
     let helm = check_tools(&matrix, &releases, &mut p);
-    let mut environments = Vec::new();
-    for (name, env) in &matrix.environments {
-        if let Some(e) = resolve_environment(
+    // Environments resolve side by side (`base::par`), each with its own list of problems,
+    // joined in the matrix's order: the report is the same on any number of cores.
+    let named: Vec<_> = matrix.environments.iter().collect();
+    let resolved = crate::base::par::map(&named, 8, |(name, env)| {
+        let mut own = Problems {
+            file: matrix_file,
+            list: Vec::new(),
+        };
+        let e = resolve_environment(
             name,
             env,
             &matrix.profiles,
             components.as_deref(),
             &releases,
-            &mut p,
-        ) {
-            environments.push(e);
-        }
+            &mut own,
+        );
+        (e, own.list)
+    });
+    let mut environments = Vec::new();
+    for (e, problems) in resolved {
+        p.list.extend(problems);
+        environments.extend(e);
     }
     if let Some(helm) = &helm {
         for e in &mut environments {

@@ -79,10 +79,15 @@ pub fn render_one(env: &Environment, template: &str, ctx: JValue) -> Result<Stri
     let t = env
         .get_template(template)
         .map_err(|e| Error::internal(format!("templates/{template}"), e))?;
-    t.render(ctx).map_err(|e| {
+    let traced = super::trace::on().then(|| ctx.clone());
+    let out = t.render(ctx).map_err(|e| {
         let line = e.line().map(|l| format!(":{l}")).unwrap_or_default();
         Error::internal(format!("templates/{template}{line}"), format!("{e:#}"))
-    })
+    })?;
+    if let Some(ctx) = traced {
+        super::trace::record(template, &ctx, &out);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod glue;
 pub mod helmfile_keys;
 pub mod images;
 pub mod syntax;
+pub mod trace;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -190,16 +191,15 @@ pub fn render_tree(plan: &Plan) -> Result<Tree> {
         render_chart(&env, plan, release, ctx, &yaml_header, &mut tree)?;
     }
 
-    for e in &plan.environments {
-        render_environment(&env, plan, e, &yaml_header, &mut tree)?;
-    }
-
-    for e in plan
-        .environments
-        .iter()
-        .filter(|e| e.env.operations.smoke_tests.enabled)
-    {
-        render_examples(&env, plan, e, &yaml_header, &mut tree)?;
+    // Environments render side by side (`base::par`), each into a tree of its own, merged in
+    // the matrix's order.
+    let per_env = crate::base::par::map(&plan.environments, 4, |e| {
+        env_files(&env, plan, e, &yaml_header)
+    });
+    for files in per_env {
+        for (path, text) in files? {
+            put(&mut tree, &path, text)?;
+        }
     }
 
     for (path, text) in crate::render::images::image_lists(plan) {
@@ -305,6 +305,17 @@ fn render_chart(
         tree.insert(format!("{base}/{out}"), body);
     }
     Ok(())
+}
+
+/// One environment's files: its values (`environments/<env>/`) and, with smoke tests on, its
+/// example models (`examples/<env>/`).
+fn env_files(env: &Environment, plan: &Plan, e: &EnvPlan, yaml_header: &str) -> Result<Tree> {
+    let mut tree = Tree::new();
+    render_environment(env, plan, e, yaml_header, &mut tree)?;
+    if e.env.operations.smoke_tests.enabled {
+        render_examples(env, plan, e, yaml_header, &mut tree)?;
+    }
+    Ok(tree)
 }
 
 fn render_environment(
