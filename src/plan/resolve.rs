@@ -616,6 +616,51 @@ mod tests {
         (matrix, components, releases)
     }
 
+    /// Environments resolved side by side report their problems in the matrix's order, the
+    /// same on one thread as on many, and every environment that resolves is planned.
+    #[test]
+    fn problems_of_many_environments_come_in_the_matrix_order_whatever_the_threads() {
+        let text = include_str!("../../matrix.yaml");
+        let mut m: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let online = m["environments"]["online"].clone();
+        let envs = m["environments"].as_mapping_mut().unwrap();
+        envs.clear();
+        for i in 0..40 {
+            let mut e = online.clone();
+            if i % 3 == 0 {
+                e["cluster"]["storage_class"] = format!("Bad_{i:02}").into();
+            }
+            envs.insert(format!("e{i:02}").into(), e);
+        }
+        let text = serde_yaml::to_string(&m).unwrap();
+        let catalog = Catalog::load().unwrap();
+        let run = || match plan_from_text("matrix.yaml", text.as_bytes(), &catalog) {
+            Err(Error::Invalid(list)) => {
+                list.iter().map(|p| p.location.clone()).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        let parallel = run();
+        let serial = crate::base::par::serially(run);
+        assert_eq!(parallel, serial);
+        let bad: Vec<String> = (0..40)
+            .filter(|i| i % 3 == 0)
+            .map(|i| format!("e{i:02}"))
+            .collect();
+        let named: Vec<String> = parallel
+            .iter()
+            .filter_map(|l| l.split("environments.").nth(1))
+            .map(|rest| rest.split('.').next().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(named, bad, "{parallel:#?}");
+        // Without the mistakes, all forty are planned, in order.
+        let good = text.replace("Bad_", "bad-");
+        let plan = plan_from_text("matrix.yaml", good.as_bytes(), &catalog).unwrap();
+        let names: Vec<&str> = plan.environments.iter().map(|e| e.name.as_str()).collect();
+        let expected: Vec<String> = (0..40).map(|i| format!("e{i:02}")).collect();
+        assert_eq!(names, expected);
+    }
+
     #[test]
     fn a_need_on_a_release_the_environment_leaves_out_is_an_error() {
         let (matrix, components, mut releases) = default_plan_parts();
