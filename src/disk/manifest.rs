@@ -92,21 +92,23 @@ pub fn with_manifest(tree: Tree, matrix_file: &str) -> Tree {
     with_manifest_by(tree, matrix_file, sha256::hex)
 }
 
-/// `with_manifest`, each file's SHA-256 given by `sha256_of` (`memo::Memo::sha256`: computed,
-/// or remembered from a run that computed it for the same bytes).
+/// `with_manifest`, each file's SHA-256 given by `sha256_of` (`memo::Memo::lookup`: computed,
+/// or remembered from a run that computed it for the same bytes). The files are hashed side by
+/// side (`base::par`); the manifest is the same whatever the number of cores.
 pub fn with_manifest_by(
     mut tree: Tree,
     matrix_file: &str,
-    mut sha256_of: impl FnMut(&[u8]) -> String,
+    sha256_of: impl Fn(&[u8]) -> String + Sync,
 ) -> Tree {
-    let entries = tree
+    let files: Vec<(&String, &String)> = tree.iter().collect();
+    // Thirty-two files a thread at least: a generated file hashes in microseconds.
+    let hashes = crate::base::par::map(&files, 32, |(_, t)| {
+        known_sha256(t).unwrap_or_else(|| sha256_of(t.as_bytes()))
+    });
+    let entries = files
         .iter()
-        .map(|(p, t)| {
-            (
-                p.clone(),
-                BTreeSet::from([known_sha256(t).unwrap_or_else(|| sha256_of(t.as_bytes()))]),
-            )
-        })
+        .zip(hashes)
+        .map(|((p, _), h)| ((*p).clone(), BTreeSet::from([h])))
         .collect();
     let text = text(matrix_file, NOTE, &entries);
     tree.insert(MANIFEST.to_string(), text);
@@ -150,13 +152,13 @@ mod tests {
             ("matrix.schema.json".to_string(), schema.to_string()),
             ("other.json".to_string(), format!("{schema} ")),
         ]);
-        let mut hashed = Vec::new();
+        let hashed = std::sync::Mutex::new(Vec::new());
         let tree = with_manifest_by(tree, "matrix.yaml", |b| {
-            hashed.push(b.len());
+            hashed.lock().unwrap().push(b.len());
             sha256::hex(b)
         });
         // Only the bytes that are not exactly the schema were hashed here.
-        assert_eq!(hashed, [schema.len() + 1]);
+        assert_eq!(hashed.into_inner().unwrap(), [schema.len() + 1]);
         let m = parse(&tree[MANIFEST]);
         assert_eq!(
             m["matrix.schema.json"].hashes,

@@ -141,8 +141,16 @@ impl Memo {
     }
 
     /// The SHA-256 (lower-case hex) of `bytes`: the memo's when it knows bytes of this length
-    /// and fingerprint, computed otherwise.
+    /// and fingerprint, computed otherwise; recorded for the memo this run leaves.
     pub fn sha256(&mut self, bytes: &[u8]) -> String {
+        let (print, sha) = self.lookup(bytes);
+        self.used.insert(print, sha.clone());
+        sha
+    }
+
+    /// `sha256` without the record (it takes `&self`, so files can be looked up side by side);
+    /// the caller records what it looked up with `record`.
+    fn lookup(&self, bytes: &[u8]) -> (Print, String) {
         let print = Print {
             fingerprint: fingerprint(&self.key, bytes),
             len: bytes.len() as u64,
@@ -151,8 +159,7 @@ impl Memo {
             Some(sha) => sha.clone(),
             None => sha256::hex(bytes),
         };
-        self.used.insert(print, sha.clone());
-        sha
+        (print, sha)
     }
 
     /// The memo this run leaves (what it asked for), signed.
@@ -221,7 +228,20 @@ pub fn with_manifest(root: &Path, tree: Tree, matrix_file: &str) -> Tree {
         return manifest::with_manifest(tree, matrix_file);
     }
     let mut memo = Memo::load(root);
-    let tree = manifest::with_manifest_by(tree, matrix_file, |bytes| memo.sha256(bytes));
+    let looked_up = std::sync::Mutex::new(Vec::new());
+    let tree = manifest::with_manifest_by(tree, matrix_file, |bytes| {
+        let (print, sha) = memo.lookup(bytes);
+        // A poisoned lock only means another lookup panicked (and the run with it).
+        looked_up
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((print, sha.clone()));
+        sha
+    });
+    let looked_up = looked_up
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    memo.used.extend(looked_up);
     PENDING.with(|p| *p.borrow_mut() = Some((root.to_path_buf(), memo)));
     tree
 }
