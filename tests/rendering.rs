@@ -238,3 +238,27 @@ fn the_load_test_runs_the_image_it_names_from_the_mirror() {
     );
     assert!(!job.contains("alpine"), "{job}");
 }
+
+/// The tree is the same bytes whether the work is spread over the cores or done on one thread
+/// (`base::par`): 12 environments, mixing the default matrix's online and air-gapped ones, so
+/// the planning, rendering, self-check and hashing all split.
+#[test]
+fn the_tree_is_the_same_on_one_thread_and_on_many() {
+    let mut m: Value = serde_yaml::from_str(MATRIX).expect("default matrix");
+    let envs = m["environments"].as_mapping_mut().expect("environments");
+    let originals: Vec<(Value, Value)> = envs.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    envs.clear();
+    for i in 0..12 {
+        let (name, env) = &originals[i % originals.len()];
+        envs.insert(
+            format!("{}-{i:02}", name.as_str().expect("a name")).into(),
+            env.clone(),
+        );
+    }
+    let text = serde_yaml::to_string(&m).expect("serializes");
+    let many = deploygen::render("matrix.yaml", text.as_bytes()).expect("renders");
+    let one = deploygen::base::par::serially(|| deploygen::render("matrix.yaml", text.as_bytes()))
+        .expect("renders");
+    assert!(many.len() > 150, "{}", many.len());
+    assert_eq!(many, one);
+}
