@@ -147,3 +147,39 @@ fn check_reports_hand_edits_with_a_unified_diff() {
         "{diff}"
     );
 }
+
+/// A tree of more folders than the soft limit of open files: the writer holds a handle per
+/// folder until every file is swapped in, so it raises the soft limit to the hard one first.
+/// Run as a process under `ulimit -S -n 64` (30 environments write into over 60 folders).
+#[test]
+fn a_tree_of_more_folders_than_the_soft_open_file_limit_is_written() {
+    let mut m: serde_yaml::Value = serde_yaml::from_str(MATRIX).unwrap();
+    let online = m["environments"]["online"].clone();
+    let envs = m["environments"].as_mapping_mut().unwrap();
+    envs.clear();
+    for i in 0..30 {
+        envs.insert(format!("e{i:02}").into(), online.clone());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("matrix.yaml"),
+        serde_yaml::to_string(&m).unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "ulimit -S -n 64 && exec \"$0\" render --matrix matrix.yaml --out tree",
+            env!("CARGO_BIN_EXE_deploygen"),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let folders = walkdir::WalkDir::new(dir.path().join("tree"))
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_dir())
+        .count();
+    assert!(folders > 64, "{folders} folders");
+}

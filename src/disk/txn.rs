@@ -107,6 +107,7 @@ type Made = (Rc<Dir>, String);
 
 /// Applies `steps` in order, all or nothing.
 pub fn apply(steps: &[Step], hooks: Hooks) -> Result<()> {
+    raise_open_file_limit();
     let mut made: Vec<Made> = Vec::new();
     let mut staged: Vec<Option<Staged>> = Vec::with_capacity(steps.len());
     let mut opened = Opened::new();
@@ -176,6 +177,29 @@ pub fn apply(steps: &[Step], hooks: Hooks) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Raises this process's soft limit of open files to its hard limit, once. A write holds one
+/// handle per folder it writes into until every file is swapped in (`Opened`), and a matrix of
+/// a thousand environments writes into two thousand folders, past the soft limit many systems
+/// start with (1024) though not their hard limit. Go's runtime does the same at start.
+fn raise_open_file_limit() {
+    static RAISED: std::sync::Once = std::sync::Once::new();
+    RAISED.call_once(|| {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: a valid out-pointer; the call only fills it in.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0
+            && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            // SAFETY: a valid pointer to an initialized value. Failing leaves the soft limit
+            // as it was, which is what the write had before.
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+        }
+    });
 }
 
 /// What a failed run left: `Partial` when a file could not be restored, else rolled back,
