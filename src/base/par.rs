@@ -20,10 +20,13 @@ pub fn map<T: Sync, R: Send>(
     min_per_thread: usize,
     f: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = if SERIAL.with(Cell::get) {
+    let most = items.len() / min_per_thread.max(1);
+    // Too little work for two threads: the cores are not even asked for (that reads cgroup
+    // files).
+    let threads = if most < 2 || SERIAL.with(Cell::get) {
         1
     } else {
-        threads().min(items.len() / min_per_thread.max(1))
+        threads().min(most)
     };
     if threads <= 1 {
         return items.iter().map(&f).collect();
