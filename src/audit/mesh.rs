@@ -169,6 +169,15 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
             ));
         }
     }
+    for s in &services {
+        if let Some(port) = super::stand_ins::webhook_port(s) {
+            plain.push((
+                s,
+                Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
+                "the API server (the Knative Operator's webhook configurations, no sidecar)".into(),
+            ));
+        }
+    }
     for o in objects
         .iter()
         .filter(|o| o.group() == "monitoring.coreos.com" && o.kind == "ServiceMonitor")

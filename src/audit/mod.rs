@@ -24,6 +24,7 @@ pub mod ports;
 pub mod refs;
 pub mod report;
 pub mod sidecar;
+pub mod stand_ins;
 pub mod validity;
 pub mod webhooks;
 pub mod wiring;
@@ -173,6 +174,12 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
 
     // APIs served by the cluster, and custom resources by some CRD.
     apis::check(env, &all, whole, &mut f);
+
+    // What the Knative Operator runs, where its manifests are not given: the checks below
+    // read pods, Services and ServiceAccounts (stand_ins.rs).
+    if opts.operator_manifests.is_none() {
+        all.extend(stand_ins::stand_ins(&rendered));
+    }
 
     // Wiring.
     let tls = &env.env.operations.tls;

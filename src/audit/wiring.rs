@@ -322,6 +322,13 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     }
     super::webhooks::check_paths(objects, f);
 
+    // The webhooks the Knative Operator registers for its stand-in Services.
+    for s in &services {
+        if let Some(port) = super::stand_ins::webhook_port(s) {
+            clients.push((s, None, Some(port), Client::ApiServer));
+        }
+    }
+
     // Monitors name ports of what they select; Prometheus scrapes from its namespace.
     for o in objects
         .iter()
@@ -417,6 +424,9 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                     .filter(|p| in_scope(p.namespace) && selects(selector, &p.labels))
                     .collect();
                 if selected.is_empty() {
+                    if super::stand_ins::selects_revisions(selector) {
+                        revision_ports(o, f);
+                    }
                     if any_namespace {
                         f.note("wiring", o, "spec.selector", "selects no rendered pod; with namespaceSelector.any it scrapes pods created at run time (Knative revisions), which no render shows".into());
                     } else if namespaces.iter().any(|n| unknown_pods(n)) {
@@ -622,6 +632,33 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                 o,
                 "metadata.annotations[cert-manager.io/inject-ca-from]",
                 format!("names Certificate {from}, which is not rendered"),
+            );
+        }
+    }
+}
+
+/// A PodMonitor of Knative revisions (created at run time) names ports their pods declare.
+fn revision_ports(o: &Object, f: &mut Findings) {
+    let known = super::stand_ins::REVISION_PORTS;
+    for (i, ep) in o
+        .at("spec.podMetricsEndpoints")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(port) = ep.get("port").and_then(Value::as_str) else {
+            continue;
+        };
+        if !known.contains(&port) {
+            f.fail(
+                "wiring",
+                o,
+                &format!("spec.podMetricsEndpoints[{i}].port"),
+                format!(
+                    "names port `{port}`, which no container of the Knative revision pods it selects declares (they declare {}); request metrics are `http-usermetric` (9091)",
+                    known.join(", ")
+                ),
             );
         }
     }
