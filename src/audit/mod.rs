@@ -23,6 +23,7 @@ pub mod pods;
 pub mod ports;
 pub mod refs;
 pub mod report;
+pub mod schema;
 pub mod sidecar;
 pub mod stand_ins;
 pub mod validity;

@@ -144,10 +144,9 @@ impl<'a> Graph<'a> {
     fn workloads_known(&self, ns: &str) -> bool {
         self.known(ns)
             || (self.owned.contains(ns)
-                && self
-                    .objects
-                    .iter()
-                    .any(|o| o.namespace.as_deref() == Some(ns) && super::stand_ins::is_stand_in(o)))
+                && self.objects.iter().any(|o| {
+                    o.namespace.as_deref() == Some(ns) && super::stand_ins::is_stand_in(o)
+                }))
     }
 
     /// A reference to an object that is not in the input: a failure, or a note when only some
