@@ -27,6 +27,7 @@ use super::wiring::selects;
 pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
     tls_secrets(objects, partial, f);
     kserve_gateways(objects, partial, f);
+    super::kserve_ingress::check(objects, partial, site_class, f);
     backends(objects, partial, site_class, f);
 }
 
@@ -170,7 +171,10 @@ fn shimmed(o: &Object) -> bool {
 }
 
 /// Namespaces of the rendered pods an Istio gateway selector picks.
-fn gateway_namespaces<'a>(objects: &'a [Object], selector: Option<&Value>) -> Vec<&'a str> {
+pub(super) fn gateway_namespaces<'a>(
+    objects: &'a [Object],
+    selector: Option<&Value>,
+) -> Vec<&'a str> {
     let Some(sel) = selector.filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) else {
         return Vec::new();
     };
