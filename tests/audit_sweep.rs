@@ -196,3 +196,201 @@ fn dns_egress_without_udp_is_caught() {
         "{f:#?}"
     );
 }
+
+/// Every failure starts with one of `at` and contains `needle`; there is at least one, and
+/// each names a line.
+fn assert_all(a: &audit::Audit, at: &[&str], needle: &str) {
+    let f = failures(a);
+    assert!(!f.is_empty(), "no failure");
+    for l in &f {
+        assert!(at.iter().any(|p| l.starts_with(p)), "{f:#?}");
+        assert!(l.contains(needle), "{f:#?}");
+    }
+    assert!(a
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Fail)
+        .all(|f| f
+            .source
+            .as_deref()
+            .is_some_and(|s| s.contains("input line"))));
+}
+
+/// The render with `doc` appended as one more document.
+fn with(doc: &str) -> String {
+    format!("{}\n---\n{doc}", render().trim_end())
+}
+
+// What the Knative Operator runs (src/audit/stand_ins.rs): its Deployments, Services and
+// ServiceAccounts stand in where its manifests are not given.
+
+#[test]
+fn the_operators_workloads_are_judged_and_harmless_edits_around_them_stay_clean() {
+    let harmless = [
+        // The webhook policy admits one more port.
+        plant_after(
+            "  name: allow-webhooks-from-api-server\n  namespace: knative-serving\n",
+            "{port: 8443, protocol: TCP}",
+            "{port: 8443, protocol: TCP}\n        - {port: 9443, protocol: TCP}",
+        ),
+        // A PERMISSIVE namespace policy, and a STRICT activator one that keeps the scraped
+        // port PERMISSIVE.
+        with("apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: knative-serving\nspec:\n  mtls:\n    mode: PERMISSIVE\n"),
+        with("apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: activator\n  namespace: knative-serving\nspec:\n  selector:\n    matchLabels:\n      app: activator\n  mtls:\n    mode: STRICT\n  portLevelMtls:\n    9090:\n      mode: PERMISSIVE\n"),
+        // A binding to the operator's own ServiceAccount, a PDB of its webhook.
+        with("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: serving-controller-view\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\nsubjects:\n  - kind: ServiceAccount\n    name: controller\n    namespace: knative-serving\n"),
+        with("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: extra-webhook-pdb\n  namespace: knative-serving\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: webhook\n"),
+        // The revisions' PodMonitor scrapes the autoscaler's port too.
+        plant(
+            "    - port: http-usermetric\n",
+            "    - port: http-usermetric\n    - port: http-autometric\n",
+        ),
+    ];
+    for text in &harmless {
+        assert_eq!(failures(&run(text)), Vec::<String>::new());
+    }
+}
+
+#[test]
+fn a_monitor_port_the_operators_or_the_revisions_pods_do_not_declare_is_caught() {
+    let a = run(&plant(
+        "    - port: metrics\n      interval: 30s\n",
+        "    - port: metric\n      interval: 30s\n",
+    ));
+    assert_all(
+        &a,
+        &["wiring PodMonitor knative-serving/knative-serving-control-plane spec.podMetricsEndpoints[0].port:"],
+        "names port `metric`, which no container of Deployment knative-serving/",
+    );
+    let a = run(&plant(
+        "    - port: http-usermetric\n",
+        "    - port: http-usermetrics\n",
+    ));
+    assert_one(
+        &a,
+        "wiring PodMonitor knative-serving/knative-queue-proxy spec.podMetricsEndpoints[0].port:",
+        "which no container of the Knative revision pods it selects declares",
+    );
+}
+
+#[test]
+fn the_operators_webhooks_and_egress_not_admitted_are_caught() {
+    let a = run(&plant_after(
+        "  name: allow-webhooks-from-api-server\n  namespace: knative-serving\n",
+        "{port: 8443, protocol: TCP}",
+        "{port: 9443, protocol: TCP}",
+    ));
+    assert_all(
+        &a,
+        &[
+            "network Service knative-serving/webhook spec.ports[2]:",
+            "network Service knative-serving/net-istio-webhook spec.ports[2]:",
+        ],
+        "-> 8443 on Deployment knative-serving/",
+    );
+    let a = run(&plant_after(
+        "  name: allow-egress-istio\n  namespace: knative-serving\n",
+        "        - {port: 15012, protocol: TCP}\n",
+        "",
+    ));
+    assert_one(
+        &a,
+        "egress Deployment knative-serving/activator :",
+        "xDS to istiod (Deployment istio-system/istiod port 15012) is not allowed",
+    );
+}
+
+#[test]
+fn strict_mtls_over_the_activators_scraped_port_is_caught() {
+    for ns in ["knative-serving", "istio-system"] {
+        let a = run(&with(&format!("apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: {ns}\nspec:\n  mtls:\n    mode: STRICT\n")));
+        assert_one(
+            &a,
+            "mesh PodMonitor knative-serving/knative-serving-control-plane spec.podMetricsEndpoints[0].port:",
+            "scrapes port 9090 of Deployment knative-serving/activator, which is STRICT mTLS",
+        );
+    }
+}
+
+#[test]
+fn references_into_the_operators_namespace_are_judged() {
+    let a = run(&with("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: serving-extra\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\nsubjects:\n  - kind: ServiceAccount\n    name: operator-webhook\n    namespace: knative-serving\n"));
+    assert_one(
+        &a,
+        "refs ClusterRoleBinding serving-extra subjects[0]:",
+        "binds ServiceAccount knative-serving/operator-webhook, which is not rendered",
+    );
+    let a = run(&with("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: controller\n  namespace: knative-serving\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: controllers\n  minReplicas: 1\n  maxReplicas: 3\n"));
+    assert_one(
+        &a,
+        "refs HorizontalPodAutoscaler knative-serving/controller spec.scaleTargetRef:",
+        "scales Deployment knative-serving/controllers, which is not rendered",
+    );
+}
+
+// Fields a CRD's schema prunes (src/audit/schema.rs).
+
+#[test]
+fn a_field_the_crds_schema_prunes_is_caught() {
+    // The render with its CRDs (the schemas are theirs).
+    let whole = common::real::airgap_whole();
+    let edit = |from: &str, to: &str| {
+        assert_eq!(whole.matches(from).count(), 1, "`{from}` occurs once");
+        whole.replacen(from, to, 1)
+    };
+    assert_eq!(failures(&run(&whole)), Vec::<String>::new());
+    let gateway = "      knative-ingress-gateway:\n        selector:\n          istio: ingressgateway\n        servers:\n";
+    let a = run(&edit(
+        gateway,
+        &gateway.replace("knative-ingress-gateway", "knative-ingress-gw"),
+    ));
+    assert_one(
+        &a,
+        "api KnativeServing knative-serving/knative-serving spec.ingress.istio.knative-ingress-gw:",
+        "fields here: enabled, knative-ingress-gateway, knative-local-gateway",
+    );
+    let cert = "  name: ingress-gateway\n  namespace: istio-system\nspec:\n  secretName: \"astrago-ingress-tls\"\n";
+    let a = run(&edit(cert, &format!("{cert}  dnsName: [x]\n")));
+    assert_one(
+        &a,
+        "api Certificate istio-system/ingress-gateway spec.dnsName:",
+        "the API server prunes it",
+    );
+    // A field the schema has stays clean.
+    let ok = edit(cert, &format!("{cert}  usages:\n    - server auth\n"));
+    assert_eq!(failures(&run(&ok)), Vec::<String>::new());
+}
+
+// KServe's ingress config names Services and an IngressClass (src/audit/kserve_ingress.rs).
+
+#[test]
+fn kserve_ingress_services_and_class_that_do_not_exist_are_caught() {
+    // The `ingress` key of the data (its `_example` holds the same text, indented).
+    let ingress = "\n  ingress: |-\n";
+    let a = run(&plant_after(
+        ingress,
+        "\"knative-local-gateway.istio-system.svc.cluster.local\"",
+        "\"knative-local-gateway.knative-serving.svc.cluster.local\"",
+    ));
+    assert_one(
+        &a,
+        "refs ConfigMap kserve/inferenceservice-config data.ingress.localGatewayService:",
+        "names Service knative-serving/knative-local-gateway",
+    );
+    let a = run(&plant_after(
+        ingress,
+        "\"ingressClassName\" : \"istio\"",
+        "\"ingressClassName\" : \"istoi\"",
+    ));
+    assert_one(
+        &a,
+        "refs ConfigMap kserve/inferenceservice-config data.ingress.ingressClassName:",
+        "is \"istoi\", which no IngressClass in the input is",
+    );
+    let ok = plant_after(
+        ingress,
+        "\"knative-local-gateway.istio-system.svc.cluster.local\"",
+        "\"knative-local-gateway.istio-system.svc\"",
+    );
+    assert_eq!(failures(&run(&ok)), Vec::<String>::new());
+}
