@@ -287,11 +287,23 @@ fn unenforced(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: &mut 
         let Some(ns) = pa.namespace.as_deref().filter(|ns| *ns != ROOT_NAMESPACE) else {
             continue;
         };
+        // A workload policy acts only on the pods its selector picks.
+        let selector = pa
+            .at("spec.selector.matchLabels")
+            .filter(|m| m.as_object().is_some_and(|m| !m.is_empty()))
+            .and(pa.at("spec.selector"));
+        let picks = |o: &Object| {
+            selector.is_none() || pods::pod_labels(o).is_some_and(|l| selects(selector, &l))
+        };
         let meshed = sidecars.namespace_injected(ns)
-            || objects
-                .iter()
-                .any(|o| o.namespace.as_deref() == Some(ns) && sidecars.pod_has_sidecar(o));
-        if !meshed {
+            || objects.iter().any(|o| {
+                o.namespace.as_deref() == Some(ns) && picks(o) && sidecars.pod_has_sidecar(o)
+            });
+        if !meshed && selector.is_some() {
+            f.note("mesh", pa, "spec.selector", format!(
+                "asks for STRICT mTLS on pods of {ns} none of which has an Istio sidecar: it enforces nothing there; mesh those pods (sidecar.istio.io/inject: \"true\") or drop the policy"
+            ));
+        } else if !meshed {
             f.note("mesh", pa, "spec", format!(
                 "asks for STRICT mTLS in namespace {ns}, where no pod has an Istio sidecar (the namespace has no istio-injection=enabled label and no pod is labelled sidecar.istio.io/inject=true): it enforces nothing there; label the namespace to mesh its pods, or drop the policy"
             ));
