@@ -394,3 +394,25 @@ fn kserve_ingress_services_and_class_that_do_not_exist_are_caught() {
     );
     assert_eq!(failures(&run(&ok)), Vec::<String>::new());
 }
+
+#[test]
+fn a_monitor_that_scrapes_nothing_or_selects_no_operator_pod_is_caught() {
+    let a = run(&plant(
+        "  podMetricsEndpoints:\n    - port: metrics\n",
+        "  podMetricEndpoints:\n    - port: metrics\n",
+    ));
+    assert_one(
+        &a,
+        "wiring PodMonitor knative-serving/knative-serving-control-plane spec.podMetricsEndpoints:",
+        "is missing or empty: the PodMonitor scrapes nothing",
+    );
+    let a = run(&plant(
+        "values: [activator, autoscaler, controller, webhook]",
+        "values: [activator2]",
+    ));
+    assert_one(
+        &a,
+        "wiring PodMonitor knative-serving/knative-serving-control-plane spec.selector:",
+        "selects no pod (labels app in (activator2)) in knative-serving",
+    );
+}
