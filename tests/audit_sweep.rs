@@ -416,3 +416,54 @@ fn a_monitor_that_scrapes_nothing_or_selects_no_operator_pod_is_caught() {
         "selects no pod (labels app in (activator2)) in knative-serving",
     );
 }
+
+#[test]
+fn strict_mtls_over_a_webhook_applies_only_to_pods_with_a_sidecar() {
+    let strict_kserve = "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: kserve\nspec:\n  mtls:\n    mode: STRICT\n";
+    // No sidecar in kserve (an annotation alone reaches no injection webhook): a note only.
+    let annotated = plant(
+        "        kubectl.kubernetes.io/default-container: manager\n",
+        "        kubectl.kubernetes.io/default-container: manager\n        sidecar.istio.io/inject: \"true\"\n",
+    );
+    let text = format!("{}\n---\n{strict_kserve}", annotated.trim_end());
+    assert_eq!(failures(&run(&text)), Vec::<String>::new());
+    // Labelled, the controller gets a sidecar: the API server's calls to its webhook fail,
+    // once for the Service port, however many configurations call it.
+    let labelled = plant(
+        "        controller-tools.k8s.io: \"1.0\"\n      annotations",
+        "        controller-tools.k8s.io: \"1.0\"\n        sidecar.istio.io/inject: \"true\"\n      annotations",
+    );
+    let text = format!("{}\n---\n{strict_kserve}", labelled.trim_end());
+    let f = failures(&run(&text));
+    let webhook: Vec<&String> = f
+        .iter()
+        .filter(|l| {
+            l.starts_with("mesh Service kserve/kserve-webhook-server-service spec.ports[0]:")
+        })
+        .collect();
+    assert_eq!(webhook.len(), 1, "{f:#?}");
+    assert!(webhook[0].contains("is STRICT mTLS (PeerAuthentication kserve/default), but the API server (webhook inferenceservice.serving.kserve.io, trainedmodel.serving.kserve.io"), "{f:#?}");
+    // And Prometheus's scrape, and the sidecar's xDS egress to istiod.
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("mesh Service kserve/kserve-controller-manager-metrics")),
+        "{f:#?}"
+    );
+    assert!(
+        f.iter().any(
+            |l| l.starts_with("egress Deployment kserve/kserve-controller-manager :")
+                && l.contains("xDS to istiod")
+        ),
+        "{f:#?}"
+    );
+    // Knative's namespace injected and STRICT: Prometheus's scrapes of its control plane fail,
+    // but not the API server's calls to its webhooks (net-istio's own PeerAuthentications keep
+    // 8443 PERMISSIVE, stood in), and no model pods are assumed there. (`portLevelMtls` acts
+    // only in a policy with a selector.)
+    let text = with("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: knative-serving\n  labels:\n    istio-injection: enabled\n---\napiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: knative-serving\nspec:\n  mtls:\n    mode: STRICT\n");
+    assert_all(
+        &run(&text),
+        &["mesh PodMonitor knative-serving/knative-serving-control-plane spec.podMetricsEndpoints[0].port:"],
+        "which is STRICT mTLS (PeerAuthentication knative-serving/default); Prometheus has no sidecar",
+    );
+}

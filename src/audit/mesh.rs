@@ -156,18 +156,32 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
         .collect();
     // Service ports reached by clients without a sidecar: (service, port predicate, who).
     let mut plain: Vec<PlainClient> = Vec::new();
+    // One client per Service port, however many webhook configurations call it.
+    let mut called: Vec<(&Object, i64, Vec<&str>)> = Vec::new();
     for w in super::webhooks::refs(objects) {
-        let port = w.port;
-        if let Some(s) = services
+        let Some(s) = services
             .iter()
             .find(|s| s.name == w.name && s.namespace.as_deref() == Some(w.namespace))
+        else {
+            continue;
+        };
+        match called
+            .iter_mut()
+            .find(|(cs, p, _)| std::ptr::eq(*cs, *s) && *p == w.port)
         {
-            plain.push((
-                s,
-                Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
-                format!("the API server (webhook {}, no sidecar)", w.object.name),
-            ));
+            Some((_, _, names)) if !names.contains(&w.object.name.as_str()) => {
+                names.push(w.object.name.as_str());
+            }
+            Some(_) => {}
+            None => called.push((s, w.port, vec![w.object.name.as_str()])),
         }
+    }
+    for (s, port, names) in called {
+        plain.push((
+            s,
+            Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
+            format!("the API server (webhook {}, no sidecar)", names.join(", ")),
+        ));
     }
     for s in &services {
         if let Some(port) = super::stand_ins::webhook_port(s) {
@@ -336,10 +350,14 @@ fn check_revisions(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: 
                 .map(move |p| (o, p))
         })
         .collect();
+    // Knative's own namespace runs its control plane, never models.
+    let serving: Vec<&str> = super::operator::knative_servings(objects)
+        .filter_map(|k| k.namespace.as_deref())
+        .collect();
     let mut namespaces: Vec<&str> = pas
         .iter()
         .filter_map(|p| p.namespace.as_deref())
-        .filter(|ns| *ns != ROOT_NAMESPACE)
+        .filter(|ns| *ns != ROOT_NAMESPACE && !serving.contains(ns))
         .collect();
     namespaces.sort_unstable();
     namespaces.dedup();

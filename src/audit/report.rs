@@ -57,7 +57,7 @@ impl Findings {
         path: &str,
         message: String,
     ) {
-        self.0.push(Finding {
+        let finding = Finding {
             severity,
             check,
             object: o.id(),
@@ -67,7 +67,12 @@ impl Findings {
                 None => format!("input line {}", o.line),
             }),
             message,
-        });
+        };
+        // One mistake reached by several routes (a Service called by two webhook
+        // configurations) is one finding.
+        if !self.0.contains(&finding) {
+            self.0.push(finding);
+        }
     }
 
     pub fn fail(&mut self, check: &'static str, o: &Object, path: &str, message: String) {

@@ -168,7 +168,8 @@ const NET_ISTIO_SERVICES: [StandInService; 1] = [StandInService {
     webhook_port: Some(443),
 }];
 
-/// The ServiceAccounts Serving creates in its namespace.
+/// The ServiceAccounts Serving creates in its namespace (and net-istio's PeerAuthentications,
+/// below, where Istio ingress is on).
 const SERVICE_ACCOUNTS: [&str; 2] = ["controller", "activator"];
 
 /// The Serving minors whose manifests the facts above are.
@@ -223,6 +224,26 @@ pub fn stand_ins(objects: &[Object]) -> Vec<Object> {
         }
         for sa in SERVICE_ACCOUNTS {
             out.push(object(ks, "v1", "ServiceAccount", ns, sa, json!({})));
+        }
+        if istio {
+            // net-istio keeps the webhooks reachable by the API server under STRICT mTLS:
+            // PeerAuthentications `webhook` and `net-istio-webhook`, 8443 PERMISSIVE.
+            for (name, app) in [
+                ("webhook", "webhook"),
+                ("net-istio-webhook", "net-istio-webhook"),
+            ] {
+                out.push(object(
+                    ks,
+                    "security.istio.io/v1beta1",
+                    "PeerAuthentication",
+                    ns,
+                    name,
+                    json!({
+                        "selector": {"matchLabels": {"app": app}},
+                        "portLevelMtls": {"8443": {"mode": "PERMISSIVE"}},
+                    }),
+                ));
+            }
         }
     }
     out
