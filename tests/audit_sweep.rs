@@ -467,3 +467,21 @@ fn strict_mtls_over_a_webhook_applies_only_to_pods_with_a_sidecar() {
         "which is STRICT mTLS (PeerAuthentication knative-serving/default); Prometheus has no sidecar",
     );
 }
+
+#[test]
+fn a_virtual_service_bound_to_a_gateway_that_does_not_exist_is_caught() {
+    let vs = |gateway: &str| {
+        with(&format!("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: models\n  namespace: kserve-test\nspec:\n  hosts: [\"models.astrago.local\"]\n  gateways:\n    - {gateway}\n    - mesh\n  http:\n    - route:\n        - destination:\n            host: knative-local-gateway.istio-system.svc.cluster.local\n"))
+    };
+    // The operator's gateway: clean.
+    assert_eq!(
+        failures(&run(&vs("knative-serving/knative-ingress-gateway"))),
+        Vec::<String>::new()
+    );
+    let a = run(&vs("knative-ingress-gateway"));
+    assert_one(
+        &a,
+        "refs VirtualService kserve-test/models spec.gateways[0]:",
+        "names Gateway kserve-test/knative-ingress-gateway, which is neither rendered nor created by the Knative Operator",
+    );
+}

@@ -28,6 +28,7 @@ pub mod schema;
 pub mod sidecar;
 pub mod stand_ins;
 pub mod validity;
+pub mod virtual_services;
 pub mod webhooks;
 pub mod wiring;
 
