@@ -28,7 +28,6 @@ pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mu
     tls_secrets(objects, partial, f);
     kserve_gateways(objects, partial, f);
     super::virtual_services::check(objects, &gateways(objects), partial, f);
-    super::kserve_ingress::check(objects, partial, site_class, f);
     backends(objects, partial, site_class, f);
 }
 

@@ -180,6 +180,7 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     pod_data(&g, f);
     let site_class = env.env.gateway.ingress_class.as_deref();
     super::ingress::check(objects, ctx.partial, site_class, f);
+    super::kserve_ingress::check(objects, ctx.partial, site_class, f);
 }
 
 /// ConfigMaps the cluster itself writes into every namespace: the API server's CA bundle
