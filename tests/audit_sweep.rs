@@ -485,3 +485,47 @@ fn a_virtual_service_bound_to_a_gateway_that_does_not_exist_is_caught() {
         "names Gateway kserve-test/knative-ingress-gateway, which is neither rendered nor created by the Knative Operator",
     );
 }
+
+/// `run` with the Knative Operator's own manifests (its kodata, CI's test data beside the
+/// checkout) instead of the stand-ins.
+fn run_with_operator_manifests(text: &str) -> audit::Audit {
+    let matrix = include_str!("../matrix.yaml");
+    let plan = deploygen::plan("matrix.yaml", matrix.as_bytes()).expect("default plan");
+    let opts = audit::Options {
+        env: "airgap".into(),
+        releases: Vec::new(),
+        operator_manifests: Some(
+            common::real::shared().join("upstream/knative-operator-kodata/v1.15.10"),
+        ),
+    };
+    audit::audit(&plan, &opts, "render.yaml", text).expect("readable input")
+}
+
+#[test]
+fn with_the_operators_manifests_its_objects_are_judged_the_same() {
+    assert_eq!(
+        failures(&run_with_operator_manifests(render())),
+        Vec::<String>::new()
+    );
+    // Findings about what it applies are the stack's (not another app's, dropped).
+    let a = run_with_operator_manifests(&plant_after(
+        "  name: allow-webhooks-from-api-server\n  namespace: knative-serving\n",
+        "{port: 8443, protocol: TCP}",
+        "{port: 9443, protocol: TCP}",
+    ));
+    assert!(
+        failures(&a)
+            .iter()
+            .any(|l| l.starts_with("network Service knative-serving/webhook ")),
+        "{:#?}",
+        failures(&a)
+    );
+    // The KnativeServing's workload labels reach the applied Deployment: the activator's
+    // sidecar, whose scraped port a STRICT namespace refuses to Prometheus.
+    let a = run_with_operator_manifests(&with("apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: knative-serving\nspec:\n  mtls:\n    mode: STRICT\n"));
+    assert_all(
+        &a,
+        &["mesh PodMonitor knative-serving/knative-serving-control-plane spec.podMetricsEndpoints[0].port:"],
+        "scrapes port 9090 of Deployment knative-serving/activator",
+    );
+}

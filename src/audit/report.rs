@@ -41,7 +41,14 @@ pub fn keep_the_stacks(f: &mut Findings, releases: &[&str]) {
     f.0.retain(|x| {
         // `template (input line N)`, or `input line N` for an object with no `# Source:`.
         let template = x.source.as_deref().filter(|s| !s.starts_with("input line"));
-        crate::audit::manifest::stacks_source(template, releases)
+        // What the Knative Operator applies for the stack's KnativeServing (read from its
+        // manifests with --operator-manifests) is the stack's too.
+        let applied = x
+            .source
+            .as_deref()
+            .is_some_and(crate::audit::manifest::applied_source);
+        applied
+            || crate::audit::manifest::stacks_source(template, releases)
             || PLATFORM_WIDE
                 .iter()
                 .any(|(check, path)| *check == x.check && path.is_none_or(|p| p == x.path))
