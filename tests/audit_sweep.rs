@@ -529,3 +529,27 @@ fn with_the_operators_manifests_its_objects_are_judged_the_same() {
         "scrapes port 9090 of Deployment knative-serving/activator",
     );
 }
+
+#[test]
+fn knative_serving_istio_gateway_keys_net_istio_does_not_read_are_caught() {
+    let config = |entry: &str| plant("  config:\n", &format!("  config:\n    istio:\n{entry}"));
+    // The legacy key and the list, naming what exists: clean.
+    for ok in [
+        "      gateway.knative-serving.knative-ingress-gateway: \"istio-ingressgateway.istio-system.svc.cluster.local\"\n",
+        "      local-gateways: |\n        - name: knative-local-gateway\n          namespace: knative-serving\n          service: knative-local-gateway.istio-system.svc.cluster.local\n",
+    ] {
+        assert_eq!(failures(&run(&config(ok))), Vec::<String>::new());
+    }
+    let a = run(&config("      gateway.knative-ingress-gateway: \"istio-ingressgateway.istio-system.svc.cluster.local\"\n"));
+    assert_one(
+        &a,
+        "refs KnativeServing knative-serving/knative-serving spec.config.istio.gateway.knative-ingress-gateway:",
+        "is not read by net-istio",
+    );
+    let a = run(&config("      local-gateway.knative-serving.knative-local-gateway: \"knative-local-gateway.knative-serving.svc.cluster.local\"\n"));
+    assert_one(
+        &a,
+        "refs KnativeServing knative-serving/knative-serving spec.config.istio.local-gateway.knative-serving.knative-local-gateway:",
+        "names Service knative-serving/knative-local-gateway",
+    );
+}

@@ -298,7 +298,7 @@ fn tls_secrets(objects: &[Object], partial: bool, f: &mut Findings) {
 
 /// Gateways the input creates: rendered Istio and Gateway API Gateways, and the two the
 /// Knative Operator creates for a KnativeServing with Istio ingress.
-fn gateways(objects: &[Object]) -> Vec<(String, String)> {
+pub(super) fn gateways(objects: &[Object]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = objects
         .iter()
         .filter(|o| {

@@ -46,6 +46,7 @@ fn services(objects: &[Object]) -> Vec<(String, String)> {
 
 pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
     let known = services(objects);
+    super::knative_config::check(objects, &known, partial, f);
     for o in objects.iter().filter(|o| {
         o.group().is_empty() && o.kind == "ConfigMap" && o.name == "inferenceservice-config"
     }) {

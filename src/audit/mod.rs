@@ -16,6 +16,7 @@ pub mod fit;
 pub mod flows;
 pub mod images;
 pub mod ingress;
+pub mod knative_config;
 pub mod kserve_ingress;
 pub mod manifest;
 pub mod mesh;
