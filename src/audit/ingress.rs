@@ -27,6 +27,7 @@ use super::wiring::selects;
 pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
     tls_secrets(objects, partial, f);
     kserve_gateways(objects, partial, f);
+    super::virtual_services::check(objects, &gateways(objects), partial, f);
     backends(objects, partial, site_class, f);
 }
 
@@ -170,7 +171,10 @@ fn shimmed(o: &Object) -> bool {
 }
 
 /// Namespaces of the rendered pods an Istio gateway selector picks.
-fn gateway_namespaces<'a>(objects: &'a [Object], selector: Option<&Value>) -> Vec<&'a str> {
+pub(super) fn gateway_namespaces<'a>(
+    objects: &'a [Object],
+    selector: Option<&Value>,
+) -> Vec<&'a str> {
     let Some(sel) = selector.filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) else {
         return Vec::new();
     };
@@ -294,7 +298,7 @@ fn tls_secrets(objects: &[Object], partial: bool, f: &mut Findings) {
 
 /// Gateways the input creates: rendered Istio and Gateway API Gateways, and the two the
 /// Knative Operator creates for a KnativeServing with Istio ingress.
-fn gateways(objects: &[Object]) -> Vec<(String, String)> {
+pub(super) fn gateways(objects: &[Object]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = objects
         .iter()
         .filter(|o| {

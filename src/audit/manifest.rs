@@ -218,6 +218,16 @@ pub fn stacks_source(source: Option<&str>, releases: &[&str]) -> bool {
         .is_none_or(|chart| releases.contains(&chart))
 }
 
+/// What the source of an object the Knative Operator applies says (operator.rs reads them
+/// from its manifests with `--operator-manifests`).
+pub const APPLIED_MARK: &str = "(applied by the Knative Operator for ";
+
+/// Whether a source is that of an object the operator applies for the stack's KnativeServing:
+/// the stack's, though no wrapper chart renders it.
+pub fn applied_source(source: &str) -> bool {
+    source.contains(APPLIED_MARK)
+}
+
 /// `Kind namespace/name` of the objects that are not the stack's (see [`stacks_source`]).
 pub fn ids_of_others(objects: &[Object], releases: &[&str]) -> std::collections::BTreeSet<String> {
     objects

@@ -156,16 +156,39 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
         .collect();
     // Service ports reached by clients without a sidecar: (service, port predicate, who).
     let mut plain: Vec<PlainClient> = Vec::new();
+    // One client per Service port, however many webhook configurations call it.
+    let mut called: Vec<(&Object, i64, Vec<&str>)> = Vec::new();
     for w in super::webhooks::refs(objects) {
-        let port = w.port;
-        if let Some(s) = services
+        let Some(s) = services
             .iter()
             .find(|s| s.name == w.name && s.namespace.as_deref() == Some(w.namespace))
+        else {
+            continue;
+        };
+        match called
+            .iter_mut()
+            .find(|(cs, p, _)| std::ptr::eq(*cs, *s) && *p == w.port)
         {
+            Some((_, _, names)) if !names.contains(&w.object.name.as_str()) => {
+                names.push(w.object.name.as_str());
+            }
+            Some(_) => {}
+            None => called.push((s, w.port, vec![w.object.name.as_str()])),
+        }
+    }
+    for (s, port, names) in called {
+        plain.push((
+            s,
+            Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
+            format!("the API server (webhook {}, no sidecar)", names.join(", ")),
+        ));
+    }
+    for s in &services {
+        if let Some(port) = super::stand_ins::webhook_port(s) {
             plain.push((
                 s,
                 Box::new(move |p| p.get("port").and_then(Value::as_i64) == Some(port)),
-                format!("the API server (webhook {}, no sidecar)", w.object.name),
+                "the API server (the Knative Operator's webhook configurations, no sidecar)".into(),
             ));
         }
     }
@@ -278,11 +301,23 @@ fn unenforced(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: &mut 
         let Some(ns) = pa.namespace.as_deref().filter(|ns| *ns != ROOT_NAMESPACE) else {
             continue;
         };
+        // A workload policy acts only on the pods its selector picks.
+        let selector = pa
+            .at("spec.selector.matchLabels")
+            .filter(|m| m.as_object().is_some_and(|m| !m.is_empty()))
+            .and(pa.at("spec.selector"));
+        let picks = |o: &Object| {
+            selector.is_none() || pods::pod_labels(o).is_some_and(|l| selects(selector, &l))
+        };
         let meshed = sidecars.namespace_injected(ns)
-            || objects
-                .iter()
-                .any(|o| o.namespace.as_deref() == Some(ns) && sidecars.pod_has_sidecar(o));
-        if !meshed {
+            || objects.iter().any(|o| {
+                o.namespace.as_deref() == Some(ns) && picks(o) && sidecars.pod_has_sidecar(o)
+            });
+        if !meshed && selector.is_some() {
+            f.note("mesh", pa, "spec.selector", format!(
+                "asks for STRICT mTLS on pods of {ns} none of which has an Istio sidecar: it enforces nothing there; mesh those pods (sidecar.istio.io/inject: \"true\") or drop the policy"
+            ));
+        } else if !meshed {
             f.note("mesh", pa, "spec", format!(
                 "asks for STRICT mTLS in namespace {ns}, where no pod has an Istio sidecar (the namespace has no istio-injection=enabled label and no pod is labelled sidecar.istio.io/inject=true): it enforces nothing there; label the namespace to mesh its pods, or drop the policy"
             ));
@@ -315,10 +350,14 @@ fn check_revisions(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: 
                 .map(move |p| (o, p))
         })
         .collect();
+    // Knative's own namespace runs its control plane, never models.
+    let serving: Vec<&str> = super::operator::knative_servings(objects)
+        .filter_map(|k| k.namespace.as_deref())
+        .collect();
     let mut namespaces: Vec<&str> = pas
         .iter()
         .filter_map(|p| p.namespace.as_deref())
-        .filter(|ns| *ns != ROOT_NAMESPACE)
+        .filter(|ns| *ns != ROOT_NAMESPACE && !serving.contains(ns))
         .collect();
     namespaces.sort_unstable();
     namespaces.dedup();

@@ -16,6 +16,8 @@ pub mod fit;
 pub mod flows;
 pub mod images;
 pub mod ingress;
+pub mod knative_config;
+pub mod kserve_ingress;
 pub mod manifest;
 pub mod mesh;
 pub mod operator;
@@ -23,8 +25,11 @@ pub mod pods;
 pub mod ports;
 pub mod refs;
 pub mod report;
+pub mod schema;
 pub mod sidecar;
+pub mod stand_ins;
 pub mod validity;
+pub mod virtual_services;
 pub mod webhooks;
 pub mod wiring;
 
@@ -173,6 +178,12 @@ pub fn audit(plan: &Plan, opts: &Options, label: &str, text: &str) -> Result<Aud
 
     // APIs served by the cluster, and custom resources by some CRD.
     apis::check(env, &all, whole, &mut f);
+
+    // What the Knative Operator runs, where its manifests are not given: the checks below
+    // read pods, Services and ServiceAccounts (stand_ins.rs).
+    if opts.operator_manifests.is_none() {
+        all.extend(stand_ins::stand_ins(&rendered));
+    }
 
     // Wiring.
     let tls = &env.env.operations.tls;

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::images::ImageUse;
-use super::manifest::{self, Object};
+use super::manifest::{self, Object, APPLIED_MARK};
 use super::report::Findings;
 use crate::base::error::Result;
 use crate::catalog::SetAt;
@@ -104,8 +104,6 @@ pub fn is_applied(o: &Object) -> bool {
         .is_some_and(|s| s.contains(APPLIED_MARK))
 }
 
-const APPLIED_MARK: &str = "(applied by the Knative Operator for ";
-
 /// The objects the operator applies for `ks`, read from its kodata folder and transformed. A
 /// version the operator does not bundle is a finding (the operator cannot install it), and
 /// nothing is read for it.
@@ -186,6 +184,27 @@ fn transform(o: &mut Object, ks: &Object) {
         "Deployment" | "DaemonSet" | "StatefulSet" | "Job" => &["spec", "template", "spec"],
         _ => return,
     };
+    // `spec.workloads[].labels` of the entry named like the Deployment go on its pod template
+    // (knative/operator pkg/reconciler/common/workload_override.go): a sidecar label.
+    if o.kind == "Deployment" {
+        for entry in ks
+            .at("spec.workloads")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.get("name").and_then(Value::as_str) == Some(parent.as_str()))
+        {
+            let labels: Vec<(String, String)> = manifest::string_map(entry.get("labels"))
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            if let Some(map) = o.body["spec"]["template"]["metadata"]["labels"].as_object_mut() {
+                for (k, v) in labels {
+                    map.insert(k, Value::String(v));
+                }
+            }
+        }
+    }
     let mut spec = &mut o.body;
     for k in spec_path {
         spec = &mut spec[*k];

@@ -138,6 +138,17 @@ impl<'a> Graph<'a> {
         self.owned.contains(ns) && !self.operator_namespaces.contains(ns)
     }
 
+    /// Whether the pods, Deployments and ServiceAccounts of `ns` are all known: `ns` is known,
+    /// or it is an operator namespace whose workloads the audit stands in for (stand_ins.rs:
+    /// every Deployment and ServiceAccount the operator creates there).
+    fn workloads_known(&self, ns: &str) -> bool {
+        self.known(ns)
+            || (self.owned.contains(ns)
+                && self.objects.iter().any(|o| {
+                    o.namespace.as_deref() == Some(ns) && super::stand_ins::is_stand_in(o)
+                }))
+    }
+
     /// A reference to an object that is not in the input: a failure, or a note when only some
     /// releases were rendered.
     fn missing(&self, f: &mut Findings, o: &Object, path: &str, message: String) {
@@ -169,6 +180,7 @@ pub fn check(plan: &Plan, env: &EnvPlan, objects: &[Object], ctx: &Context, f: &
     pod_data(&g, f);
     let site_class = env.env.gateway.ingress_class.as_deref();
     super::ingress::check(objects, ctx.partial, site_class, f);
+    super::kserve_ingress::check(objects, ctx.partial, site_class, f);
 }
 
 /// ConfigMaps the cluster itself writes into every namespace: the API server's CA bundle
@@ -484,7 +496,7 @@ fn bindings(g: &Graph, f: &mut Findings) {
                 );
                 continue;
             }
-            if sa == "default" || !g.known(ns) {
+            if sa == "default" || !g.workloads_known(ns) {
                 continue;
             }
             if g.get("", "ServiceAccount", ns, sa).is_none() {
@@ -514,7 +526,7 @@ fn service_accounts(g: &Graph, f: &mut Findings) {
             (None, Some(sa)) => ("serviceAccount", sa),
             (None, None) => continue,
         };
-        if sa.is_empty() || sa == "default" || !g.known(ns) {
+        if sa.is_empty() || sa == "default" || !g.workloads_known(ns) {
             continue;
         }
         if g.get("", "ServiceAccount", ns, sa).is_none() {
@@ -645,7 +657,8 @@ fn scale_targets(g: &Graph, f: &mut Findings) {
             .and_then(|v| v.rsplit_once('/'))
             .map(|(g, _)| g)
             .unwrap_or("");
-        if !g.known(ns) || g.get(group, kind, ns, name).is_some() {
+        let covered = g.known(ns) || (kind == "Deployment" && g.workloads_known(ns));
+        if !covered || g.get(group, kind, ns, name).is_some() {
             continue;
         }
         g.missing(
@@ -667,7 +680,7 @@ fn disruption_budgets(g: &Graph, f: &mut Findings) {
         .filter(|o| o.group() == "policy" && o.kind == "PodDisruptionBudget")
     {
         let ns = o.namespace.as_deref().unwrap_or("");
-        if !g.known(ns) {
+        if !g.workloads_known(ns) {
             continue;
         }
         let selector = o.at("spec.selector");

@@ -41,7 +41,14 @@ pub fn keep_the_stacks(f: &mut Findings, releases: &[&str]) {
     f.0.retain(|x| {
         // `template (input line N)`, or `input line N` for an object with no `# Source:`.
         let template = x.source.as_deref().filter(|s| !s.starts_with("input line"));
-        crate::audit::manifest::stacks_source(template, releases)
+        // What the Knative Operator applies for the stack's KnativeServing (read from its
+        // manifests with --operator-manifests) is the stack's too.
+        let applied = x
+            .source
+            .as_deref()
+            .is_some_and(crate::audit::manifest::applied_source);
+        applied
+            || crate::audit::manifest::stacks_source(template, releases)
             || PLATFORM_WIDE
                 .iter()
                 .any(|(check, path)| *check == x.check && path.is_none_or(|p| p == x.path))
@@ -57,7 +64,7 @@ impl Findings {
         path: &str,
         message: String,
     ) {
-        self.0.push(Finding {
+        let finding = Finding {
             severity,
             check,
             object: o.id(),
@@ -67,7 +74,12 @@ impl Findings {
                 None => format!("input line {}", o.line),
             }),
             message,
-        });
+        };
+        // One mistake reached by several routes (a Service called by two webhook
+        // configurations) is one finding.
+        if !self.0.contains(&finding) {
+            self.0.push(finding);
+        }
     }
 
     pub fn fail(&mut self, check: &'static str, o: &Object, path: &str, message: String) {

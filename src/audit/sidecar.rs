@@ -2,8 +2,9 @@
 //! injection policy (istio.io/latest/docs/setup/additional-setup/sidecar-injection/
 //! #controlling-the-injection-policy). A pod is injected when its namespace carries
 //! `istio-injection=enabled` (or an `istio.io/rev` revision label) or the pod itself is labelled
-//! `sidecar.istio.io/inject: "true"`; never when the pod says `"false"` (label or annotation) or
-//! the namespace says `istio-injection=disabled`. A gateway deployment (injection template
+//! `sidecar.istio.io/inject: "true"` or `istio.io/rev` (labels: an annotation does not select
+//! the injector's webhook); never when the pod says `"false"` (label or annotation) or the
+//! namespace says `istio-injection=disabled`. A gateway deployment (injection template
 //! `gateway`) runs Envoy as the gateway itself, which PeerAuthentication does not govern.
 
 use std::collections::BTreeSet;
@@ -72,12 +73,20 @@ impl Sidecars {
         if get(&annotations, "inject.istio.io/templates").as_deref() == Some("gateway") {
             return false;
         }
-        let say = get(&labels, "sidecar.istio.io/inject")
-            .or_else(|| get(&annotations, "sidecar.istio.io/inject"));
-        match say.as_deref() {
-            Some("false") => false,
+        // The injector's webhooks select pods by labels only (istiod chart,
+        // mutatingwebhook.yaml: `object.sidecar-injector.istio.io` matches the label `true`,
+        // `rev.object.sidecar-injector.istio.io` a pod's `istio.io/rev`, where the namespace has
+        // no injection label): an annotation `true` alone reaches no webhook. Once called (an
+        // injected namespace), the injector honours the annotation `false`.
+        let label = get(&labels, "sidecar.istio.io/inject");
+        let annotation = get(&annotations, "sidecar.istio.io/inject");
+        if label.as_deref() == Some("false") || annotation.as_deref() == Some("false") {
+            return false;
+        }
+        match label.as_deref() {
             _ if self.disabled.contains(ns) => false,
             Some("true") => true,
+            _ if get(&labels, "istio.io/rev").is_some() => true,
             _ => self.namespace_injected(ns),
         }
     }

@@ -28,6 +28,7 @@ pub fn check(env: &EnvPlan, objects: &[Object], partial: bool, f: &mut Findings)
     volume_mounts(objects, f);
     scale_target_versions(env, objects, f);
     ca_issuers(objects, partial, f);
+    super::schema::check(objects, f);
 }
 
 const RBAC: &str = "rbac.authorization.k8s.io";

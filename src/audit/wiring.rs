@@ -98,10 +98,32 @@ pub(super) fn selects(selector: Option<&Value>, labels: &[(&str, &str)]) -> bool
 }
 
 fn selector_text(sel: Option<&Value>) -> String {
-    let pairs: Vec<String> = string_map(sel.and_then(|s| s.get("matchLabels").or(Some(s))))
+    let mut pairs: Vec<String> = string_map(sel.and_then(|s| s.get("matchLabels").or(Some(s))))
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    // `matchExpressions` too, as kubectl prints them (`app in (activator,autoscaler)`).
+    for e in sel
+        .and_then(|s| s.get("matchExpressions"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
+        let op = e.get("operator").and_then(Value::as_str).unwrap_or("");
+        let values: Vec<&str> = e
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        pairs.push(match op {
+            "Exists" => key.to_string(),
+            "DoesNotExist" => format!("!{key}"),
+            _ => format!("{key} {} ({})", op.to_lowercase(), values.join(",")),
+        });
+    }
     pairs.join(",")
 }
 
@@ -283,7 +305,16 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     let knative_namespaces: Vec<&str> = super::operator::knative_servings(objects)
         .filter_map(|o| o.namespace.as_deref())
         .collect();
-    let unknown_pods = |ns: &str| ctx.operator_objects_missing && knative_namespaces.contains(&ns);
+    // The operator's namespaces hold pods the input does not show, unless its workloads are
+    // stood in for (stand_ins.rs: every Deployment it creates there).
+    let stood_in: Vec<&str> = objects
+        .iter()
+        .filter(|o| super::stand_ins::is_stand_in(o))
+        .filter_map(|o| o.namespace.as_deref())
+        .collect();
+    let unknown_pods = |ns: &str| {
+        ctx.operator_objects_missing && knative_namespaces.contains(&ns) && !stood_in.contains(&ns)
+    };
 
     // (service, port name, client): who reaches which Service port.
     let mut clients: Vec<(&Object, Option<String>, Option<i64>, Client)> = Vec::new();
@@ -322,6 +353,13 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
     }
     super::webhooks::check_paths(objects, f);
 
+    // The webhooks the Knative Operator registers for its stand-in Services.
+    for s in &services {
+        if let Some(port) = super::stand_ins::webhook_port(s) {
+            clients.push((s, None, Some(port), Client::ApiServer));
+        }
+    }
+
     // Monitors name ports of what they select; Prometheus scrapes from its namespace.
     for o in objects
         .iter()
@@ -347,6 +385,25 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
             .map(|n| Client::Namespace(n.to_string()))
             .unwrap_or(Client::AnyPod);
         let selector = o.at("spec.selector");
+        let endpoints_key = match o.kind.as_str() {
+            "ServiceMonitor" => "spec.endpoints",
+            _ => "spec.podMetricsEndpoints",
+        };
+        if matches!(o.kind.as_str(), "ServiceMonitor" | "PodMonitor")
+            && o.at(endpoints_key)
+                .and_then(Value::as_array)
+                .is_none_or(|l| l.is_empty())
+        {
+            f.fail(
+                "wiring",
+                o,
+                endpoints_key,
+                format!(
+                    "is missing or empty: the {} scrapes nothing; list the ports to scrape there",
+                    o.kind
+                ),
+            );
+        }
         match o.kind.as_str() {
             "ServiceMonitor" => {
                 let selected: Vec<&&Object> = services
@@ -417,6 +474,9 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                     .filter(|p| in_scope(p.namespace) && selects(selector, &p.labels))
                     .collect();
                 if selected.is_empty() {
+                    if super::stand_ins::selects_revisions(selector) {
+                        revision_ports(o, f);
+                    }
                     if any_namespace {
                         f.note("wiring", o, "spec.selector", "selects no rendered pod; with namespaceSelector.any it scrapes pods created at run time (Knative revisions), which no render shows".into());
                     } else if namespaces.iter().any(|n| unknown_pods(n)) {
@@ -622,6 +682,33 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                 o,
                 "metadata.annotations[cert-manager.io/inject-ca-from]",
                 format!("names Certificate {from}, which is not rendered"),
+            );
+        }
+    }
+}
+
+/// A PodMonitor of Knative revisions (created at run time) names ports their pods declare.
+fn revision_ports(o: &Object, f: &mut Findings) {
+    let known = super::stand_ins::REVISION_PORTS;
+    for (i, ep) in o
+        .at("spec.podMetricsEndpoints")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(port) = ep.get("port").and_then(Value::as_str) else {
+            continue;
+        };
+        if !known.contains(&port) {
+            f.fail(
+                "wiring",
+                o,
+                &format!("spec.podMetricsEndpoints[{i}].port"),
+                format!(
+                    "names port `{port}`, which no container of the Knative revision pods it selects declares (they declare {}); request metrics are `http-usermetric` (9091)",
+                    known.join(", ")
+                ),
             );
         }
     }

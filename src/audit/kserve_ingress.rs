@@ -1,0 +1,99 @@
+//! KServe's `inferenceservice-config` `ingress` settings that name Services and an
+//! IngressClass (the gateways it names: ingress.rs). The keys are KServe's `IngressConfig`
+//! (kserve/kserve pkg/apis/serving/v1beta1/configmap.go; python/kserve/docs/
+//! V1beta1IngressConfig.md lists them): `localGatewayService` and `knativeLocalGatewayService`
+//! are the host names of Services (`<name>.<namespace>.svc.<cluster domain>`) that KServe
+//! routes to (an InferenceService's top-level ExternalName Service points at the local gateway
+//! Service), and `ingressClassName` is the class of the Ingresses KServe creates in
+//! RawDeployment mode.
+//!
+//! A Service exists when it is rendered, or it is the `knative-local-gateway` Service that
+//! net-istio (installed by the Knative Operator for a KnativeServing with Istio ingress)
+//! creates where its local gateway's pods run (kodata/ingress/1.15/istio/net-istio.yaml:
+//! Service `knative-local-gateway` in `istio-system`, selecting `istio: ingressgateway`).
+
+use serde_json::{json, Value};
+
+use super::manifest::Object;
+use super::operator;
+use super::report::{missing, Findings};
+
+/// (namespace, name) of the Services the input creates, with net-istio's local gateway.
+fn services(objects: &[Object]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = objects
+        .iter()
+        .filter(|o| o.kind == "Service" && o.group().is_empty())
+        .map(|o| (o.namespace.clone().unwrap_or_default(), o.name.clone()))
+        .collect();
+    let default_selector = json!({"istio": "ingressgateway"});
+    for ks in operator::knative_servings(objects) {
+        let istio = ks
+            .at("spec.ingress.istio.enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !istio {
+            continue;
+        }
+        let selector = ks
+            .at("spec.ingress.istio.knative-local-gateway.selector")
+            .unwrap_or(&default_selector);
+        for ns in super::ingress::gateway_namespaces(objects, Some(selector)) {
+            out.push((ns.to_string(), "knative-local-gateway".to_string()));
+        }
+    }
+    out
+}
+
+pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
+    let known = services(objects);
+    super::knative_config::check(objects, &known, partial, f);
+    for o in objects.iter().filter(|o| {
+        o.group().is_empty() && o.kind == "ConfigMap" && o.name == "inferenceservice-config"
+    }) {
+        let Some(ingress) = o
+            .str_at("data.ingress")
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        else {
+            continue;
+        };
+        for key in ["localGatewayService", "knativeLocalGatewayService"] {
+            let Some(host) = ingress
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|h| !h.is_empty())
+            else {
+                continue;
+            };
+            let path = format!("data.ingress.{key}");
+            let parts: Vec<&str> = host.splitn(3, '.').collect();
+            let (name, ns) = match parts.as_slice() {
+                [name, ns, rest] if *rest == "svc" || rest.starts_with("svc.") => (*name, *ns),
+                _ => {
+                    f.fail("refs", o, &path, format!(
+                        "is {host:?}: KServe reads it as a Service's host name, <name>.<namespace>.svc.cluster.local"
+                    ));
+                    continue;
+                }
+            };
+            if !known.iter().any(|(n, m)| n == ns && m == name) {
+                missing(partial, f, o, &path, format!(
+                    "names Service {ns}/{name} ({host}), which is neither rendered nor created by net-istio where the local gateway runs: KServe routes to a host that does not resolve; name the local gateway's Service"
+                ));
+            }
+        }
+        if let Some(class) = ingress
+            .get("ingressClassName")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+        {
+            let rendered = objects.iter().any(|c| {
+                c.group() == "networking.k8s.io" && c.kind == "IngressClass" && c.name == class
+            });
+            if !rendered && site_class != Some(class) {
+                missing(partial, f, o, "data.ingress.ingressClassName", format!(
+                    "is {class:?}, which no IngressClass in the input is and the environment does not declare as its site's controller (gateway.ingress_class): the Ingresses KServe creates in RawDeployment mode are served by nothing; fix the class"
+                ));
+            }
+        }
+    }
+}
