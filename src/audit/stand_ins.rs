@@ -8,10 +8,13 @@
 //! have no images and no resources.
 //!
 //! The facts are Serving's release manifests as the operator bundles them (knative/operator
-//! `cmd/operator/kodata/knative-serving/1.14.1` and `1.15.3`, `2-serving-core.yaml` and
-//! `3-serving-hpa.yaml`; `kodata/ingress/1.14|1.15/istio/net-istio.yaml`), identical in
-//! names, labels and ports for the two minors the catalog pins. Other Serving minors get no
-//! stand-ins (their objects stay unknown, as before).
+//! `cmd/operator/kodata/knative-serving/<version>/2-serving-core.yaml` and `3-serving-hpa.yaml`,
+//! `kodata/ingress/<minor>/istio/net-istio.yaml`), identical in Deployment and Service names,
+//! pod labels, named ports, ServiceAccounts and net-istio's PeerAuthentications for every
+//! Serving minor from 1.14 to 1.21 (the operator releases v1.14.9 to v1.21.4, compared on
+//! 2026-12-07). One difference, which changes nothing here: from 1.16 net-istio's controller
+//! opts out of the mesh with a pod label instead of an annotation; either way it has no
+//! sidecar. Other Serving minors get no stand-ins (their objects stay unknown, as before).
 
 use serde_json::{json, Value};
 
@@ -173,7 +176,9 @@ const NET_ISTIO_SERVICES: [StandInService; 1] = [StandInService {
 const SERVICE_ACCOUNTS: [&str; 2] = ["controller", "activator"];
 
 /// The Serving minors whose manifests the facts above are.
-const KNOWN_MINORS: [&str; 2] = ["1.14", "1.15"];
+const KNOWN_MINORS: [&str; 8] = [
+    "1.14", "1.15", "1.16", "1.17", "1.18", "1.19", "1.20", "1.21",
+];
 
 /// Marks a stand-in Service whose port the API server calls (a webhook).
 pub const WEBHOOK_ANNOTATION: &str = "deploygen.audit/api-server-calls-port";
