@@ -327,15 +327,7 @@ pub(super) fn gateways(objects: &[Object]) -> Vec<(String, String)> {
 fn kserve_gateways(objects: &[Object], partial: bool, f: &mut Findings) {
     let known = gateways(objects);
     let serverless = operator::knative_servings(objects).next().is_some();
-    for o in objects.iter().filter(|o| {
-        o.group().is_empty() && o.kind == "ConfigMap" && o.name == "inferenceservice-config"
-    }) {
-        let Some(ingress) = o
-            .str_at("data.ingress")
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        else {
-            continue;
-        };
+    for (o, ingress) in super::manifest::kserve_ingress_configs(objects) {
         let gateway_api = ingress.get("enableGatewayApi").and_then(Value::as_bool) == Some(true);
         for (key, used) in [
             ("ingressGateway", serverless),

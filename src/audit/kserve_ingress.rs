@@ -47,15 +47,7 @@ fn services(objects: &[Object]) -> Vec<(String, String)> {
 pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
     let known = services(objects);
     super::knative_config::check(objects, &known, partial, f);
-    for o in objects.iter().filter(|o| {
-        o.group().is_empty() && o.kind == "ConfigMap" && o.name == "inferenceservice-config"
-    }) {
-        let Some(ingress) = o
-            .str_at("data.ingress")
-            .and_then(|t| serde_json::from_str::<Value>(t).ok())
-        else {
-            continue;
-        };
+    for (o, ingress) in super::manifest::kserve_ingress_configs(objects) {
         for key in ["localGatewayService", "knativeLocalGatewayService"] {
             let Some(host) = ingress
                 .get(key)

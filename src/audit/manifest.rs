@@ -58,6 +58,31 @@ impl Object {
     pub fn labels(&self) -> Vec<(&str, &str)> {
         string_map(self.at("metadata.labels"))
     }
+
+    /// A PodMonitor's endpoints that name their port: (index in `spec.podMetricsEndpoints`,
+    /// port name). Endpoints by number or without a port are left out.
+    pub fn pod_monitor_ports(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.at("spec.podMetricsEndpoints")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .filter_map(|(i, ep)| Some((i, ep.get("port")?.as_str()?)))
+    }
+}
+
+/// KServe's ingress settings: each `inferenceservice-config` ConfigMap with its `data.ingress`
+/// JSON (one that does not parse is left out: KServe's own validation reports it).
+pub fn kserve_ingress_configs(objects: &[Object]) -> impl Iterator<Item = (&Object, Value)> {
+    objects
+        .iter()
+        .filter(|o| {
+            o.group().is_empty() && o.kind == "ConfigMap" && o.name == "inferenceservice-config"
+        })
+        .filter_map(|o| {
+            let ingress = serde_json::from_str::<Value>(o.str_at("data.ingress")?).ok()?;
+            Some((o, ingress))
+        })
 }
 
 /// String-valued pairs of a JSON object (others ignored).

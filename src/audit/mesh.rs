@@ -262,16 +262,7 @@ fn check_mtls(objects: &[Object], f: &mut Findings) {
         .filter(|o| o.group() == "monitoring.coreos.com" && o.kind == "PodMonitor")
     {
         let ns = o.namespace.clone().unwrap_or_default();
-        for (i, ep) in o
-            .at("spec.podMetricsEndpoints")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let Some(port) = ep.get("port").and_then(Value::as_str) else {
-                continue;
-            };
+        for (i, port) in o.pod_monitor_ports() {
             for p in pods
                 .iter()
                 .filter(|p| p.1 == ns && selects(o.at("spec.selector"), &p.2))
@@ -341,14 +332,7 @@ fn check_revisions(objects: &[Object], pas: &[&Object], sidecars: &Sidecars, f: 
         .iter()
         .filter(|o| o.group() == "monitoring.coreos.com" && o.kind == "PodMonitor")
         .filter(|o| o.at("spec.namespaceSelector.any").and_then(Value::as_bool) == Some(true))
-        .flat_map(|o| {
-            o.at("spec.podMetricsEndpoints")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|ep| ep.get("port").and_then(Value::as_str))
-                .map(move |p| (o, p))
-        })
+        .flat_map(|o| o.pod_monitor_ports().map(move |(_, p)| (o, p)))
         .collect();
     // Knative's own namespace runs its control plane, never models.
     let serving: Vec<&str> = super::operator::knative_servings(objects)

@@ -495,16 +495,7 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
                     }
                     continue;
                 }
-                for (i, ep) in o
-                    .at("spec.podMetricsEndpoints")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    let Some(port) = ep.get("port").and_then(Value::as_str) else {
-                        continue;
-                    };
+                for (i, port) in o.pod_monitor_ports() {
                     for p in &selected {
                         match p.ports.iter().find(|(n, _)| *n == Some(port)) {
                             None => f.fail(
@@ -690,16 +681,7 @@ pub fn check(objects: &[Object], ctx: &Context, f: &mut Findings) {
 /// A PodMonitor of Knative revisions (created at run time) names ports their pods declare.
 fn revision_ports(o: &Object, f: &mut Findings) {
     let known = super::stand_ins::REVISION_PORTS;
-    for (i, ep) in o
-        .at("spec.podMetricsEndpoints")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let Some(port) = ep.get("port").and_then(Value::as_str) else {
-            continue;
-        };
+    for (i, port) in o.pod_monitor_ports() {
         if !known.contains(&port) {
             f.fail(
                 "wiring",
