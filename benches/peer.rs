@@ -234,16 +234,12 @@ fn dump(
         };
         files.push(entry);
     }
-    let head_end = written[manifest]
-        .find(|c: char| c.is_ascii_hexdigit())
-        .map(|_| {
-            written[manifest]
-                .lines()
-                .take_while(|l| l.starts_with('#'))
-                .map(|l| l.len() + 1)
-                .sum::<usize>()
-        })
-        .unwrap_or(0);
+    // The manifest's comment lines; the hash lines after them the peer writes itself.
+    let head_end: usize = written[manifest]
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.len() + 1)
+        .sum();
     let calls_json: Vec<String> = calls
         .iter()
         .map(|c| {

@@ -69,25 +69,12 @@ pub(super) fn selects(selector: Option<&Value>, labels: &[(&str, &str)]) -> bool
             return false;
         }
     }
-    for e in sel
-        .get("matchExpressions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-        let values: Vec<&str> = e
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let ok = match e.get("operator").and_then(Value::as_str) {
-            Some("In") => get(key).is_some_and(|v| values.contains(&v)),
-            Some("NotIn") => get(key).is_none_or(|v| !values.contains(&v)),
-            Some("Exists") => get(key).is_some(),
-            Some("DoesNotExist") => get(key).is_none(),
+    for (key, op, values) in match_expressions(Some(sel)) {
+        let ok = match op {
+            "In" => get(key).is_some_and(|v| values.contains(&v)),
+            "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
+            "Exists" => get(key).is_some(),
+            "DoesNotExist" => get(key).is_none(),
             _ => false,
         };
         if !ok {
@@ -97,27 +84,34 @@ pub(super) fn selects(selector: Option<&Value>, labels: &[(&str, &str)]) -> bool
     true
 }
 
+/// A selector's `matchExpressions`: (key, operator, values), missing strings empty.
+fn match_expressions(sel: Option<&Value>) -> impl Iterator<Item = (&str, &str, Vec<&str>)> {
+    fn text(v: Option<&Value>) -> &str {
+        v.and_then(Value::as_str).unwrap_or("")
+    }
+    sel.and_then(|s| s.get("matchExpressions"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(move |e| {
+            let values = e
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            (text(e.get("key")), text(e.get("operator")), values)
+        })
+}
+
 fn selector_text(sel: Option<&Value>) -> String {
     let mut pairs: Vec<String> = string_map(sel.and_then(|s| s.get("matchLabels").or(Some(s))))
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     // `matchExpressions` too, as kubectl prints them (`app in (activator,autoscaler)`).
-    for e in sel
-        .and_then(|s| s.get("matchExpressions"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-        let op = e.get("operator").and_then(Value::as_str).unwrap_or("");
-        let values: Vec<&str> = e
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+    for (key, op, values) in match_expressions(sel) {
         pairs.push(match op {
             "Exists" => key.to_string(),
             "DoesNotExist" => format!("!{key}"),
