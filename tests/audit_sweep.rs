@@ -395,6 +395,104 @@ fn kserve_ingress_services_and_class_that_do_not_exist_are_caught() {
     assert_eq!(failures(&run(&ok)), Vec::<String>::new());
 }
 
+/// The local gateway keys are read by KServe's Serverless reconciler alone: judged while an
+/// InferenceService can be Serverless (by default, or by annotation where Knative is
+/// installed), not where the default is raw and no Knative Serving is installed (Astrago's
+/// RawDeployment environment keeps the chart's default host, which nothing resolves).
+#[test]
+fn the_local_gateway_is_judged_only_where_an_inference_service_can_be_serverless() {
+    let swap = |text: &str, after: &str, from: &str, to: &str| {
+        assert_eq!(text.matches(after).count(), 1, "`{after}` occurs once");
+        let at = text.find(after).expect("anchor") + after.len();
+        let rel = text[at..].find(from).expect("`from` after the anchor");
+        format!(
+            "{}{}{}",
+            &text[..at + rel],
+            to,
+            &text[at + rel + from.len()..]
+        )
+    };
+    let wrong_host = |text: &str| {
+        swap(
+            text,
+            "\n  ingress: |-\n",
+            "\"knative-local-gateway.istio-system.svc.cluster.local\"",
+            "\"knative-local-gateway.knative-serving.svc.cluster.local\"",
+        )
+    };
+    let raw = |text: &str, mode: &str| {
+        swap(
+            text,
+            "\n  deploy: |-\n",
+            "\"defaultDeploymentMode\": \"Serverless\"",
+            &format!("\"defaultDeploymentMode\": \"{mode}\""),
+        )
+    };
+    let at = "refs ConfigMap kserve/inferenceservice-config data.ingress.localGatewayService:";
+    // Raw by default with Knative installed: an annotation still makes one Serverless.
+    let a = run(&wrong_host(&raw(render(), "RawDeployment")));
+    assert_one(
+        &a,
+        at,
+        "names Service knative-serving/knative-local-gateway",
+    );
+    // Raw by default (both names of the mode) and no KnativeServing: the host is never read.
+    let without_knative = common::real::documents(render())
+        .into_iter()
+        .filter(|d| !d.lines().any(|l| l == "kind: KnativeServing"))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    assert!(
+        without_knative.len() < render().len(),
+        "a KnativeServing was left out"
+    );
+    for mode in ["RawDeployment", "Standard"] {
+        let clean = failures(&run(&raw(&without_knative, mode)));
+        let planted = failures(&run(&wrong_host(&raw(&without_knative, mode))));
+        assert_eq!(planted, clean, "{mode}");
+        assert!(!planted.iter().any(|f| f.starts_with(at)), "{planted:#?}");
+    }
+    // Serverless by default without a KnativeServing in the input: still judged.
+    let a = run(&wrong_host(&without_knative));
+    assert!(
+        failures(&a).iter().any(|f| f.starts_with(at)),
+        "{:#?}",
+        failures(&a)
+    );
+    // Raw by default, Knative Serving installed from its release YAML (its Service CRD): judged;
+    // another group's CRD, and the operator's KnativeEventing, do not count.
+    let crd = |name: &str, plural: &str, kind: &str| {
+        format!(
+            "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {name}\nspec:\n  group: {group}\n  names:\n    kind: {kind}\n    plural: {plural}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          x-kubernetes-preserve-unknown-fields: true\n",
+            group = name.split_once('.').expect("plural.group").1
+        )
+    };
+    let raw_without = raw(&without_knative, "RawDeployment");
+    let serving = format!(
+        "{}{}",
+        wrong_host(&raw_without),
+        crd("services.serving.knative.dev", "services", "Service")
+    );
+    let a = run(&serving);
+    assert!(
+        failures(&a).iter().any(|f| f.starts_with(at)),
+        "{:#?}",
+        failures(&a)
+    );
+    let eventing = "---\napiVersion: operator.knative.dev/v1beta1\nkind: KnativeEventing\nmetadata:\n  name: knative-eventing\n  namespace: knative-eventing\n";
+    let other = format!(
+        "{}{}{eventing}",
+        wrong_host(&raw_without),
+        crd("services.example.com", "services", "Service")
+    );
+    let a = run(&other);
+    assert!(
+        !failures(&a).iter().any(|f| f.starts_with(at)),
+        "{:#?}",
+        failures(&a)
+    );
+}
+
 #[test]
 fn a_monitor_that_scrapes_nothing_or_selects_no_operator_pod_is_caught() {
     let a = run(&plant(

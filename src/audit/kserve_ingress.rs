@@ -11,6 +11,11 @@
 //! net-istio (installed by the Knative Operator for a KnativeServing with Istio ingress)
 //! creates where its local gateway's pods run (kodata/ingress/1.15/istio/net-istio.yaml:
 //! Service `knative-local-gateway` in `istio-system`, selecting `istio: ingressgateway`).
+//!
+//! The local gateway keys are read only by KServe's Serverless (Knative) reconciler. Where no
+//! InferenceService can be Serverless (the default mode is raw, `RawDeployment` or from v0.17
+//! `Standard`, and the input installs no Knative Serving), the chart's default host is never
+//! resolved and is not judged.
 
 use serde_json::{json, Value};
 
@@ -44,11 +49,41 @@ fn services(objects: &[Object]) -> Vec<(String, String)> {
     out
 }
 
+/// Whether the input installs Knative Serving: the operator's KnativeServing, or Serving's own
+/// CRD (installed from its release YAML).
+fn knative_installed(objects: &[Object]) -> bool {
+    objects.iter().any(|o| {
+        (o.group() == "operator.knative.dev" && o.kind == "KnativeServing")
+            || (o.kind == "CustomResourceDefinition" && o.name == "services.serving.knative.dev")
+    })
+}
+
+/// Whether the ConfigMap's `deploy.defaultDeploymentMode` is a raw mode (`RawDeployment`, or
+/// `Standard`, its name from KServe v0.17; the chart's default, Serverless/Knative, otherwise).
+fn raw_by_default(config: &Object) -> bool {
+    config
+        .str_at("data.deploy")
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        .and_then(|d| {
+            d.get("defaultDeploymentMode")
+                .and_then(Value::as_str)
+                .map(|m| matches!(m, "RawDeployment" | "Standard"))
+        })
+        .unwrap_or(false)
+}
+
 pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mut Findings) {
     let known = services(objects);
     super::knative_config::check(objects, &known, partial, f);
+    let knative = knative_installed(objects);
     for (o, ingress) in super::manifest::kserve_ingress_configs(objects) {
-        for key in ["localGatewayService", "knativeLocalGatewayService"] {
+        // Only the Serverless reconciler reads the local gateway keys.
+        let local_keys: &[&str] = if knative || !raw_by_default(o) {
+            &["localGatewayService", "knativeLocalGatewayService"]
+        } else {
+            &[]
+        };
+        for key in local_keys {
             let Some(host) = ingress
                 .get(key)
                 .and_then(Value::as_str)
