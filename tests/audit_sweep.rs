@@ -387,6 +387,17 @@ fn kserve_ingress_services_and_class_that_do_not_exist_are_caught() {
         "refs ConfigMap kserve/inferenceservice-config data.ingress.ingressClassName:",
         "is \"istoi\", which no IngressClass in the input is",
     );
+    // A host that is not a Service's (no `.svc`), such as the gateway's external name.
+    let a = run(&plant_after(
+        ingress,
+        "\"knative-local-gateway.istio-system.svc.cluster.local\"",
+        "\"knative-local-gateway.istio-system\"",
+    ));
+    assert_one(
+        &a,
+        "refs ConfigMap kserve/inferenceservice-config data.ingress.localGatewayService:",
+        "KServe reads it as a Service's host name",
+    );
     let ok = plant_after(
         ingress,
         "\"knative-local-gateway.istio-system.svc.cluster.local\"",
@@ -649,5 +660,11 @@ fn knative_serving_istio_gateway_keys_net_istio_does_not_read_are_caught() {
         &a,
         "refs KnativeServing knative-serving/knative-serving spec.config.istio.local-gateway.knative-serving.knative-local-gateway:",
         "names Service knative-serving/knative-local-gateway",
+    );
+    let a = run(&config("      gateway.knative-serving.knative-ingress-gateway: \"istio-ingressgateway.istio-system\"\n"));
+    assert_one(
+        &a,
+        "refs KnativeServing knative-serving/knative-serving spec.config.istio.gateway.knative-serving.knative-ingress-gateway:",
+        "net-istio reads it as the host of the gateway pods' Service",
     );
 }

@@ -18,8 +18,9 @@ use super::manifest::Object;
 use super::operator;
 use super::report::{missing, Findings};
 
-/// The Service `<name>.<namespace>.svc...` names, if it has that shape.
-fn service_of(host: &str) -> Option<(&str, &str)> {
+/// (namespace, name) of the Service a host `<name>.<namespace>.svc...` names, if it has that
+/// shape (net-istio's gateway services and KServe's local gateway Service are such hosts).
+pub(super) fn service_of(host: &str) -> Option<(&str, &str)> {
     let parts: Vec<&str> = host.splitn(3, '.').collect();
     match parts.as_slice() {
         [name, ns, rest] if *rest == "svc" || rest.starts_with("svc.") => Some((*ns, *name)),

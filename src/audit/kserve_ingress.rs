@@ -92,15 +92,11 @@ pub fn check(objects: &[Object], partial: bool, site_class: Option<&str>, f: &mu
                 continue;
             };
             let path = format!("data.ingress.{key}");
-            let parts: Vec<&str> = host.splitn(3, '.').collect();
-            let (name, ns) = match parts.as_slice() {
-                [name, ns, rest] if *rest == "svc" || rest.starts_with("svc.") => (*name, *ns),
-                _ => {
-                    f.fail("refs", o, &path, format!(
-                        "is {host:?}: KServe reads it as a Service's host name, <name>.<namespace>.svc.cluster.local"
-                    ));
-                    continue;
-                }
+            let Some((ns, name)) = super::knative_config::service_of(host) else {
+                f.fail("refs", o, &path, format!(
+                    "is {host:?}: KServe reads it as a Service's host name, <name>.<namespace>.svc.cluster.local"
+                ));
+                continue;
             };
             if !known.iter().any(|(n, m)| n == ns && m == name) {
                 missing(partial, f, o, &path, format!(
